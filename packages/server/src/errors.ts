@@ -1,0 +1,85 @@
+/**
+ * The one error type of the server. Domain code throws it; the HTTP edge (http/app.ts) renders it
+ * as MLflow's `{"error_code", "message"}` body with the status MLflow uses for that code.
+ */
+
+/** HTTP status per MLflow error code (mlflow/exceptions.py ERROR_CODE_TO_HTTP_STATUS). Unlisted codes are 500. */
+const STATUS_BY_CODE: Record<string, number> = {
+  INTERNAL_ERROR: 500,
+  TEMPORARILY_UNAVAILABLE: 503,
+  BAD_REQUEST: 400,
+  DEADLINE_EXCEEDED: 504,
+  CANCELLED: 499,
+  RESOURCE_EXHAUSTED: 429,
+  ABORTED: 409,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  UNAUTHENTICATED: 401,
+  INVALID_PARAMETER_VALUE: 400,
+  ENDPOINT_NOT_FOUND: 404,
+  INVALID_STATE: 500,
+  PERMISSION_DENIED: 403,
+  CUSTOMER_UNAUTHORIZED: 401,
+  REQUEST_LIMIT_EXCEEDED: 429,
+  RESOURCE_CONFLICT: 409,
+  NOT_IMPLEMENTED: 501,
+  DATA_LOSS: 500,
+  RESOURCE_ALREADY_EXISTS: 400,
+  RESOURCE_DOES_NOT_EXIST: 404,
+};
+
+export type ErrorCode =
+  | 'INTERNAL_ERROR'
+  | 'TEMPORARILY_UNAVAILABLE'
+  | 'BAD_REQUEST'
+  | 'INVALID_PARAMETER_VALUE'
+  | 'ENDPOINT_NOT_FOUND'
+  | 'INVALID_STATE'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'NOT_IMPLEMENTED'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_EXHAUSTED'
+  | 'RESOURCE_CONFLICT';
+
+export class MlflowError extends Error {
+  readonly errorCode: ErrorCode;
+  /** Overrides the status derived from the code (used for deliberate 400s where MLflow answers 500). */
+  readonly statusOverride: number | undefined;
+
+  constructor(errorCode: ErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MlflowError';
+    this.errorCode = errorCode;
+    this.statusOverride = options?.status;
+  }
+
+  get status(): number {
+    return this.statusOverride ?? STATUS_BY_CODE[this.errorCode] ?? 500;
+  }
+
+  toJSON(): { error_code: string; message: string } {
+    return { error_code: this.errorCode, message: this.message };
+  }
+
+  static invalid(message: string): MlflowError {
+    return new MlflowError('INVALID_PARAMETER_VALUE', message);
+  }
+
+  static notFound(message: string): MlflowError {
+    return new MlflowError('RESOURCE_DOES_NOT_EXIST', message);
+  }
+
+  static alreadyExists(message: string): MlflowError {
+    return new MlflowError('RESOURCE_ALREADY_EXISTS', message);
+  }
+
+  static notImplemented(message: string): MlflowError {
+    return new MlflowError('NOT_IMPLEMENTED', message);
+  }
+}
+
+export function statusForCode(code: string): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}

@@ -1,0 +1,100 @@
+/**
+ * The HTTP edge. Routes come from the generated operation table (the spec decides every path and
+ * method); each is bound to a thin handler by operationId, under /api/2.0 and /ajax-api/2.0.
+ * Errors of every kind are rendered here and only here.
+ */
+import fs from 'node:fs';
+import { Hono, type Context } from 'hono';
+import { MlflowError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { operations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
+import { parseRequest, type Req } from './request.js';
+import { mountDocs } from './docs.js';
+
+export type HandlerResult = object | Response;
+export type Handler = (req: Req, c: Context) => Promise<HandlerResult> | HandlerResult;
+export type Handlers = { readonly [K in OperationId]: Handler };
+
+export interface AppOptions {
+  handlers: Handlers;
+  log: Logger;
+  /** Bundled spec served at /openapi.json. */
+  specPath: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** Every /api/2.0 route is served again under /ajax-api/2.0, as MLflow does for its UI. */
+export function routePaths(op: OperationSpec): string[] {
+  return op.honoPath.startsWith('/api/2.0/') ? [op.honoPath, op.honoPath.replace('/api/2.0/', '/ajax-api/2.0/')] : [op.honoPath];
+}
+
+export function renderError(err: unknown, log: Logger, c?: Context): Response {
+  if (err instanceof MlflowError) {
+    return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_HEADERS });
+  }
+  log.error('unhandled error', {
+    method: c?.req.method,
+    path: c ? new URL(c.req.url).pathname : undefined,
+    error: err instanceof Error ? err.stack ?? err.message : String(err),
+  });
+  return new Response(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' }), {
+    status: 500,
+    headers: JSON_HEADERS,
+  });
+}
+
+export function createApp(opts: AppOptions): Hono {
+  const { handlers, log } = opts;
+  const app = new Hono();
+
+  if (log.enabled('info')) {
+    app.use(async (c, next) => {
+      const start = performance.now();
+      await next();
+      log.info('request', {
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: c.res.status,
+        ms: Math.round((performance.now() - start) * 100) / 100,
+      });
+    });
+  }
+
+  const byPath = new Map<string, Set<string>>();
+  for (const op of Object.values(operations)) {
+    const handler = handlers[op.operationId];
+    for (const p of routePaths(op)) {
+      byPath.set(p, (byPath.get(p) ?? new Set()).add(op.method));
+      app.on(op.method, p, async (c) => {
+        const req = await parseRequest(c, op);
+        const out = await handler(req, c);
+        if (out instanceof Response) return out;
+        return c.body(JSON.stringify(out), 200, JSON_HEADERS);
+      });
+    }
+  }
+  // A known path with another method: 405 with an MLflow-style body (Flask answers 405 too).
+  for (const [p, methods] of byPath) {
+    app.all(p, (c) => {
+      if (methods.has(c.req.method)) return c.notFound();
+      return c.body(
+        JSON.stringify({ error_code: 'BAD_REQUEST', message: `The method ${c.req.method} is not allowed for the requested URL.` }),
+        405,
+        { ...JSON_HEADERS, allow: [...methods].join(', ') },
+      );
+    });
+  }
+
+  mountDocs(app, fs.readFileSync(opts.specPath, 'utf8'));
+
+  app.notFound((c) =>
+    c.body(
+      JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}` }),
+      404,
+      JSON_HEADERS,
+    ),
+  );
+  app.onError((err, c) => renderError(err, log, c));
+  return app;
+}

@@ -1,0 +1,69 @@
+/**
+ * Swagger UI at /docs, with its JavaScript and CSS served by this server from swagger-ui-dist:
+ * no CDN, so it works offline and behind firewalls.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Hono } from 'hono';
+
+const require = createRequire(import.meta.url);
+
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>MLflow Model Registry API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/swagger-ui-standalone-preset.js"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+
+// Kept out of the HTML so that a strict Content-Security-Policy (no inline scripts) can be used.
+const INIT = `window.ui = SwaggerUIBundle({
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: 'StandaloneLayout',
+  validatorUrl: null,
+  tryItOutEnabled: false
+});
+`;
+
+export function mountDocs(app: Hono, specJson: string): void {
+  const dist = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  const files = new Map<string, { body: Uint8Array; type: string }>();
+  for (const [name, type] of Object.entries(ASSETS)) {
+    files.set(name, { body: new Uint8Array(fs.readFileSync(path.join(dist, name))), type });
+  }
+  files.set('init.js', { body: new TextEncoder().encode(INIT), type: 'text/javascript; charset=utf-8' });
+  const csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'";
+
+  app.get('/openapi.json', (c) => c.body(specJson, 200, { 'content-type': 'application/json' }));
+  app.get('/docs', (c) => c.html(PAGE, 200, { 'content-security-policy': csp }));
+  app.get('/docs/', (c) => c.redirect('/docs'));
+  app.get('/docs/:file', (c) => {
+    const f = files.get(c.req.param('file'));
+    if (!f) return c.notFound();
+    return c.body(f.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': f.type, 'cache-control': 'public, max-age=86400' });
+  });
+  app.get('/favicon.ico', (c) => {
+    const f = files.get('favicon-32x32.png')!;
+    return c.body(f.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': f.type, 'cache-control': 'public, max-age=86400' });
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * Registry events. Every mutation produces its events inside the transaction that makes the
+ * change, and hands them to the EventSink in that same transaction: no change without its event,
+ * no event without its change. Webhook delivery and the audit history both read these rows.
+ *
+ * `entity`/`action` are MLflow's webhook names (lower case) where MLflow has such an event; the
+ * mutations MLflow does not announce (rename, update, stage transition, deletes, model tags) carry
+ * `webhook: false` and exist for the audit history only.
+ */
+import type { Executor } from '../store/db.js';
+
+export interface RegistryEvent {
+  entity: string;
+  action: string;
+  /** Registered model (or prompt) name the event concerns. */
+  name: string;
+  version?: number;
+  alias?: string;
+  /** The webhook payload (MLflow's `data`), or the audit details for non-webhook events. */
+  data: Record<string, unknown>;
+  /** State before the change, where it applies (audit history). */
+  before?: Record<string, unknown> | null;
+  /** Whether MLflow delivers this event to webhooks. */
+  webhook: boolean;
+}
+
+export interface EventSink {
+  record(tx: Executor, events: readonly RegistryEvent[], at: number): Promise<void>;
+}
+
+export const noEvents: EventSink = { record: async () => {} };

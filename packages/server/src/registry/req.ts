@@ -1,0 +1,119 @@
+/**
+ * A parsed request as the registry layer sees it, and MLflow's handler-level schema checks
+ * (mlflow/server/handlers.py `_validate_param_against_schema`) with their exact messages.
+ */
+import { MlflowError } from '../errors.js';
+
+export type RequestFields = Record<string, unknown>;
+
+/**
+ * A parsed request: `fields` holds the values that parsed as their declared kind (absent means
+ * unset, as in proto2), `raw` the request dict as MLflow's handlers see it (for their messages).
+ */
+export class Req {
+  constructor(
+    readonly fields: RequestFields,
+    readonly raw: Readonly<Record<string, unknown>>,
+    readonly parseOk: boolean,
+  ) {}
+
+  has(name: string): boolean {
+    return this.fields[name] !== undefined;
+  }
+  /** String field with the proto2 default "". */
+  str(name: string): string {
+    const v = this.fields[name];
+    return typeof v === 'string' ? v : '';
+  }
+  /** Optional string field: undefined when unset. */
+  optStr(name: string): string | undefined {
+    const v = this.fields[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  int(name: string, def: number): number {
+    const v = this.fields[name];
+    return typeof v === 'number' ? v : def;
+  }
+  bool(name: string): boolean {
+    return this.fields[name] === true;
+  }
+  strList(name: string): string[] {
+    const v = this.fields[name];
+    return Array.isArray(v) ? (v as string[]) : [];
+  }
+  list<T>(name: string): T[] {
+    const v = this.fields[name];
+    return Array.isArray(v) ? (v as T[]) : [];
+  }
+}
+
+/** Python's json.dumps(value, sort_keys=True, separators=(",", ":")) with ensure_ascii, for messages. */
+export function pyJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value) ?? null).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+export function pyTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (Array.isArray(value)) return 'list';
+  return 'dict';
+}
+
+export function invalidValueError(param: string, value: unknown): MlflowError {
+  return MlflowError.invalid(
+    `Invalid value ${pyJson(value)} for parameter '${param}' supplied:  Hint: Value was of type '${pyTypeName(value)}'. ` +
+      'See the API docs for more information about request parameters.',
+  );
+}
+
+
+export type Check = 'required' | 'string' | 'intlike' | 'bool' | 'array' | 'itemString' | ((value: unknown) => boolean);
+const TYPE_CHECKS = new Set<Check>(['string', 'intlike', 'bool', 'array', 'itemString']);
+
+function passes(check: Check, v: unknown): boolean {
+  switch (check) {
+    case 'required':
+      return v !== null && v !== undefined && v !== '';
+    case 'string':
+      return typeof v === 'string';
+    case 'intlike':
+      return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v));
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'array':
+      return Array.isArray(v);
+    case 'itemString':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    default:
+      return check(v);
+  }
+}
+
+/**
+ * Runs a handler's schema: for each listed field that is present (or required), its checks in order.
+ * Type checks run only when parsing failed, as in MLflow (parsing already proved the types otherwise).
+ */
+export function checkSchema(req: Req, schema: Readonly<Record<string, readonly Check[]>>): void {
+  for (const param in schema) {
+    const checks = schema[param]!;
+    if (!(param in req.raw) && !checks.includes('required')) continue;
+    const value = req.raw[param];
+    for (const check of checks) {
+      if (TYPE_CHECKS.has(check) && req.parseOk) continue;
+      if (passes(check, value)) continue;
+      if (check === 'required') {
+        throw MlflowError.invalid(`Missing value for required parameter '${param}'. See the API docs for more information about request parameters.`);
+      }
+      throw invalidValueError(param, value);
+    }
+  }
+}

@@ -1,0 +1,764 @@
+/**
+ * The registry service: MLflow's model-registry semantics (mlflow/server/handlers.py handlers plus
+ * mlflow/store/model_registry/sqlalchemy_store.py), over the RegistryStore port. It takes parsed
+ * requests and returns response bodies in MLflow's wire format. No HTTP and no SQL here.
+ */
+import { MlflowError } from '../errors.js';
+import { isPromptValue, type RegistryQueries, type RegistryStore, type SqlCondition } from '../store/registry-store.js';
+import type {
+  CreateModelVersionResponse,
+  CreateRegisteredModelResponse,
+  GetLatestVersionsResponse,
+  GetModelVersionByAliasResponse,
+  GetModelVersionDownloadUriResponse,
+  GetModelVersionResponse,
+  GetRegisteredModelResponse,
+  RenameRegisteredModelResponse,
+  SearchModelVersionsResponse,
+  SearchRegisteredModelsResponse,
+  TransitionModelVersionStageResponse,
+  UpdateModelVersionResponse,
+  UpdateRegisteredModelResponse,
+} from '../gen/api/types.gen.js';
+import { toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
+import { checkSchema, type Check, type Req } from './req.js';
+import type { EventSink, RegistryEvent } from './events.js';
+import {
+  createPageToken,
+  isQueryingPrompts,
+  parseModelVersionFilter,
+  parseModelVersionOrderBy,
+  parsePageToken,
+  parseRegisteredModelFilter,
+  parseRegisteredModelOrderBy,
+  PROMPT_TAG_KEY,
+  type Comparison,
+} from './search.js';
+import {
+  canonicalStage,
+  parseModelVersion,
+  STAGES,
+  validateAliasName,
+  validateAliasNameNotReserved,
+  validateArchiveExistingVersions,
+  validateModelName,
+  validateModelVersionSource,
+  validateModelVersionTag,
+  validateNewModelName,
+  validateRegisteredModelTag,
+  validateTagKey,
+} from './validation.js';
+
+type Empty = Record<string, never>;
+type Tag = { key?: string; value?: string };
+
+const PROMPT_TYPE_TAG_KEY = '_mlflow_prompt_type';
+const PROMPT_TEXT_TAG_KEY = 'mlflow.prompt.text';
+const ACTIVE_STAGES = ['Staging', 'Production'];
+const RM_MAX_RESULTS = 1000;
+const MV_MAX_RESULTS = 200_000;
+
+/** Python int() of an int-like request value (the handler-level range lambdas use it). */
+const pyInt = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v).trim()));
+
+const S = {
+  name: ['string', 'required'],
+  required: ['string', 'required'],
+  string: ['string'],
+} satisfies Record<string, readonly Check[]>;
+
+export interface RegistryServiceOptions {
+  events: EventSink;
+  /** MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: sources must match it when set. */
+  sourceRegex?: RegExp;
+  /**
+   * Decides whether a host-addressed source (http(s)://host/…, mlflow-artifacts://host/…, ftp, …)
+   * is acceptable; MLflow refuses hosts other than its own artifact storage. Returns an error
+   * message to refuse, or undefined to accept.
+   */
+  checkSourceHost?: (source: string) => string | undefined;
+  /** Turns a stored download location into the URI handed to clients (see artifacts/download-uri.ts). */
+  downloadUri?: (location: string) => Promise<string> | string;
+  now?: () => number;
+}
+
+function notFoundModel(name: string): MlflowError {
+  return MlflowError.notFound(`Registered Model with name=${name} not found`);
+}
+
+function notFoundVersion(name: string, version: number | string): MlflowError {
+  return MlflowError.notFound(`Model Version (name=${name}, version=${version}) not found`);
+}
+
+/** Python repr() of a str, for messages that format with {name!r}. */
+function pyRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const body = s.replace(/\\/g, '\\\\').replace(new RegExp(quote, 'g'), `\\${quote}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return `${quote}${body}${quote}`;
+}
+
+/** Collapses tags by key, the last value winning (MLflow builds a dict). */
+function tagDict(tags: Tag[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const t of tags) m.set(t.key ?? '', t.value ?? '');
+  return m;
+}
+
+function isPromptTags(tags: Map<string, string>): boolean {
+  return (tags.get(PROMPT_TAG_KEY) ?? 'false').toLowerCase() === 'true';
+}
+
+function toConditions(filters: Comparison[], excludePrompts: boolean): SqlCondition[] {
+  const out: SqlCondition[] = [];
+  for (const f of filters) {
+    if (f.type === 'tag') {
+      // When prompts are excluded MLflow drops conditions on the prompt tag itself.
+      if (excludePrompts && f.key === PROMPT_TAG_KEY) continue;
+      out.push({ column: 'tag', tagKey: f.key, comparator: f.comparator, value: f.value });
+      continue;
+    }
+    const column = ({ name: 'name', run_id: 'run_id', source_path: 'source', version_number: 'version' } as const)[
+      f.key as 'name' | 'run_id' | 'source_path' | 'version_number'
+    ];
+    if (!column) throw MlflowError.invalid(`Invalid attribute name: ${f.key}`);
+    out.push({ column, comparator: f.comparator, value: f.value });
+  }
+  return out;
+}
+
+/**
+ * MLflow's `_validate_source_run` for `runs:/<run_id>/<path>` sources: the run must be the one the
+ * request names (the only lineage check that needs no tracking store).
+ */
+function checkRunsSource(source: string, runId: string): void {
+  const m = /^runs:(\/\/[^/]*)?\/([^/]*)/i.exec(source);
+  if (!m) return;
+  const refuse = () =>
+    MlflowError.invalid(`Invalid model version source: '${source}'. The run_id request parameter must identify the resource that contains the source.`);
+  if (m[1] && m[1] !== '//') throw refuse();
+  if (!runId || m[2] !== runId) throw refuse();
+}
+
+export class RegistryService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly opts: RegistryServiceOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Runs `fn` in a transaction and records the events it returns in that same transaction. */
+  private async write<T>(fn: (q: RegistryQueries, events: RegistryEvent[], now: number) => Promise<T>): Promise<T> {
+    return this.store.transaction(async (q, tx) => {
+      const events: RegistryEvent[] = [];
+      const now = this.now();
+      const result = await fn(q, events, now);
+      if (events.length > 0) await this.opts.events.record(tx, events, now);
+      return result;
+    });
+  }
+
+  private async fullModel(q: RegistryQueries, name: string): Promise<RegisteredModelRow> {
+    const row = await q.getRegisteredModel(name);
+    if (!row) throw notFoundModel(name);
+    return row;
+  }
+
+  // ---- registered models ---------------------------------------------------------------------
+
+  async createRegisteredModel(req: Req): Promise<CreateRegisteredModelResponse> {
+    checkSchema(req, { name: S.name, tags: ['array'], description: S.string });
+    const name = req.str('name');
+    validateModelName(name);
+    const tagsIn = req.list<Tag>('tags');
+    for (const t of tagsIn) validateRegisteredModelTag(t.key ?? '', t.value ?? '');
+    const tags = tagDict(tagsIn);
+    const description = req.str('description');
+    const isPrompt = isPromptTags(tags);
+    try {
+      const now = await this.write(async (q, events, now) => {
+        await q.insertRegisteredModel(name, description, [...tags], now);
+        const publicTags = Object.fromEntries([...tags].filter(([k]) => !isPrompt || (k !== PROMPT_TAG_KEY && k !== PROMPT_TYPE_TAG_KEY)));
+        events.push({
+          entity: isPrompt ? 'prompt' : 'registered_model',
+          action: 'created',
+          name,
+          data: { name, tags: publicTags, description },
+          webhook: true,
+        });
+        return now;
+      });
+      return {
+        registered_model: toRegisteredModel({
+          name,
+          creation_time: now,
+          last_updated_time: now,
+          description,
+          tags: [...tags],
+          aliases: null,
+          latest: null,
+        }),
+      };
+    } catch (err) {
+      if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
+        const existing = await this.store.read.modelPromptTag(name);
+        const oldEntity = existing.promptTag !== undefined ? 'Prompt' : 'Registered Model';
+        const newEntity = tags.has(PROMPT_TAG_KEY) ? 'Prompt' : 'Registered Model';
+        if (oldEntity !== newEntity) {
+          throw MlflowError.alreadyExists(
+            `Tried to create a ${newEntity.toLowerCase()} with name ${pyRepr(name)}, but the name is already taken by a ` +
+              `${oldEntity.toLowerCase()}. MLflow does not allow creating a model and a prompt with the same name.`,
+          );
+        }
+        throw MlflowError.alreadyExists(`${newEntity} (name=${name}) already exists.`);
+      }
+      throw err;
+    }
+  }
+
+  async getRegisteredModel(req: Req): Promise<GetRegisteredModelResponse> {
+    checkSchema(req, { name: S.name });
+    const name = req.str('name');
+    validateModelName(name);
+    return { registered_model: toRegisteredModel(await this.fullModel(this.store.read, name)) };
+  }
+
+  async updateRegisteredModel(req: Req): Promise<UpdateRegisteredModelResponse> {
+    checkSchema(req, { name: S.name, description: S.string });
+    const name = req.str('name');
+    const description = req.str('description');
+    validateModelName(name);
+    const row = await this.write(async (q, events) => {
+      const before = await q.getRegisteredModel(name);
+      if (!before) throw notFoundModel(name);
+      await q.updateRegisteredModelDescription(name, description, this.now());
+      events.push({
+        entity: 'registered_model',
+        action: 'updated',
+        name,
+        data: { name, description },
+        before: { description: before.description },
+        webhook: false,
+      });
+      return this.fullModel(q, name);
+    });
+    return { registered_model: toRegisteredModel(row) };
+  }
+
+  async renameRegisteredModel(req: Req): Promise<RenameRegisteredModelResponse> {
+    checkSchema(req, { name: S.name, new_name: S.required });
+    const name = req.str('name');
+    const newName = req.str('new_name');
+    validateNewModelName(newName);
+    validateModelName(name);
+    try {
+      const row = await this.write(async (q, events, now) => {
+        if (!(await q.renameRegisteredModel(name, newName, now))) throw notFoundModel(name);
+        events.push({ entity: 'registered_model', action: 'renamed', name: newName, data: { name: newName }, before: { name }, webhook: false });
+        return this.fullModel(q, newName);
+      });
+      return { registered_model: toRegisteredModel(row) };
+    } catch (err) {
+      if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
+        throw MlflowError.alreadyExists(`Registered Model (name=${newName}) already exists. Error: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  async deleteRegisteredModel(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name });
+    const name = req.str('name');
+    validateModelName(name);
+    await this.write(async (q, events) => {
+      if (!(await q.deleteRegisteredModel(name))) throw notFoundModel(name);
+      events.push({ entity: 'registered_model', action: 'deleted', name, data: { name }, webhook: false });
+    });
+    return {};
+  }
+
+  async searchRegisteredModels(req: Req): Promise<SearchRegisteredModelsResponse> {
+    checkSchema(req, {
+      filter: S.string,
+      max_results: ['intlike', (x) => pyInt(x) <= RM_MAX_RESULTS],
+      order_by: ['array', 'itemString'],
+      page_token: S.string,
+    });
+    const maxResults = req.int('max_results', 100);
+    if (maxResults > RM_MAX_RESULTS) {
+      throw MlflowError.invalid(
+        `Invalid value for request parameter max_results. It must be at most ${RM_MAX_RESULTS}, but got value ${maxResults}`,
+      );
+    }
+    const filters = parseRegisteredModelFilter(req.optStr('filter'));
+    const order = parseRegisteredModelOrderBy(req.strList('order_by'));
+    const token = req.str('page_token');
+    const offset = token ? parsePageToken(token) : 0;
+    const limit = maxResults + 1;
+    // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
+    if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
+    const excludePrompts = !isQueryingPrompts(filters);
+    const rows = await this.store.read.searchRegisteredModels({
+      conditions: toConditions(filters, excludePrompts),
+      excludePrompts,
+      order,
+      limit,
+      offset,
+    });
+    const out: SearchRegisteredModelsResponse = {};
+    const page = rows.slice(0, Math.max(0, maxResults));
+    if (page.length > 0) out.registered_models = page.map(toRegisteredModel);
+    if (rows.length === limit) out.next_page_token = createPageToken(offset + maxResults);
+    return out;
+  }
+
+  async getLatestVersions(req: Req): Promise<GetLatestVersionsResponse> {
+    checkSchema(req, { name: S.name, stages: ['array', 'itemString'] });
+    const name = req.str('name');
+    validateModelName(name);
+    const { exists, versions } = await this.store.read.getLatestVersions(name);
+    if (!exists) throw notFoundModel(name);
+    const requested = req.strList('stages');
+    const stages = new Set((requested.length === 0 ? STAGES : requested).map((s) => canonicalStage(s)));
+    const mvs = versions.filter((v) => stages.has(v.current_stage ?? 'None')).map((v) => toModelVersion({ ...v, name }, true));
+    return mvs.length > 0 ? { model_versions: mvs } : {};
+  }
+
+  async setRegisteredModelTag(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, key: S.required, value: S.string });
+    const name = req.str('name');
+    const key = req.str('key');
+    const value = req.str('value');
+    validateModelName(name);
+    validateRegisteredModelTag(key, value);
+    await this.write(async (q, events) => {
+      const res = await q.setRegisteredModelTag(name, key, value);
+      if (!res) throw notFoundModel(name);
+      const prompt = isPromptValue(res.promptTag);
+      events.push({
+        entity: prompt ? 'prompt_tag' : 'registered_model_tag',
+        action: 'set',
+        name,
+        data: { name, key, value },
+        before: res.previous === undefined ? null : { value: res.previous },
+        webhook: prompt,
+      });
+    });
+    return {};
+  }
+
+  async deleteRegisteredModelTag(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, key: S.required });
+    const name = req.str('name');
+    const key = req.str('key');
+    validateModelName(name);
+    validateTagKey(key);
+    await this.write(async (q, events) => {
+      const { exists, deleted, promptTag } = await q.deleteRegisteredModelTag(name, key);
+      if (!exists) throw notFoundModel(name);
+      const prompt = isPromptValue(promptTag);
+      events.push({
+        entity: prompt ? 'prompt_tag' : 'registered_model_tag',
+        action: 'deleted',
+        name,
+        data: { name, key },
+        before: deleted ? { value: deleted.value } : null,
+        webhook: prompt,
+      });
+    });
+    return {};
+  }
+
+  // ---- aliases -------------------------------------------------------------------------------
+
+  async setRegisteredModelAlias(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, alias: S.required, version: S.required });
+    const name = req.str('name');
+    const alias = req.str('alias');
+    const versionStr = req.str('version');
+    validateModelName(name);
+    validateAliasName(alias);
+    validateAliasNameNotReserved(alias);
+    const version = parseModelVersion(versionStr);
+    await this.write(async (q, events) => {
+      const res = await q.setAlias(name, alias, version);
+      if (!res) throw notFoundVersion(name, version);
+      const prompt = isPromptValue(res.promptTag);
+      events.push({
+        entity: prompt ? 'prompt_alias' : 'model_version_alias',
+        action: 'created',
+        name,
+        alias,
+        version,
+        data: { name, alias, version: versionStr },
+        before: res.previous === null ? null : { version: String(res.previous) },
+        webhook: true,
+      });
+    });
+    return {};
+  }
+
+  async deleteRegisteredModelAlias(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, alias: S.required });
+    const name = req.str('name');
+    const alias = req.str('alias');
+    validateModelName(name);
+    validateAliasName(alias);
+    await this.write(async (q, events) => {
+      const { exists, deletedVersion, promptTag } = await q.deleteAlias(name, alias);
+      if (!exists) throw notFoundModel(name);
+      const prompt = isPromptValue(promptTag);
+      events.push({
+        entity: prompt ? 'prompt_alias' : 'model_version_alias',
+        action: 'deleted',
+        name,
+        alias,
+        data: { name, alias },
+        before: deletedVersion === undefined ? null : { version: String(deletedVersion) },
+        webhook: true,
+      });
+    });
+    return {};
+  }
+
+  async getModelVersionByAlias(req: Req): Promise<GetModelVersionByAliasResponse> {
+    checkSchema(req, { name: S.name, alias: S.required });
+    const name = req.str('name');
+    const alias = req.str('alias');
+    validateModelName(name);
+    validateAliasName(alias);
+    if (alias.toLowerCase() === 'latest') {
+      const { exists, versions } = await this.store.read.getLatestVersions(name);
+      if (!exists) throw notFoundModel(name);
+      if (versions.length === 0) throw MlflowError.notFound(`Latest version not found for model ${name}.`);
+      const max = versions.reduce((a, b) => (b.version > a.version ? b : a));
+      return { model_version: toModelVersion({ ...max, name }, true) };
+    }
+    const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
+    if (!exists) throw notFoundModel(name);
+    if (aliasVersion === undefined) throw MlflowError.invalid(`Registered model alias ${alias} not found.`);
+    if (!row) throw notFoundVersion(name, aliasVersion);
+    return { model_version: toModelVersion(row, true) };
+  }
+
+  // ---- model versions ------------------------------------------------------------------------
+
+  /**
+   * MLflow's `_resolve_registered_model_source_lineage` and the store's storage_location: a
+   * `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source is pinned to
+   * `models:/<name>/<version>` and its artifacts live where that version's do.
+   */
+  private async resolveModelsSource(
+    q: RegistryQueries,
+    source: string,
+    runId: string,
+    hasRunId: boolean,
+  ): Promise<{ source: string; storageLocation: string; runId: string }> {
+    const m = /^models:(\/\/[^/]*)?\/(.*)$/.exec(source);
+    if (!m) return { source, storageLocation: source, runId };
+    const invalid = (why: string) => MlflowError.invalid(`Invalid model version source: '${source}'. ${why}`);
+    if (m[1] && m[1] !== '//') throw invalid('Registered model sources must use the active model registry.');
+    const rest = m[2]!.replace(/\/+$/, '');
+    // models:/m-<id> names a LoggedModel of a tracking server, which this registry-only server does not have.
+    if (/^m-[0-9a-f]{32}$/i.test(rest) || !rest.includes('/') && !rest.includes('@')) {
+      throw invalid('The model_id request parameter must identify the resource that contains the source.');
+    }
+    let name: string;
+    let ref: string;
+    let byAlias = false;
+    const at = rest.lastIndexOf('@');
+    if (at > 0 && !rest.slice(at).includes('/')) {
+      name = rest.slice(0, at);
+      ref = rest.slice(at + 1);
+      byAlias = true;
+    } else {
+      const slash = rest.lastIndexOf('/');
+      name = rest.slice(0, slash);
+      ref = rest.slice(slash + 1);
+    }
+    if (!name || !ref) throw invalid('The model_id request parameter must identify the resource that contains the source.');
+    const prompt = await q.modelPromptTag(name);
+    if (!prompt.exists) throw notFoundModel(name);
+    if (isPromptValue(prompt.promptTag)) throw invalid('Prompt versions cannot be used as model version sources.');
+    let version: number;
+    if (byAlias) {
+      const a = await q.getAlias(name, ref);
+      if (a.version === undefined) throw MlflowError.invalid(`Registered model alias ${ref} not found.`);
+      version = a.version;
+    } else if (/^\d+$/.test(ref)) {
+      version = Number(ref);
+    } else {
+      const { versions } = await q.getLatestVersions(name);
+      const stage = ref.toLowerCase() === 'latest' ? undefined : canonicalStage(ref);
+      const candidates = versions.filter((v) => stage === undefined || v.current_stage === stage);
+      if (candidates.length === 0) throw invalid(`No versions of model with name '${name}' and stage '${ref}' found`);
+      version = Math.max(...candidates.map((v) => v.version));
+    }
+    const src = await q.getModelVersion(name, version);
+    if (!src) throw notFoundVersion(name, version);
+    if (hasRunId && runId !== (src.run_id ?? '')) {
+      throw invalid('The run_id and model_id request parameters must match the referenced model version.');
+    }
+    return {
+      source: `models:/${name}/${version}`,
+      storageLocation: (src.storage_location || src.source) ?? '',
+      runId: hasRunId ? runId : (src.run_id ?? ''),
+    };
+  }
+
+  async createModelVersion(req: Req): Promise<CreateModelVersionResponse> {
+    checkSchema(req, {
+      name: S.name,
+      source: S.required,
+      run_id: S.string,
+      tags: ['array'],
+      run_link: S.string,
+      description: S.string,
+      model_id: S.string,
+    });
+    const name = req.str('name');
+    const tagsIn = req.list<Tag>('tags');
+    const tags = tagDict(tagsIn);
+    const isPrompt = isPromptTags(tags);
+    const requestSource = req.str('source');
+    validateModelVersionSource(requestSource, { isPrompt, regex: this.opts.sourceRegex });
+    if (!isPrompt) {
+      const refusal = this.opts.checkSourceHost?.(requestSource);
+      if (refusal) throw MlflowError.invalid(refusal);
+      checkRunsSource(requestSource, req.str('run_id'));
+    }
+    validateModelName(name);
+    for (const t of tagsIn) validateModelVersionTag(t.key ?? '', t.value ?? '');
+    const description = req.str('description');
+    const runLink = req.str('run_link');
+
+    const row = await this.write(async (q, events, now) => {
+      const resolved = isPrompt
+        ? { source: requestSource, storageLocation: requestSource, runId: req.str('run_id') }
+        : await this.resolveModelsSource(q, requestSource, req.str('run_id'), req.has('run_id'));
+      const mv = await q.insertModelVersion(name, {
+        source: resolved.source,
+        storageLocation: resolved.storageLocation,
+        runId: resolved.runId,
+        runLink,
+        description,
+        tags: [...tags],
+        now,
+      });
+      if (!mv) throw notFoundModel(name);
+      const version = String(mv.version);
+      if (isPrompt) {
+        const t = Object.fromEntries(tags);
+        const template = t[PROMPT_TEXT_TAG_KEY] ?? null;
+        delete t[PROMPT_TEXT_TAG_KEY];
+        delete t[PROMPT_TAG_KEY];
+        delete t[PROMPT_TYPE_TAG_KEY];
+        events.push({
+          entity: 'prompt_version',
+          action: 'created',
+          name,
+          version: mv.version,
+          data: { name, version, template, tags: t, description: description || null },
+          webhook: true,
+        });
+      } else {
+        events.push({
+          entity: 'model_version',
+          action: 'created',
+          name,
+          version: mv.version,
+          data: {
+            name,
+            version,
+            source: resolved.source,
+            run_id: resolved.runId || null,
+            tags: Object.fromEntries(tags),
+            description: description || null,
+          },
+          webhook: true,
+        });
+      }
+      return mv;
+    });
+    return { model_version: toModelVersion({ ...row, tags: [...tags] }, true) };
+  }
+
+  private async liveVersion(q: RegistryQueries, name: string, version: number): Promise<ModelVersionRow> {
+    const row = await q.getModelVersion(name, version);
+    if (!row) throw notFoundVersion(name, version);
+    return row;
+  }
+
+  async updateModelVersion(req: Req): Promise<UpdateModelVersionResponse> {
+    checkSchema(req, { name: S.name, version: S.required, description: S.string });
+    const name = req.str('name');
+    const description = req.optStr('description') ?? null;
+    validateModelName(name);
+    const version = parseModelVersion(req.str('version'));
+    const row = await this.write(async (q, events, now) => {
+      const before = await this.liveVersion(q, name, version);
+      await q.updateModelVersionDescription(name, version, description, now);
+      events.push({
+        entity: 'model_version',
+        action: 'updated',
+        name,
+        version,
+        data: { name, version: String(version), description },
+        before: { description: before.description },
+        webhook: false,
+      });
+      return this.liveVersion(q, name, version);
+    });
+    return { model_version: toModelVersion(row, true) };
+  }
+
+  async transitionModelVersionStage(req: Req): Promise<TransitionModelVersionStageResponse> {
+    checkSchema(req, { name: S.name, version: S.required, stage: S.required, archive_existing_versions: ['bool'] });
+    const name = req.str('name');
+    const rawStage = req.str('stage');
+    const stage = canonicalStage(rawStage);
+    const archive = req.bool('archive_existing_versions');
+    validateArchiveExistingVersions(rawStage, archive);
+    validateModelName(name);
+    const version = parseModelVersion(req.str('version'));
+    const row = await this.write(async (q, events, now) => {
+      const before = await this.liveVersion(q, name, version);
+      const res = await q.transitionStage(name, version, stage, archive && ACTIVE_STAGES.includes(stage), now);
+      if (!res) throw notFoundVersion(name, version);
+      events.push({
+        entity: 'model_version',
+        action: 'stage_transitioned',
+        name,
+        version,
+        data: { name, version: String(version), stage, archive_existing_versions: archive, archived_versions: res.archived.map(String) },
+        before: { stage: before.current_stage },
+        webhook: false,
+      });
+      return this.liveVersion(q, name, version);
+    });
+    return { model_version: toModelVersion(row, true) };
+  }
+
+  async deleteModelVersion(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, version: S.required });
+    const name = req.str('name');
+    const version = parseModelVersion(req.str('version'));
+    validateModelName(name);
+    await this.write(async (q, events, now) => {
+      const res = await q.softDeleteModelVersion(name, version, now);
+      if (!res) throw notFoundVersion(name, version);
+      events.push({
+        entity: 'model_version',
+        action: 'deleted',
+        name,
+        version,
+        data: { name, version: String(version), removed_aliases: res.aliases },
+        webhook: false,
+      });
+    });
+    return {};
+  }
+
+  async getModelVersion(req: Req): Promise<GetModelVersionResponse> {
+    checkSchema(req, { name: S.name, version: S.required });
+    const name = req.str('name');
+    validateModelName(name);
+    const version = parseModelVersion(req.str('version'));
+    return { model_version: toModelVersion(await this.liveVersion(this.store.read, name, version), true) };
+  }
+
+  async searchModelVersions(req: Req): Promise<SearchModelVersionsResponse> {
+    checkSchema(req, {
+      filter: S.string,
+      max_results: ['intlike', (x) => pyInt(x) <= MV_MAX_RESULTS],
+      order_by: ['array', 'itemString'],
+      page_token: S.string,
+    });
+    const maxResults = req.int('max_results', MV_MAX_RESULTS);
+    if (maxResults < 1) {
+      throw MlflowError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
+    }
+    const filters = parseModelVersionFilter(req.optStr('filter'));
+    const order = parseModelVersionOrderBy(req.strList('order_by'));
+    const token = req.str('page_token');
+    const offset = token ? parsePageToken(token) : 0;
+    const excludePrompts = !isQueryingPrompts(filters);
+    const rows = await this.store.read.searchModelVersions({
+      conditions: toConditions(filters, excludePrompts),
+      excludePrompts,
+      order,
+      limit: maxResults + 1,
+      offset,
+    });
+    const out: SearchModelVersionsResponse = {};
+    const page = rows.slice(0, maxResults);
+    // Search results never carry aliases in MLflow.
+    if (page.length > 0) out.model_versions = page.map((r) => toModelVersion(r, false));
+    if (rows.length === maxResults + 1) out.next_page_token = createPageToken(offset + maxResults);
+    return out;
+  }
+
+  async getModelVersionDownloadUri(req: Req): Promise<GetModelVersionDownloadUriResponse> {
+    // MLflow's handler has no schema here: the store validates name and version.
+    const name = req.str('name');
+    validateModelName(name);
+    const version = parseModelVersion(req.str('version'));
+    const location = await this.store.read.downloadUri(name, version);
+    if (location === undefined) throw notFoundVersion(name, version);
+    const uri = this.opts.downloadUri ? await this.opts.downloadUri(location) : location;
+    return { artifact_uri: uri };
+  }
+
+  async setModelVersionTag(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, version: S.required, key: S.required, value: S.string });
+    const name = req.str('name');
+    const versionStr = req.str('version');
+    const key = req.str('key');
+    const value = req.str('value');
+    validateModelName(name);
+    const version = parseModelVersion(versionStr);
+    validateModelVersionTag(key, value);
+    await this.write(async (q, events) => {
+      const res = await q.setModelVersionTag(name, version, key, value);
+      if (!res) throw notFoundVersion(name, version);
+      const prompt = isPromptValue(res.promptTag);
+      events.push({
+        entity: prompt ? 'prompt_version_tag' : 'model_version_tag',
+        action: 'set',
+        name,
+        version,
+        data: { name, version: versionStr, key, value },
+        before: res.previous === undefined ? null : { value: res.previous },
+        webhook: true,
+      });
+    });
+    return {};
+  }
+
+  async deleteModelVersionTag(req: Req): Promise<Empty> {
+    checkSchema(req, { name: S.name, version: S.required, key: S.required });
+    const name = req.str('name');
+    const versionStr = req.str('version');
+    const key = req.str('key');
+    validateModelName(name);
+    const version = parseModelVersion(versionStr);
+    validateTagKey(key);
+    await this.write(async (q, events) => {
+      const { exists, deleted, promptTag } = await q.deleteModelVersionTag(name, version, key);
+      if (!exists) throw notFoundVersion(name, version);
+      const prompt = isPromptValue(promptTag);
+      events.push({
+        entity: prompt ? 'prompt_version_tag' : 'model_version_tag',
+        action: 'deleted',
+        name,
+        version,
+        data: { name, version: versionStr, key },
+        before: deleted ? { value: deleted.value } : null,
+        webhook: true,
+      });
+    });
+    return {};
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Composition root: builds the database, stores, services, handlers and the Hono app from a
+ * validated Config. main.ts calls it for the real process; tests call it to run in-process.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Hono } from 'hono';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { MlflowError } from './errors.js';
+import { openPglite, openPostgres, type Database } from './store/db.js';
+import { RegistryStore } from './store/registry-store.js';
+import { RegistryService } from './registry/service.js';
+import { noEvents } from './registry/events.js';
+import { refuseHostAddressedSource } from './registry/source-policy.js';
+import { createApp, type Handler, type Handlers } from './http/app.js';
+import { registryHandlers } from './http/handlers/registry.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
+export const VERSION: string = (JSON.parse(fs.readFileSync(path.resolve(here, '../package.json'), 'utf8')) as { version: string }).version;
+
+export interface Server {
+  app: Hono;
+  db: Database;
+  close(): Promise<void>;
+}
+
+const notBuilt =
+  (what: string): Handler =>
+  () => {
+    throw MlflowError.notImplemented(`${what} is not available on this server yet.`);
+  };
+
+export async function createServer(config: Config, log: Logger): Promise<Server> {
+  const db = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, config.dbPoolMax, log)
+    : await openPglite(path.join(config.dataDir, 'db'), log);
+
+  const sourcePolicy = { trustedUris: [] as string[], allowedSchemes: config.allowedHostAddressedSchemes };
+  const registry = new RegistryService(new RegistryStore(db), {
+    events: noEvents,
+    sourceRegex: config.sourceRegex,
+    checkSourceHost: (source) => refuseHostAddressedSource(source, sourcePolicy),
+  });
+
+  const text = (body: string) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  const handlers: Handlers = {
+    ...registryHandlers(registry),
+    createWebhook: notBuilt('Webhooks'),
+    listWebhooks: notBuilt('Webhooks'),
+    getWebhook: notBuilt('Webhooks'),
+    updateWebhook: notBuilt('Webhooks'),
+    deleteWebhook: notBuilt('Webhooks'),
+    testWebhook: notBuilt('Webhooks'),
+    listArtifacts: notBuilt('The artifact API'),
+    downloadArtifact: notBuilt('The artifact API'),
+    uploadArtifact: notBuilt('The artifact API'),
+    deleteArtifact: notBuilt('The artifact API'),
+    createMultipartUpload: notBuilt('Multipart upload'),
+    completeMultipartUpload: notBuilt('Multipart upload'),
+    abortMultipartUpload: notBuilt('Multipart upload'),
+    health: text('OK'),
+    version: text(VERSION),
+  };
+
+  const app = createApp({ handlers, log, specPath: SPEC_PATH });
+  return { app, db, close: () => db.close() };
+}

@@ -1,0 +1,495 @@
+/**
+ * The registry's persistence port and its SQL adapter (one code path for PGlite and PostgreSQL).
+ * Every read returns an entity with its tags, aliases and latest versions in ONE round trip
+ * (correlated JSON aggregates), and a page of search results likewise: no N+1. Hot reads are
+ * named prepared statements on PostgreSQL. Writes run inside the caller's transaction.
+ */
+import type { Database, Executor } from './db.js';
+import type { ModelVersionRow, RegisteredModelRow } from '../registry/entities.js';
+import { DEFAULT_WORKSPACE } from './schema.js';
+
+export const STAGE_DELETED = 'Deleted_Internal';
+
+export type SqlComparator = '=' | '!=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN' | '<' | '<=' | '>' | '>=';
+export interface SqlCondition {
+  /** Column of the searched table, or `tag` for a tag condition (then `tagKey` is set). */
+  column: 'name' | 'run_id' | 'source' | 'version' | 'tag';
+  tagKey?: string;
+  comparator: SqlComparator;
+  value: string | number | string[];
+}
+export interface SqlOrder {
+  column: 'name' | 'last_updated_time' | 'creation_time' | 'version';
+  asc: boolean;
+}
+export interface SearchSpec {
+  conditions: SqlCondition[];
+  /** Exclude prompts (models whose prompt tag is 'true'). */
+  excludePrompts: boolean;
+  order: SqlOrder[];
+  limit: number;
+  offset: number;
+}
+
+const TAG_AGG = (table: string, alias: string, where: string) =>
+  `(SELECT json_agg(json_build_array(${alias}.key, ${alias}.value) ORDER BY ${alias}.key) FROM ${table} ${alias} WHERE ${where})`;
+
+const MV_FIELDS = (v: string) =>
+  `${v}.name, ${v}.version, ${v}.creation_time, ${v}.last_updated_time, ${v}.description, ${v}.current_stage, ` +
+  `${v}.source, ${v}.storage_location, ${v}.run_id, ${v}.run_link, ${v}.status, ${v}.status_message`;
+
+const MV_TAGS = (v: string) =>
+  TAG_AGG('model_version_tags', 't', `t.workspace = ${v}.workspace AND t.name = ${v}.name AND t.version = ${v}.version`) + ' AS tags';
+
+const MV_ALIASES = (v: string) =>
+  `(SELECT json_agg(a.alias ORDER BY a.alias) FROM registered_model_aliases a ` +
+  `WHERE a.workspace = ${v}.workspace AND a.name = ${v}.name AND a.version = ${v}.version) AS aliases`;
+
+/** Latest non-deleted version per stage, as JSON objects, ordered by version. */
+const RM_LATEST = `(SELECT json_agg(json_build_object(
+      'name', l.name, 'version', l.version, 'creation_time', l.creation_time,
+      'last_updated_time', l.last_updated_time, 'description', l.description,
+      'current_stage', l.current_stage, 'source', l.source, 'run_id', l.run_id, 'run_link', l.run_link,
+      'status', l.status, 'status_message', l.status_message,
+      'tags', ${TAG_AGG('model_version_tags', 't', 't.workspace = l.workspace AND t.name = l.name AND t.version = l.version')}
+    ) ORDER BY l.version)
+    FROM (SELECT DISTINCT ON (v.current_stage) v.* FROM model_versions v
+          WHERE v.workspace = rm.workspace AND v.name = rm.name AND v.current_stage <> '${STAGE_DELETED}'
+          ORDER BY v.current_stage, v.version DESC) l) AS latest`;
+
+const RM_SELECT = `SELECT rm.name, rm.creation_time, rm.last_updated_time, rm.description,
+  ${TAG_AGG('registered_model_tags', 't', 't.workspace = rm.workspace AND t.name = rm.name')} AS tags,
+  (SELECT json_agg(json_build_array(a.alias, a.version) ORDER BY a.alias) FROM registered_model_aliases a
+     WHERE a.workspace = rm.workspace AND a.name = rm.name) AS aliases,
+  ${RM_LATEST}
+  FROM registered_models rm`;
+
+const PROMPT_KEY = 'mlflow.prompt.is_prompt';
+/** The model's prompt-marker tag value as of the statement's snapshot ($1 workspace, $2 name). */
+const PROMPT_TAG_VALUE = `(SELECT pt.value FROM registered_model_tags pt WHERE pt.workspace = $1 AND pt.name = $2 AND pt.key = '${PROMPT_KEY}')`;
+
+/** Whether a prompt-marker value makes the model a prompt (MLflow RegisteredModel._is_prompt). */
+export const isPromptValue = (v: string | null | undefined): boolean => (v ?? 'false').toLowerCase() === 'true';
+
+export interface NewModelVersion {
+  source: string;
+  storageLocation: string;
+  runId: string | null;
+  runLink: string | null;
+  description: string | null;
+  tags: [string, string | null][];
+  now: number;
+}
+
+/** SQL of the registry, bound to one executor (the pool, or a transaction) and one workspace. */
+export class RegistryQueries {
+  constructor(
+    private readonly ex: Executor,
+    private readonly ws: string = DEFAULT_WORKSPACE,
+  ) {}
+
+  // ---- registered models -------------------------------------------------------------------
+
+  async getRegisteredModel(name: string): Promise<RegisteredModelRow | undefined> {
+    const rows = await this.ex.query<RegisteredModelRow>(
+      `${RM_SELECT} WHERE rm.workspace = $1 AND rm.name = $2`,
+      [this.ws, name],
+      'rm_get',
+    );
+    return rows[0];
+  }
+
+  /** Tag value of the prompt marker, or undefined when the model has no such tag (or does not exist). */
+  async modelPromptTag(name: string): Promise<{ exists: boolean; promptTag: string | null | undefined }> {
+    const rows = await this.ex.query<{ prompt: string | null; has_tag: boolean }>(
+      `SELECT (SELECT t.value FROM registered_model_tags t WHERE t.workspace = rm.workspace AND t.name = rm.name AND t.key = $3) AS prompt,
+              EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.workspace = rm.workspace AND t.name = rm.name AND t.key = $3) AS has_tag
+         FROM registered_models rm WHERE rm.workspace = $1 AND rm.name = $2`,
+      [this.ws, name, PROMPT_KEY],
+      'rm_prompt_tag',
+    );
+    const r = rows[0];
+    if (!r) return { exists: false, promptTag: undefined };
+    return { exists: true, promptTag: r.has_tag ? r.prompt : undefined };
+  }
+
+  async insertRegisteredModel(name: string, description: string | null, tags: [string, string | null][], now: number): Promise<void> {
+    await this.ex.query(
+      `WITH rm AS (
+         INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)
+         VALUES ($1, $2, $3, $3, $4) RETURNING workspace, name)
+       INSERT INTO registered_model_tags (workspace, name, key, value)
+       SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)`,
+      [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])],
+    );
+  }
+
+  async updateRegisteredModelDescription(name: string, description: string, now: number): Promise<boolean> {
+    const rows = await this.ex.query(
+      `UPDATE registered_models SET description = $3, last_updated_time = $4 WHERE workspace = $1 AND name = $2 RETURNING name`,
+      [this.ws, name, description, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** Renames the model; the foreign keys cascade the name to versions, tags and aliases. */
+  async renameRegisteredModel(name: string, newName: string, now: number): Promise<boolean> {
+    const rows = await this.ex.query(
+      `UPDATE registered_models SET name = $3, last_updated_time = $4 WHERE workspace = $1 AND name = $2 RETURNING name`,
+      [this.ws, name, newName, now],
+    );
+    if (rows.length === 0) return false;
+    await this.ex.query(`UPDATE model_versions SET last_updated_time = $3 WHERE workspace = $1 AND name = $2`, [this.ws, newName, now]);
+    return true;
+  }
+
+  /** Hard delete of the model with all its versions (soft-deleted ones too), tags and aliases. */
+  async deleteRegisteredModel(name: string): Promise<boolean> {
+    const rows = await this.ex.query(
+      `WITH d1 AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2),
+            d2 AS (DELETE FROM registered_model_tags WHERE workspace = $1 AND name = $2),
+            d3 AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2),
+            d4 AS (DELETE FROM model_versions WHERE workspace = $1 AND name = $2)
+       DELETE FROM registered_models WHERE workspace = $1 AND name = $2 RETURNING name`,
+      [this.ws, name],
+    );
+    return rows.length > 0;
+  }
+
+  async searchRegisteredModels(spec: SearchSpec): Promise<RegisteredModelRow[]> {
+    const params: unknown[] = [this.ws];
+    const where = ['rm.workspace = $1'];
+    const byTag = new Map<string, string[]>();
+    for (const c of spec.conditions) {
+      if (c.column === 'tag') {
+        const list = byTag.get(c.tagKey!) ?? [];
+        list.push(comparison('t.value', c, params));
+        byTag.set(c.tagKey!, list);
+      } else {
+        where.push(comparison(`rm.${c.column}`, c, params));
+      }
+    }
+    for (const [key, conds] of byTag) {
+      params.push(key);
+      where.push(
+        `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.workspace = rm.workspace AND t.name = rm.name AND t.key = $${params.length} AND ${conds.join(' AND ')})`,
+      );
+    }
+    if (spec.excludePrompts) {
+      params.push(PROMPT_KEY);
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = rm.workspace AND p.name = rm.name AND p.key = $${params.length} AND p.value = 'true')`,
+      );
+    }
+    params.push(spec.limit, spec.offset);
+    const text = `${RM_SELECT} WHERE ${where.join(' AND ')} ORDER BY ${orderBy('rm', spec.order)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return this.ex.query<RegisteredModelRow>(text, params, statementName('rm_search', text));
+  }
+
+  async getLatestVersions(name: string): Promise<{ exists: boolean; versions: ModelVersionRow[] }> {
+    const rows = await this.ex.query<{ found: boolean; versions: ModelVersionRow[] | null }>(
+      `SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS found,
+        (SELECT json_agg(json_build_object(
+            'name', l.name, 'version', l.version, 'creation_time', l.creation_time,
+            'last_updated_time', l.last_updated_time, 'description', l.description,
+            'current_stage', l.current_stage, 'source', l.source, 'run_id', l.run_id, 'run_link', l.run_link,
+            'status', l.status, 'status_message', l.status_message,
+            'tags', ${TAG_AGG('model_version_tags', 't', 't.workspace = l.workspace AND t.name = l.name AND t.version = l.version')},
+            'aliases', (SELECT json_agg(a.alias ORDER BY a.alias) FROM registered_model_aliases a
+                         WHERE a.workspace = l.workspace AND a.name = l.name AND a.version = l.version)
+          ) ORDER BY l.version)
+          FROM (SELECT DISTINCT ON (v.current_stage) v.* FROM model_versions v
+                 WHERE v.workspace = $1 AND v.name = $2 AND v.current_stage <> '${STAGE_DELETED}'
+                 ORDER BY v.current_stage, v.version DESC) l) AS versions`,
+      [this.ws, name],
+      'mv_latest',
+    );
+    return { exists: rows[0]!.found, versions: rows[0]!.versions ?? [] };
+  }
+
+  /** Upserts a model tag. Undefined when the model does not exist; else the previous value (undefined if none) and the prompt marker. */
+  async setRegisteredModelTag(name: string, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
+      `WITH prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
+            up AS (
+              INSERT INTO registered_model_tags (workspace, name, key, value)
+              SELECT workspace, name, $3, $4 FROM registered_models WHERE workspace = $1 AND name = $2
+              ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
+      [this.ws, name, key, value],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { previous: r.had ? r.previous : undefined, promptTag: key === PROMPT_KEY ? value : r.prompt };
+  }
+
+  /** Returns whether the model exists and the deleted tag (a missing key is a silent no-op), and the prompt marker after the change. */
+  async deleteRegisteredModelTag(name: string, key: string): Promise<{ exists: boolean; deleted: { value: string | null } | undefined; promptTag: string | null }> {
+    const rows = await this.ex.query<{ exists: boolean; value: string | null; deleted: boolean; prompt: string | null }>(
+      `WITH d AS (DELETE FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3 RETURNING value)
+       SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists,
+              (SELECT value FROM d) AS value, EXISTS (SELECT 1 FROM d) AS deleted, ${PROMPT_TAG_VALUE} AS prompt`,
+      [this.ws, name, key],
+    );
+    const r = rows[0]!;
+    return { exists: r.exists, deleted: r.deleted ? { value: r.value } : undefined, promptTag: key === PROMPT_KEY ? null : r.prompt };
+  }
+
+  // ---- aliases -------------------------------------------------------------------------------
+
+  /** Upserts the alias onto a live version; returns the version it pointed to before (null if new), or undefined if the version does not exist. */
+  async setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null; promptTag: string | null } | undefined> {
+    const rows = await this.ex.query<{ previous: number | null; prompt: string | null }>(
+      `WITH prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3),
+            up AS (
+              INSERT INTO registered_model_aliases (workspace, name, alias, version)
+              SELECT workspace, name, $3, version FROM model_versions
+               WHERE workspace = $1 AND name = $2 AND version = $4 AND current_stage <> '${STAGE_DELETED}'
+              ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1)
+       SELECT (SELECT version FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
+      [this.ws, name, alias, version],
+    );
+    const r = rows[0];
+    return r && { previous: r.previous, promptTag: r.prompt };
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<{ exists: boolean; deletedVersion: number | undefined; promptTag: string | null }> {
+    const rows = await this.ex.query<{ exists: boolean; version: number | null; prompt: string | null }>(
+      `WITH d AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3 RETURNING version)
+       SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists, (SELECT version FROM d) AS version,
+              ${PROMPT_TAG_VALUE} AS prompt`,
+      [this.ws, name, alias],
+    );
+    const r = rows[0]!;
+    return { exists: r.exists, deletedVersion: r.version ?? undefined, promptTag: r.prompt };
+  }
+
+  async getAlias(name: string, alias: string): Promise<{ exists: boolean; version: number | undefined }> {
+    const rows = await this.ex.query<{ exists: boolean; version: number | null }>(
+      `SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists,
+              (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3) AS version`,
+      [this.ws, name, alias],
+      'alias_get',
+    );
+    const r = rows[0]!;
+    return { exists: r.exists, version: r.version ?? undefined };
+  }
+
+  // ---- model versions ------------------------------------------------------------------------
+
+  async getModelVersion(name: string, version: number): Promise<ModelVersionRow | undefined> {
+    const rows = await this.ex.query<ModelVersionRow>(
+      `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')}, ${MV_ALIASES('mv')} FROM model_versions mv
+        WHERE mv.workspace = $1 AND mv.name = $2 AND mv.version = $3 AND mv.current_stage <> '${STAGE_DELETED}'`,
+      [this.ws, name, version],
+      'mv_get',
+    );
+    return rows[0];
+  }
+
+  /** The model version by alias in one round trip: the alias' version joined to its live row. */
+  async getModelVersionByAlias(name: string, alias: string): Promise<{ exists: boolean; aliasVersion: number | undefined; row: ModelVersionRow | undefined }> {
+    const rows = await this.ex.query<{ exists: boolean; alias_version: number | null; mv: ModelVersionRow | null }>(
+      `SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists,
+              a.version AS alias_version,
+              (SELECT row_to_json(x) FROM (SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')}, ${MV_ALIASES('mv')} FROM model_versions mv
+                 WHERE mv.workspace = $1 AND mv.name = $2 AND mv.version = a.version AND mv.current_stage <> '${STAGE_DELETED}') x) AS mv
+         FROM (SELECT 1) one LEFT JOIN registered_model_aliases a ON a.workspace = $1 AND a.name = $2 AND a.alias = $3`,
+      [this.ws, name, alias],
+      'mv_by_alias',
+    );
+    const r = rows[0]!;
+    return { exists: r.exists, aliasVersion: r.alias_version ?? undefined, row: r.mv ?? undefined };
+  }
+
+  /**
+   * Creates the next version of a model. The UPDATE of the model row takes its row lock, so
+   * concurrent creators on any number of processes queue there; the INSERT then runs in a new
+   * snapshot and sees every committed version: numbers are max+1 (soft-deleted ones count), never
+   * duplicated. Returns undefined when the model does not exist.
+   */
+  async insertModelVersion(name: string, mv: NewModelVersion): Promise<ModelVersionRow | undefined> {
+    const locked = await this.ex.query(
+      `UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`,
+      [this.ws, name, mv.now],
+    );
+    if (locked.length === 0) return undefined;
+    const rows = await this.ex.query<ModelVersionRow>(
+      `WITH v AS (
+         INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, description, current_stage,
+                                     source, storage_location, run_id, run_link, status)
+         SELECT $1::varchar, $2::varchar, coalesce(max(version), 0) + 1, $3::bigint, $3::bigint, $4::varchar, 'None', $5::varchar, $6::varchar, $7::varchar, $8::varchar, 'READY'
+           FROM model_versions WHERE workspace = $1 AND name = $2
+         RETURNING *),
+       t AS (
+         INSERT INTO model_version_tags (workspace, name, version, key, value)
+         SELECT v.workspace, v.name, v.version, tg.key, tg.value FROM v, unnest($9::text[], $10::text[]) AS tg(key, value)
+         RETURNING key, value)
+       SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags FROM v`,
+      [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])],
+    );
+    return rows[0];
+  }
+
+  async updateModelVersionDescription(name: string, version: number, description: string | null, now: number): Promise<boolean> {
+    const rows = await this.ex.query(
+      `UPDATE model_versions SET description = $4, last_updated_time = $5
+        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
+      [this.ws, name, version, description, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** Moves a version to `stage`; with `archiveOthers`, every other version in that stage goes to Archived. */
+  async transitionStage(name: string, version: number, stage: string, archiveOthers: boolean, now: number): Promise<{ archived: number[] } | undefined> {
+    const rows = await this.ex.query<{ version: number }>(
+      `UPDATE model_versions SET current_stage = $4, last_updated_time = $5
+        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
+      [this.ws, name, version, stage, now],
+    );
+    if (rows.length === 0) return undefined;
+    let archived: number[] = [];
+    if (archiveOthers) {
+      const a = await this.ex.query<{ version: number }>(
+        `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $5
+          WHERE workspace = $1 AND name = $2 AND version <> $3 AND current_stage = $4 RETURNING version`,
+        [this.ws, name, version, stage, now],
+      );
+      archived = a.map((r) => r.version);
+    }
+    await this.ex.query(`UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2`, [this.ws, name, now]);
+    return { archived };
+  }
+
+  /** Soft delete: redacts the row, drops its aliases, keeps its tags. Returns the aliases dropped, or undefined if not found. */
+  async softDeleteModelVersion(name: string, version: number, now: number): Promise<{ aliases: string[] } | undefined> {
+    const rows = await this.ex.query<{ aliases: string[] | null }>(
+      `WITH v AS (
+         UPDATE model_versions SET current_stage = '${STAGE_DELETED}', last_updated_time = $4, description = NULL, user_id = NULL,
+                source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL
+          WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version),
+       a AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND version IN (SELECT version FROM v) RETURNING alias),
+       m AS (UPDATE registered_models SET last_updated_time = $4 WHERE workspace = $1 AND name = $2 AND EXISTS (SELECT 1 FROM v) RETURNING 1)
+       SELECT (SELECT json_agg(alias ORDER BY alias) FROM a) AS aliases, (SELECT count(*) FROM m) AS m FROM v`,
+      [this.ws, name, version, now],
+    );
+    if (rows.length === 0) return undefined;
+    return { aliases: rows[0]!.aliases ?? [] };
+  }
+
+  async downloadUri(name: string, version: number): Promise<string | undefined> {
+    const rows = await this.ex.query<{ uri: string | null }>(
+      `SELECT coalesce(nullif(storage_location, ''), source) AS uri FROM model_versions
+        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'`,
+      [this.ws, name, version],
+      'mv_download_uri',
+    );
+    return rows.length === 0 ? undefined : (rows[0]!.uri ?? '');
+  }
+
+  async setModelVersionTag(name: string, version: number, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
+      `WITH prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3 AND key = $4),
+            up AS (
+              INSERT INTO model_version_tags (workspace, name, version, key, value)
+              SELECT workspace, name, version, $4, $5 FROM model_versions
+               WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'
+              ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
+      [this.ws, name, version, key, value],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { previous: r.had ? r.previous : undefined, promptTag: r.prompt };
+  }
+
+  async deleteModelVersionTag(name: string, version: number, key: string): Promise<{ exists: boolean; deleted: { value: string | null } | undefined; promptTag: string | null }> {
+    const rows = await this.ex.query<{ exists: boolean; deleted: boolean; value: string | null; prompt: string | null }>(
+      `WITH live AS (SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'),
+            d AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3 AND key = $4 AND EXISTS (SELECT 1 FROM live) RETURNING value)
+       SELECT EXISTS (SELECT 1 FROM live) AS exists, EXISTS (SELECT 1 FROM d) AS deleted, (SELECT value FROM d) AS value, ${PROMPT_TAG_VALUE} AS prompt`,
+      [this.ws, name, version, key],
+    );
+    const r = rows[0]!;
+    return { exists: r.exists, deleted: r.deleted ? { value: r.value } : undefined, promptTag: r.prompt };
+  }
+
+  async searchModelVersions(spec: SearchSpec): Promise<ModelVersionRow[]> {
+    const params: unknown[] = [this.ws];
+    const where = ['mv.workspace = $1', `mv.current_stage <> '${STAGE_DELETED}'`];
+    const byTag = new Map<string, string[]>();
+    for (const c of spec.conditions) {
+      if (c.column === 'tag') {
+        const list = byTag.get(c.tagKey!) ?? [];
+        list.push(comparison('t.value', c, params));
+        byTag.set(c.tagKey!, list);
+      } else {
+        where.push(comparison(`mv.${c.column}`, c, params));
+      }
+    }
+    for (const [key, conds] of byTag) {
+      params.push(key);
+      where.push(
+        `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.workspace = mv.workspace AND t.name = mv.name AND t.version = mv.version AND t.key = $${params.length} AND ${conds.join(' AND ')})`,
+      );
+    }
+    if (spec.excludePrompts) {
+      params.push(PROMPT_KEY);
+      // MLflow excludes every version of a model any of whose versions carries the prompt tag.
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.workspace = mv.workspace AND p.name = mv.name AND p.key = $${params.length} AND p.value = 'true')`,
+      );
+    }
+    params.push(spec.limit, spec.offset);
+    const text = `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')} FROM model_versions mv WHERE ${where.join(' AND ')}
+      ORDER BY ${orderBy('mv', spec.order)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return this.ex.query<ModelVersionRow>(text, params, statementName('mv_search', text));
+  }
+}
+
+function comparison(column: string, c: SqlCondition, params: unknown[]): string {
+  if (c.comparator === 'IN' || c.comparator === 'NOT IN') {
+    params.push(c.value);
+    const any = `${column} = ANY($${params.length}::text[])`;
+    // SQL's NOT IN never matches NULL; keep that (MLflow runs the same SQL).
+    return c.comparator === 'IN' ? any : `${column} IS NOT NULL AND NOT (${any})`;
+  }
+  params.push(c.value);
+  const p = `$${params.length}`;
+  return `${column} ${c.comparator} ${p}`;
+}
+
+function orderBy(alias: string, order: SqlOrder[]): string {
+  return order.map((o) => `${alias}.${o.column} ${o.asc ? 'ASC' : 'DESC'}`).join(', ');
+}
+
+/**
+ * Search SQL varies with the filter's shape; naming each distinct text lets PostgreSQL reuse its
+ * plan per connection. The name is derived from the text (bounded: a filter's shape, not its values).
+ */
+const names = new Map<string, string>();
+function statementName(prefix: string, text: string): string | undefined {
+  let n = names.get(text);
+  if (n === undefined) {
+    if (names.size >= 500) return undefined; // unusual shapes run unnamed rather than growing forever
+    n = `${prefix}_${names.size}`;
+    names.set(text, n);
+  }
+  return n;
+}
+
+/** The store port: reads on the pool, writes in a transaction. */
+export class RegistryStore {
+  readonly read: RegistryQueries;
+
+  constructor(
+    private readonly db: Database,
+    private readonly ws: string = DEFAULT_WORKSPACE,
+  ) {
+    this.read = new RegistryQueries(db, ws);
+  }
+
+  transaction<T>(fn: (q: RegistryQueries, tx: Executor) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new RegistryQueries(tx, this.ws), tx));
+  }
+}

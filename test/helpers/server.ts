@@ -1,0 +1,97 @@
+/**
+ * Test harness: starts the real server in-process on an ephemeral port, on PGlite (always) or on
+ * a fresh database of the PostgreSQL server named by TEST_DATABASE_URL (when set). Requests go over
+ * real HTTP.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import pg from 'pg';
+import { serve } from '@hono/node-server';
+import { loadConfig, type Config } from '../../packages/server/src/config.js';
+import { createLogger } from '../../packages/server/src/log.js';
+import { createServer, type Server } from '../../packages/server/src/server.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** Backends to run database suites on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export function backends(): Backend[] {
+  return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/** Creates an empty database on the TEST_DATABASE_URL server and returns its URL. */
+export async function createTestDatabase(): Promise<string> {
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestServer {
+  url: string;
+  backend: Backend;
+  server: Server;
+  config: Config;
+  /** fetch relative to the server. */
+  fetch(p: string, init?: RequestInit): Promise<Response>;
+  /** JSON request helper: returns status and parsed body. */
+  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  backend: Backend,
+  env: Record<string, string> = {},
+  opts: { databaseUrl?: string; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-test-'));
+  const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const server = await createServer(config, createLogger(config.logLevel));
+  const http = await new Promise<HttpServer>((resolve) => {
+    const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer)) as HttpServer;
+  });
+  const { port } = http.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const f = (p: string, init?: RequestInit) => fetch(url + p, init);
+  return {
+    url,
+    backend,
+    server,
+    config,
+    fetch: f,
+    async call(method, p, body) {
+      const init: RequestInit = { method };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        init.headers = { 'content-type': 'application/json' };
+      }
+      const res = await f(p, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed };
+    },
+    async close() {
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+      await server.close();
+    },
+  };
+}
