@@ -11,12 +11,14 @@
  *
  *   lex      the lexer rules of sqlparse/keywords.py SQL_REGEX, in order, with its keyword table;
  *   split    statements at top-level `;` (sqlparse/engine/statement_splitter.py);
- *   group    the grouping passes of sqlparse/engine/grouping.py that can occur at the top level of
- *            a filter (parentheses, functions, identifiers with periods, ASC/DESC, typecasts,
- *            operations, comparisons, aliases, comments, identifier lists);
+ *   group    the grouping passes of sqlparse/engine/grouping.py that can matter at the top level of
+ *            a filter (comments, brackets, parentheses, functions, identifiers with periods, arrays,
+ *            ASC/DESC, typecasts, operations, comparisons, AS, aliases, assignments, identifier
+ *            lists), including their quirks;
  *
  * and then MLflow's own logic on the resulting tokens, with its exact messages. Nothing here builds
- * SQL: the store turns the returned comparisons into parameterised SQL.
+ * SQL: the store turns the returned comparisons into parameterised SQL. The port was checked against
+ * MLflow on about 100,000 generated filters, order_by clauses and page tokens (see search.test.ts).
  *
  * Deliberate differences from MLflow
  * ----------------------------------
@@ -385,7 +387,9 @@ function parseEntityIdentifier(
   const stripped = trimBackticks(stripQuotes(key, false));
   const checked = stripFirst ? stripped : key;
   if (type === 'attribute' && !validAttributes.includes(checked)) {
-    throw MlflowError.invalid(`Invalid attribute key '${checked}' specified. Valid keys are '${pySet(validAttributes)}'`);
+    throw MlflowError.invalid(
+      `Invalid attribute key '${checked}' specified. Valid keys are '${pySet(validAttributes)}'`,
+    );
   }
   return { type, key: stripped };
 }
@@ -498,7 +502,8 @@ function addOrderTerm(
 
 /** `_validate_order_by_and_generate_token` + `_parse_order_by_string`: [key text, ascending]. */
 function parseOrderByString(orderBy: string): [string, boolean] {
-  const unparsable = (): MlflowError => MlflowError.invalid(`Invalid order_by clause '${orderBy}'. Could not be parsed.`);
+  const unparsable = (): MlflowError =>
+    MlflowError.invalid(`Invalid order_by clause '${orderBy}'. Could not be parsed.`);
   let statements: Node[][];
   try {
     statements = splitStatements(lex(orderBy));
@@ -517,12 +522,7 @@ function parseOrderByString(orderBy: string): [string, boolean] {
     tokenValue = first.text;
   } else if (tokens.length === 1 && isTimestamp(first)) {
     tokenValue = 'timestamp';
-  } else if (
-    isTimestamp(first) &&
-    tokens.slice(1, -1).every(isWhitespace) &&
-    last.ttype === 'Keyword.Order' &&
-    tokens.length > 1
-  ) {
+  } else if (isTimestamp(first) && tokens.slice(1, -1).every(isWhitespace) && last.ttype === 'Keyword.Order') {
     tokenValue = `timestamp ${last.text}`;
   } else {
     throw unparsable();
@@ -722,7 +722,8 @@ const RULES: ReadonlyArray<readonly [RegExp, TType | null]> = (
 ).map(([source, ttype]) => [new RegExp(source, 'iuy'), ttype] as const);
 
 const DOLLAR_QUOTE = new RegExp(`\\$(?:[_A-ZÀ-Ü]${W}*)?\\$`, 'iuy');
-const DOLLAR_OPENER_OK = new RegExp(`[\\p{L}\\p{N}_"$]$`, 'u');
+/** A `$` after a word character, `"` or `$` cannot open a dollar-quoted literal. */
+const DOLLAR_OPENER_NOT_AFTER = new RegExp(`[\\p{L}\\p{N}_"$]$`, 'u');
 
 /** sqlparse's default keyword dictionaries, merged (first dictionary wins), as used by its lexer. */
 let keywordTypes: Map<string, TType> | undefined;
@@ -760,21 +761,43 @@ interface DelimitedSpans {
 }
 
 function findDelimitedSpans(text: string): DelimitedSpans {
-  const commentClosers: number[] = [];
-  for (let at = text.indexOf('*/'); at >= 0; at = text.indexOf('*/', at + 2)) commentClosers.push(at);
+  // Start positions of every possible closer, per delimiter; looked up by binary search like sqlparse
+  // does, so that many unclosed openers cost O(n log n) rather than O(n^2).
+  const closers = new Map<string, number[]>();
+  const addCloser = (delimiter: string, at: number): void => {
+    const list = closers.get(delimiter);
+    if (list) list.push(at);
+    else closers.set(delimiter, [at]);
+  };
+  for (let at = text.indexOf('*/'); at >= 0; at = text.indexOf('*/', at + 2)) addCloser('*/', at);
+  for (let at = text.indexOf('$'); at >= 0; at = text.indexOf('$', at + 1)) {
+    DOLLAR_QUOTE.lastIndex = at;
+    const m = DOLLAR_QUOTE.exec(text);
+    if (m) addCloser(m[0], at);
+  }
+  const firstCloser = (delimiter: string, from: number): number | undefined => {
+    const list = closers.get(delimiter) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return list[lo];
+  };
   return {
     resolve(pos) {
       if (text.startsWith('/*', pos)) {
-        const closer = commentClosers.find((c) => c >= pos + 2);
+        const closer = firstCloser('*/', pos + 2);
         return closer === undefined ? null : { end: closer + 2, ttype: 'Comment.Multiline' };
       }
-      if (text[pos] !== '$' || DOLLAR_OPENER_OK.test(text.slice(0, pos))) return null;
+      if (text[pos] !== '$' || DOLLAR_OPENER_NOT_AFTER.test(text.slice(Math.max(0, pos - 2), pos))) return null;
       DOLLAR_QUOTE.lastIndex = pos;
       const m = DOLLAR_QUOTE.exec(text);
       if (!m) return null;
-      const tag = m[0];
-      const closer = text.indexOf(tag, pos + tag.length);
-      return closer < 0 ? null : { end: closer + tag.length, ttype: 'Literal' };
+      const closer = firstCloser(m[0], pos + m[0].length);
+      return closer === undefined ? null : { end: closer + m[0].length, ttype: 'Literal' };
     },
   };
 }
@@ -891,10 +914,13 @@ function group(statement: Node[]): Node[] {
   groupBinary(tokens, 'Identifier', isPeriod, identifierStart, () => true, periodPost, true);
   // group_arrays: `<name> [ ... ]`
   const arrayStart = (p: Node | undefined): boolean => identifierStart(p) || p?.cls === 'Function';
-  groupBinary(tokens, 'Identifier', (t) => t.cls === 'SquareBrackets', arrayStart, () => true, (_t, p, t) => [p, t], true);
+  const isBrackets = (t: Node): boolean => t.cls === 'SquareBrackets';
+  groupBinary(tokens, 'Identifier', isBrackets, arrayStart, () => true, (_t, p, t) => [p, t], true);
   tokens = tokens.map((t) => (t.ttype === 'Name' || t.ttype === 'String.Symbol' ? makeGroup('Identifier', [t]) : t));
   groupOrder(tokens);
-  groupBinary(tokens, 'Identifier', (t) => matches(t, 'Punctuation', '::'), (p) => p !== undefined, (n) => n !== undefined, spanPost, true);
+  // group_typecasts: `x::y`
+  const present = (t: Node | undefined): boolean => t !== undefined;
+  groupBinary(tokens, 'Identifier', (t) => matches(t, 'Punctuation', '::'), present, present, spanPost, true);
   groupBinary(
     tokens,
     'Operation',
@@ -907,7 +933,8 @@ function group(statement: Node[]): Node[] {
     },
     false,
   );
-  groupBinary(tokens, 'Comparison', (t) => t.ttype === 'Operator.Comparison', isComparisonOperand, isComparisonOperand, spanPost, false);
+  const isComparator = (t: Node): boolean => t.ttype === 'Operator.Comparison';
+  groupBinary(tokens, 'Comparison', isComparator, isComparisonOperand, isComparisonOperand, spanPost, false);
   // group_as: `x AS y` becomes an identifier.
   groupBinary(
     tokens,
@@ -921,9 +948,11 @@ function group(statement: Node[]): Node[] {
   groupAliased(tokens);
   // group_assignment: `x := y`, extended up to a following `;`.
   const assignable = (t: Node | undefined): boolean => t !== undefined && t.ttype !== 'Keyword';
-  groupBinary(tokens, 'Assignment', (t) => matches(t, 'Assignment', ':='), assignable, assignable, assignmentPost, true);
+  const isAssign = (t: Node): boolean => matches(t, 'Assignment', ':=');
+  groupBinary(tokens, 'Assignment', isAssign, assignable, assignable, assignmentPost, true);
   alignComments(tokens);
-  groupBinary(tokens, 'IdentifierList', (t) => matches(t, 'Punctuation', ','), isListMember, isListMember, spanPost, true);
+  const isComma = (t: Node): boolean => matches(t, 'Punctuation', ',');
+  groupBinary(tokens, 'IdentifierList', isComma, isListMember, isListMember, spanPost, true);
   return tokens;
 }
 
@@ -956,16 +985,19 @@ const assignmentPost: Post = (tokens, p, _t, n) => {
 
 function isOperationOperand(t: Node | undefined): boolean {
   if (t === undefined) return false;
-  if (t.cls === 'SquareBrackets' || t.cls === 'Parenthesis' || t.cls === 'Function' || t.cls === 'Identifier' || t.cls === 'Operation') return true;
-  if (isPlainOperand(t)) return true;
-  return matches(t, 'Keyword', 'CURRENT_DATE') || matches(t, 'Keyword', 'CURRENT_TIME') || matches(t, 'Keyword', 'CURRENT_TIMESTAMP');
+  if (t.cls === 'SquareBrackets' || isComparisonGroup(t) || isPlainOperand(t)) return true;
+  return ['CURRENT_DATE', 'CURRENT_TIME', 'CURRENT_TIMESTAMP'].some((word) => matches(t, 'Keyword', word));
 }
 
 function isComparisonOperand(t: Node | undefined): boolean {
   if (t === undefined) return false;
-  if (t.cls === 'Parenthesis' || t.cls === 'Function' || t.cls === 'Identifier' || t.cls === 'Operation') return true;
-  if (isPlainOperand(t)) return true;
+  if (isComparisonGroup(t) || isPlainOperand(t)) return true;
   return isKeyword(t) && pyUpper(t.text) === 'NULL';
+}
+
+/** Groups that group_operator and group_comparison accept as operands. */
+function isComparisonGroup(t: Node): boolean {
+  return t.cls === 'Parenthesis' || t.cls === 'Function' || t.cls === 'Identifier' || t.cls === 'Operation';
 }
 
 function isListMember(t: Node | undefined): boolean {
@@ -1318,7 +1350,7 @@ function pyInt(v: PyValue): bigint | null {
   }
 }
 
-/** Python `str.upper()` for the ASCII-and-Latin text that keywords are made of. */
+/** Python `str.upper()` (JavaScript agrees on everything a keyword or comparator can contain). */
 function pyUpper(s: string): string {
   return s.toUpperCase();
 }
@@ -1357,7 +1389,17 @@ function asciiDigits(s: string): string {
 
 class LiteralError extends Error {}
 
-const STRING_PREFIX = /^(?:[rRuUbB]|[bB][rR]|[rR][bB])?(?='|")/;
+const STRING_PREFIX = /(?:[rRuUbB]|[bB][rR]|[rR][bB])?(?='|")/y;
+const PY_NUMBER =
+  /0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?(?:\.(?:\d(?:_?\d)*)?)?(?:[eE][+-]?\d(?:_?\d)*)?/y;
+const PY_NAME = /[\p{L}_][\p{L}\p{N}_]*/uy;
+const PY_NAME_CHAR = /[\p{L}\p{N}_.]/uy;
+
+/** Matches a sticky regex at `pos`; the matched text or undefined. */
+function stickyMatch(re: RegExp, text: string, pos: number): string | undefined {
+  re.lastIndex = pos;
+  return re.exec(text)?.[0];
+}
 
 function literalEval(source: string): PyValue {
   let pos = 0;
@@ -1383,7 +1425,7 @@ function literalEval(source: string): PyValue {
   };
 
   const parseString = (): PyStr | PyBytes => {
-    const prefix = STRING_PREFIX.exec(text.slice(pos))?.[0] ?? fail();
+    const prefix = stickyMatch(STRING_PREFIX, text, pos) ?? fail();
     const raw = /r/i.test(prefix);
     const isBytes = /b/i.test(prefix);
     pos += prefix.length;
@@ -1428,15 +1470,15 @@ function literalEval(source: string): PyValue {
     skip();
     const ch = text[pos];
     if (ch === undefined) fail();
-    if (STRING_PREFIX.test(text.slice(pos))) {
+    if (stickyMatch(STRING_PREFIX, text, pos) !== undefined) {
       // Adjacent string literals concatenate; str and bytes cannot be mixed.
       let value = parseString();
       for (;;) {
         skip();
-        if (!STRING_PREFIX.test(text.slice(pos))) return value;
+        if (stickyMatch(STRING_PREFIX, text, pos) === undefined) return value;
         const more = parseString();
         if (value.t === 'str' && more.t === 'str') value = { t: 'str', v: value.v + more.v };
-        else if (value.t === 'bytes' && more.t === 'bytes') value = { t: 'bytes', v: Uint8Array.from([...value.v, ...more.v]) };
+        else if (value.t === 'bytes' && more.t === 'bytes') value = { t: 'bytes', v: new Uint8Array([...value.v, ...more.v]) };
         else fail();
       }
     }
@@ -1465,19 +1507,17 @@ function literalEval(source: string): PyValue {
       if (items.length === 1 && !trailingComma) return items[0]!;
       return { t: 'tuple', v: items };
     }
-    const number = /^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?(?:\.(?:\d(?:_?\d)*)?)?(?:[eE][+-]?\d(?:_?\d)*)?)/.exec(
-      text.slice(pos),
-    )![0];
-    if (number && /\d/.test(number)) {
+    const number = stickyMatch(PY_NUMBER, text, pos) ?? '';
+    if (/\d/.test(number)) {
       pos += number.length;
-      if (/^[\p{L}\p{N}_.]/u.test(text.slice(pos))) fail(); // e.g. imaginary numbers, `1abc`
+      if (stickyMatch(PY_NAME_CHAR, text, pos) !== undefined) fail(); // e.g. imaginary numbers, `1abc`
       const clean = number.replaceAll('_', '');
       if (/^0[xXoObB]/.test(clean)) return { t: 'int', v: BigInt(clean.toLowerCase()) };
       if (/[.eE]/.test(clean)) return { t: 'float', v: Number(clean) };
       if (/^0+\d/.test(clean) && /[1-9]/.test(clean)) fail(); // leading zeros are a SyntaxError
       return { t: 'int', v: BigInt(clean) };
     }
-    const word = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(text.slice(pos))?.[0];
+    const word = stickyMatch(PY_NAME, text, pos);
     if (word === 'None') return ((pos += 4), { t: 'none' });
     if (word === 'True') return ((pos += 4), { t: 'bool', v: true });
     if (word === 'False') return ((pos += 5), { t: 'bool', v: false });
@@ -1608,6 +1648,8 @@ function b64decode(token: string): Uint8Array | null {
   return quadPos === 0 ? Uint8Array.from(out) : null;
 }
 
+const JSON_NUMBER = /(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+
 /** Python `json.loads(bytes)` for UTF-8 input; null where it raises. Integers stay exact. */
 function jsonLoads(bytes: Uint8Array): PyValue | null {
   let text: string;
@@ -1686,7 +1728,6 @@ function jsonLoads(bytes: Uint8Array): PyValue | null {
       }
     }
     if (ch === '"') return { t: 'str', v: parseString() };
-    const rest = text.slice(pos);
     for (const [word, value] of [
       ['null', { t: 'none' }],
       ['true', { t: 'bool', v: true }],
@@ -1695,9 +1736,10 @@ function jsonLoads(bytes: Uint8Array): PyValue | null {
       ['Infinity', { t: 'float', v: Infinity }],
       ['-Infinity', { t: 'float', v: -Infinity }],
     ] as const) {
-      if (rest.startsWith(word)) return ((pos += word.length), value);
+      if (text.startsWith(word, pos)) return ((pos += word.length), value);
     }
-    const m = /^(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(rest) ?? fail();
+    JSON_NUMBER.lastIndex = pos;
+    const m = JSON_NUMBER.exec(text) ?? fail();
     pos += m[0].length;
     return m[2] === undefined && m[3] === undefined ? { t: 'int', v: BigInt(m[1]!) } : { t: 'float', v: Number(m[0]) };
   };
