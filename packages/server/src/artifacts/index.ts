@@ -1,0 +1,53 @@
+/** Builds the artifact store, service and location rules from the configuration (called by server.ts). */
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { LocalArtifactStore } from './local.js';
+import { S3ArtifactStore } from './s3.js';
+import { ArtifactService } from './service.js';
+import { ArtifactLocations } from './download-uri.js';
+import type { ArtifactStore } from './store.js';
+
+export interface Artifacts {
+  store: ArtifactStore;
+  service: ArtifactService;
+  locations: ArtifactLocations;
+  /**
+   * URIs whose hosts are our own artifact storage (PUBLIC_URL, the S3 endpoints): model version sources
+   * naming them pass MLflow's host-addressed source policy (registry/source-policy.ts).
+   */
+  trustedUris: string[];
+  close(): Promise<void>;
+}
+
+export async function createArtifacts(config: Config, log: Logger): Promise<Artifacts> {
+  const a = config.artifacts;
+  let store: ArtifactStore;
+  if (config.s3) {
+    store = new S3ArtifactStore({
+      bucket: config.s3.bucket,
+      prefix: config.s3.prefix,
+      region: config.s3.region,
+      endpoint: config.s3.endpoint,
+      presignEndpoint: a.s3PresignEndpoint,
+      accessKeyId: config.s3.accessKeyId,
+      secretAccessKey: config.s3.secretAccessKey,
+      sessionToken: a.s3SessionToken,
+      log,
+    });
+  } else {
+    const local = new LocalArtifactStore(path.join(config.dataDir, 'artifacts'));
+    await local.init();
+    store = local;
+  }
+  log.debug('artifact store', { store: store.description, downloadUri: a.downloadUri, directTransfer: a.directTransfer });
+  const service = new ArtifactService(store, { presignExpiresSec: a.presignExpiresSec, directTransfer: a.directTransfer });
+  const locations = new ArtifactLocations({
+    store,
+    mode: a.downloadUri,
+    publicUrl: a.publicUrl,
+    presignExpiresSec: a.presignExpiresSec,
+  });
+  const trustedUris = [a.publicUrl, config.s3?.endpoint, a.s3PresignEndpoint].filter((u): u is string => u !== undefined);
+  return { store, service, locations, trustedUris, close: () => store.close() };
+}

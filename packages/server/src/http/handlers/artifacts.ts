@@ -1,0 +1,111 @@
+/**
+ * Thin bindings of the artifact operations to the artifact service. The HTTP concerns live here: the
+ * raw `{artifact_path}` is taken from the request URL and handed, still percent-encoded, to paths.ts (the
+ * one place that decodes and checks it); download bodies are streamed out as they arrive from the store;
+ * upload bodies are streamed in from the request.
+ */
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { OperationId } from '../../gen/operations.gen.js';
+import type { ArtifactService } from '../../artifacts/service.js';
+import { invalidPath, parseDecodedPath, parseEncodedPath, decodeOnce, rawTargetHasDotDot, requireFilePath, ROOT, type ArtifactPath } from '../../artifacts/paths.js';
+import type { Handler } from '../app.js';
+
+export type ArtifactOperationId = Extract<
+  OperationId,
+  | 'listArtifacts'
+  | 'downloadArtifact'
+  | 'uploadArtifact'
+  | 'deleteArtifact'
+  | 'createMultipartUpload'
+  | 'completeMultipartUpload'
+  | 'abortMultipartUpload'
+  | 'getPresignedDownloadUrl'
+  | 'createDirectUpload'
+  | 'completeDirectUpload'
+  | 'abortDirectUpload'
+  | 'getDirectDownloadUrl'
+>;
+
+/**
+ * Refuses a request whose target, as the client sent it, had a `..` segment: URL parsing resolves those
+ * before routing (`/artifacts/a/../b` arrives as `/artifacts/b`), and MLflow answers such a path with 400.
+ */
+function checkRawTarget(c: Context): void {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const target = incoming?.url ?? c.req.url;
+  if (rawTargetHasDotDot(target)) throw invalidPath();
+}
+
+/**
+ * The `{artifact_path}` parameter exactly as it appears in the request URL (still percent-encoded), so that
+ * it is decoded once, by paths.ts, whether the client sent `a/b` or `a%2Fb`.
+ */
+function rawParam(c: Context, route: string): string {
+  const url = c.req.url;
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  const end = url.search(/[?#]/);
+  const pathname = end < 0 ? url.slice(start) : url.slice(start, end);
+  const marker = `/2.0/${route}/`;
+  const i = pathname.indexOf(marker);
+  if (i < 0) throw invalidPath();
+  return pathname.slice(i + marker.length);
+}
+
+function pathParam(c: Context, route: string): ArtifactPath {
+  checkRawTarget(c);
+  return parseEncodedPath(rawParam(c, route));
+}
+
+function downloadResponse(c: Context, d: Awaited<ReturnType<ArtifactService['download']>>): Response {
+  const { object } = d;
+  const headers = new Headers({
+    'content-type': d.contentType,
+    'content-disposition': d.disposition,
+    'x-content-type-options': 'nosniff',
+    'accept-ranges': 'bytes',
+  });
+  if (object.lastModified) headers.set('last-modified', object.lastModified.toUTCString());
+  let status = 200;
+  if (object.range) {
+    status = 206;
+    headers.set('content-range', `bytes ${object.range.start}-${object.range.end}/${object.size}`);
+    headers.set('content-length', String(object.range.end - object.range.start + 1));
+  } else {
+    headers.set('content-length', String(object.size));
+  }
+  if (c.req.method === 'HEAD') {
+    void object.body.cancel().catch(() => undefined);
+    return new Response(null, { status, headers });
+  }
+  return new Response(object.body, { status, headers });
+}
+
+export function artifactHandlers(svc: ArtifactService): Record<ArtifactOperationId, Handler> {
+  return {
+    listArtifacts: (r, c) => {
+      checkRawTarget(c);
+      const raw = r.optStr('path');
+      return svc.list(raw === undefined ? ROOT : parseDecodedPath(raw));
+    },
+    downloadArtifact: async (_r, c) => {
+      const p = pathParam(c, 'mlflow-artifacts/artifacts');
+      return downloadResponse(c, await svc.download(p, c.req.header('range')));
+    },
+    uploadArtifact: (_r, c) => {
+      checkRawTarget(c);
+      const raw = rawParam(c, 'mlflow-artifacts/artifacts');
+      const p = requireFilePath(decodeOnce(raw), parseEncodedPath(raw));
+      return svc.upload(p, c.req.raw.body);
+    },
+    deleteArtifact: (_r, c) => svc.delete(pathParam(c, 'mlflow-artifacts/artifacts')),
+    createMultipartUpload: (r, c) => svc.createMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/create'), r),
+    completeMultipartUpload: (r, c) => svc.completeMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/complete'), r),
+    abortMultipartUpload: (r, c) => svc.abortMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/abort'), r),
+    getPresignedDownloadUrl: (_r, c) => svc.presignedDownloadUrl(pathParam(c, 'mlflow-artifacts/presigned')),
+    createDirectUpload: (r) => svc.createDirectUpload(r),
+    completeDirectUpload: (r) => svc.completeDirectUpload(r),
+    abortDirectUpload: (r) => svc.abortDirectUpload(r),
+    getDirectDownloadUrl: (r) => svc.createDirectDownload(r),
+  };
+}
