@@ -1,0 +1,915 @@
+/**
+ * MlflowRegistryClient: the hand-written facade over the generated layer in ./gen. Methods are
+ * named after the Python `MlflowClient`, take camelCase option objects, send MLflow's wire format
+ * through the generated functions, and return camelCase entities.
+ */
+import { createClient, createConfig, type Client } from './gen/client/index.js';
+import * as sdk from './gen/sdk.gen.js';
+import type * as wire from './gen/types.gen.js';
+import { zUploadArtifactResponse2 } from './gen/zod.gen.js';
+import {
+  toFileInfo,
+  toModelVersion,
+  toRegisteredModel,
+  toWebhook,
+  toWebhookTestResult,
+  toWireEvent,
+  type FileInfo,
+  type ModelVersion,
+  type ModelVersionStage,
+  type Page,
+  type RegisteredModel,
+  type Webhook,
+  type WebhookEvent,
+  type WebhookEventName,
+  type WebhookStatus,
+  type WebhookTestResult,
+} from './entities.js';
+import { MlflowApiError } from './errors.js';
+import { PageIterator } from './pagination.js';
+import { Transport, type CallContext, type CallPolicy, type FetchLike, type RetryOptions } from './transport.js';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** Credentials: a bearer token, or a user name and password (HTTP Basic), or none. */
+export type AuthOptions =
+  | { token?: undefined; username?: undefined; password?: undefined }
+  | { /** Sent as `Authorization: Bearer <token>` (like `MLFLOW_TRACKING_TOKEN`). */ token: string; username?: undefined; password?: undefined }
+  | {
+      token?: undefined;
+      /** Sent with `password` as `Authorization: Basic …` (like `MLFLOW_TRACKING_USERNAME`). */
+      username: string;
+      password: string;
+    };
+
+/** Options of {@link MlflowRegistryClient}. */
+export type MlflowRegistryClientOptions = AuthOptions & {
+  /** Server root, e.g. `http://localhost:8000` or `https://example.com/mlflow` (without `/api/2.0`). */
+  baseUrl: string;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /**
+   * fetch implementation. Default: the global `fetch`, looked up at each call (so in Node a pool set
+   * with undici's `setGlobalDispatcher` is used). It is called as `fetch(url, init)`.
+   */
+  fetch?: FetchLike;
+  /** Per-attempt timeout in ms (default 60000; 0 disables). For downloads it covers the response headers. */
+  timeoutMs?: number;
+  /**
+   * Retries of idempotent calls after HTTP 429, HTTP 503 or a network error, with exponential backoff
+   * and full jitter (honouring `Retry-After`). A number sets `maxRetries`. Default `{ maxRetries: 2 }`.
+   */
+  retries?: number | RetryOptions;
+  /**
+   * Check every response against the API's zod schemas (generated from the OpenAPI spec) and fail
+   * with `INVALID_RESPONSE` on any mismatch. Costs some CPU per call. Default false.
+   */
+  validateResponses?: boolean;
+};
+
+/** Per-call options, accepted by every method as its last argument. */
+export interface CallOptions {
+  /** Cancels the call (including retries and backoff waits); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Overrides the client's `timeoutMs` for this call. */
+  timeoutMs?: number;
+  /** Extra headers for this call. */
+  headers?: Record<string, string>;
+}
+
+/** Tags as a key → value map. */
+export type Tags = Readonly<Record<string, string>>;
+
+/** A version number: `3` or `"3"`. */
+export type VersionNumber = string | number;
+
+/** Identifies a model version. */
+export interface ModelVersionRef {
+  /** Registered model name. */
+  name: string;
+  version: VersionNumber;
+}
+
+/** Parameters of a search. */
+export interface SearchParams {
+  /** Filter, e.g. `"name LIKE 'iris%'"` or `"tags.team = 'ml'"` (MLflow's grammar: comparisons joined by AND). */
+  filter?: string;
+  /** Sort keys, e.g. `['name ASC']` or `['version_number DESC']`. */
+  orderBy?: readonly string[];
+  /** Page size (server defaults: 100 for models, 200000 for versions). */
+  maxResults?: number;
+}
+
+/** Parameters of a single-page search. */
+export interface SearchPageParams extends SearchParams {
+  /** `nextPageToken` of the previous page; absent for the first page. */
+  pageToken?: string;
+}
+
+/** Body of an artifact upload. Streams are sent as they are read (not buffered, so not retried). */
+export type ArtifactBody = ReadableStream<Uint8Array> | Blob | Uint8Array | ArrayBuffer | string;
+
+// ---------------------------------------------------------------------------------------------
+// Internals
+
+/** The options the facade adds to every generated call. */
+interface SdkCallOptions {
+  client: Client;
+  fetch: typeof fetch;
+  headers: Record<string, string> | undefined;
+  /** Requests are built from typed inputs; the server validates them. */
+  requestValidator: undefined;
+  responseValidator?: undefined;
+  parseAs: 'json';
+}
+
+/** What a generated function resolves to (fetch-client "fields" style, not throwing). */
+type SdkResult<T> = ({ data: T; error: undefined } | { data: undefined; error: unknown }) & {
+  request: Request;
+  response: Response | undefined;
+};
+
+const ARTIFACT_URL: wire.UploadArtifactData['url'] & wire.DownloadArtifactData['url'] = '/api/2.0/mlflow-artifacts/artifacts/{artifact_path}';
+
+function isZodError(err: unknown): err is Error & { issues: { path: PropertyKey[]; message: string }[] } {
+  return err instanceof Error && err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues);
+}
+
+function base64Utf8(s: string): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(s)) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+function wireTags(tags: Tags | undefined): { key: string; value: string }[] | undefined {
+  return tags === undefined ? undefined : Object.entries(tags).map(([key, value]) => ({ key, value }));
+}
+
+const str = (v: VersionNumber): string => String(v);
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A typed client for the MLflow Model Registry REST API (any server speaking it: this project's
+ * server or `mlflow server`).
+ *
+ * @example
+ * ```ts
+ * import { MlflowRegistryClient } from '@mlflow-registry/client';
+ *
+ * const client = new MlflowRegistryClient({ baseUrl: 'http://localhost:8000' });
+ * await client.createRegisteredModel({ name: 'iris' });
+ * const mv = await client.createModelVersion({ name: 'iris', source: 's3://models/iris/1' });
+ * await client.setRegisteredModelAlias({ name: 'iris', alias: 'champion', version: mv.version });
+ * const champion = await client.getModelVersionByAlias({ name: 'iris', alias: 'champion' });
+ * ```
+ */
+export class MlflowRegistryClient {
+  readonly #client: Client;
+  readonly #transport: Transport;
+  readonly #validate: boolean;
+  /** The server root this client talks to. */
+  readonly baseUrl: string;
+
+  /**
+   * Creates a client. No request is sent until a method is called.
+   *
+   * @example
+   * ```ts
+   * const client = new MlflowRegistryClient({
+   *   baseUrl: 'https://mlflow.example.com',
+   *   token: process.env.MLFLOW_TRACKING_TOKEN!,
+   *   timeoutMs: 10_000,
+   *   retries: { maxRetries: 4, baseDelayMs: 250 },
+   * });
+   * ```
+   */
+  constructor(options: MlflowRegistryClientOptions) {
+    if (!options || typeof options.baseUrl !== 'string' || options.baseUrl === '') {
+      throw new TypeError('MlflowRegistryClient: baseUrl is required, e.g. "http://localhost:8000"');
+    }
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    else if (options.username !== undefined) headers.authorization = `Basic ${base64Utf8(`${options.username}:${options.password}`)}`;
+    this.#client = createClient(createConfig({ baseUrl: this.baseUrl, headers }));
+    this.#transport = new Transport({ fetch: options.fetch, retries: options.retries, timeoutMs: options.timeoutMs });
+    this.#validate = options.validateResponses ?? false;
+  }
+
+  /** Sends one generated call and returns its data, or throws MlflowApiError. */
+  async #invoke<T>(
+    policy: Omit<CallPolicy, 'signal' | 'timeoutMs'>,
+    call: CallOptions | undefined,
+    send: (o: SdkCallOptions) => Promise<SdkResult<T>>,
+  ): Promise<T> {
+    const ctx: CallContext = {};
+    const o: SdkCallOptions = {
+      client: this.#client,
+      fetch: this.#transport.fetchFor({ ...policy, signal: call?.signal, timeoutMs: call?.timeoutMs }, ctx),
+      headers: call?.headers,
+      requestValidator: undefined,
+      parseAs: 'json',
+      ...(this.#validate ? {} : { responseValidator: undefined }),
+    };
+    let result: SdkResult<T>;
+    try {
+      result = await send(o);
+    } catch (err) {
+      throw this.#invalidResponse(err, ctx);
+    }
+    const { response, request } = result;
+    const data = result.data;
+    if (response?.ok && data !== undefined) {
+      if (this.#validate && !policy.streamingResponse) {
+        const type = response.headers.get('content-type') ?? '';
+        if (!/^application\/json\b/i.test(type)) {
+          throw new MlflowApiError({
+            errorCode: 'INVALID_RESPONSE',
+            status: response.status,
+            message: `${request.method} ${request.url}: expected an application/json response, got '${type}'`,
+            method: request.method,
+            url: request.url,
+          });
+        }
+      }
+      return data;
+    }
+    const err = result.error;
+    if (err instanceof MlflowApiError || !response) throw err;
+    throw MlflowApiError.fromResponse(response, err, request.method, request.url);
+  }
+
+  #invalidResponse(err: unknown, ctx: CallContext): unknown {
+    const res = ctx.response;
+    if (!res || !(isZodError(err) || err instanceof SyntaxError)) return err;
+    const detail = isZodError(err)
+      ? err.issues
+          .slice(0, 5)
+          .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+          .join('; ')
+      : err.message;
+    return new MlflowApiError({
+      errorCode: 'INVALID_RESPONSE',
+      status: res.status,
+      message: `The response to ${ctx.method} ${ctx.url} does not match the API contract: ${detail}`,
+      method: ctx.method,
+      url: ctx.url,
+      cause: err,
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Registered models
+
+  /**
+   * Creates a registered model (with no versions). Fails with `RESOURCE_ALREADY_EXISTS` (HTTP 400) if
+   * the name is taken.
+   *
+   * @example
+   * ```ts
+   * const model = await client.createRegisteredModel({
+   *   name: 'iris',
+   *   description: 'Iris classifier',
+   *   tags: { team: 'ml' },
+   * });
+   * ```
+   */
+  async createRegisteredModel(
+    params: { name: string; tags?: Tags; description?: string },
+    options?: CallOptions,
+  ): Promise<RegisteredModel> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.createRegisteredModel({ ...o, body: { name: params.name, tags: wireTags(params.tags), description: params.description } }),
+    );
+    return toRegisteredModel(data.registered_model);
+  }
+
+  /**
+   * Returns a registered model with its latest versions per stage, tags and aliases. Fails with
+   * `RESOURCE_DOES_NOT_EXIST` (HTTP 404) if there is none.
+   *
+   * @example
+   * ```ts
+   * const model = await client.getRegisteredModel({ name: 'iris' });
+   * console.log(model.aliases.champion, model.tags.team);
+   * ```
+   */
+  async getRegisteredModel(params: { name: string }, options?: CallOptions): Promise<RegisteredModel> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getRegisteredModel({ ...o, query: { name: params.name } }));
+    return toRegisteredModel(data.registered_model);
+  }
+
+  /**
+   * Renames a registered model; its versions, tags and aliases move with it.
+   *
+   * @example
+   * ```ts
+   * const renamed = await client.renameRegisteredModel({ name: 'iris', newName: 'iris-v2' });
+   * ```
+   */
+  async renameRegisteredModel(params: { name: string; newName: string }, options?: CallOptions): Promise<RegisteredModel> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.renameRegisteredModel({ ...o, body: { name: params.name, new_name: params.newName } }),
+    );
+    return toRegisteredModel(data.registered_model);
+  }
+
+  /**
+   * Sets a registered model's description. As in MLflow, an absent `description` clears it.
+   *
+   * @example
+   * ```ts
+   * await client.updateRegisteredModel({ name: 'iris', description: 'Iris classifier, v2 features' });
+   * ```
+   */
+  async updateRegisteredModel(params: { name: string; description?: string }, options?: CallOptions): Promise<RegisteredModel> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.updateRegisteredModel({ ...o, body: { name: params.name, description: params.description } }),
+    );
+    return toRegisteredModel(data.registered_model);
+  }
+
+  /**
+   * Deletes a registered model with all its versions, tags and aliases (a hard delete).
+   *
+   * @example
+   * ```ts
+   * await client.deleteRegisteredModel({ name: 'iris' });
+   * ```
+   */
+  async deleteRegisteredModel(params: { name: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteRegisteredModel({ ...o, body: { name: params.name } }));
+  }
+
+  /**
+   * Searches registered models; iterate the result to get every match, page by page.
+   *
+   * @example
+   * ```ts
+   * for await (const model of client.searchRegisteredModels({ filter: "name LIKE 'iris%'", orderBy: ['name'] })) {
+   *   console.log(model.name);
+   * }
+   * ```
+   */
+  searchRegisteredModels(params: SearchParams = {}, options?: CallOptions): PageIterator<RegisteredModel> {
+    return new PageIterator((pageToken) => this.searchRegisteredModelsPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of registered models matching the search.
+   *
+   * @example
+   * ```ts
+   * const first = await client.searchRegisteredModelsPage({ maxResults: 10 });
+   * if (first.nextPageToken) {
+   *   const second = await client.searchRegisteredModelsPage({ maxResults: 10, pageToken: first.nextPageToken });
+   * }
+   * ```
+   */
+  async searchRegisteredModelsPage(params: SearchPageParams = {}, options?: CallOptions): Promise<Page<RegisteredModel>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.searchRegisteredModels({
+        ...o,
+        query: {
+          filter: params.filter,
+          max_results: params.maxResults,
+          order_by: params.orderBy ? [...params.orderBy] : undefined,
+          page_token: params.pageToken,
+        },
+      }),
+    );
+    const page: Page<RegisteredModel> = { items: (data.registered_models ?? []).map(toRegisteredModel) };
+    if (data.next_page_token) page.nextPageToken = data.next_page_token;
+    return page;
+  }
+
+  /**
+   * Returns, for each requested stage (default: all four), the highest version in that stage.
+   *
+   * @example
+   * ```ts
+   * const [prod] = await client.getLatestVersions({ name: 'iris', stages: ['Production'] });
+   * ```
+   */
+  async getLatestVersions(params: { name: string; stages?: readonly ModelVersionStage[] }, options?: CallOptions): Promise<ModelVersion[]> {
+    // A read-only POST (the form MLflow's Python client uses): safe to retry.
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getLatestVersions({ ...o, body: { name: params.name, stages: params.stages ? [...params.stages] : undefined } }),
+    );
+    return (data.model_versions ?? []).map(toModelVersion);
+  }
+
+  /**
+   * Sets (or overwrites) a tag on a registered model.
+   *
+   * @example
+   * ```ts
+   * await client.setRegisteredModelTag({ name: 'iris', key: 'team', value: 'ml' });
+   * ```
+   */
+  async setRegisteredModelTag(params: { name: string; key: string; value: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.setRegisteredModelTag({ ...o, body: { name: params.name, key: params.key, value: params.value } }),
+    );
+  }
+
+  /**
+   * Deletes a tag from a registered model (no error if the tag does not exist).
+   *
+   * @example
+   * ```ts
+   * await client.deleteRegisteredModelTag({ name: 'iris', key: 'team' });
+   * ```
+   */
+  async deleteRegisteredModelTag(params: { name: string; key: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.deleteRegisteredModelTag({ ...o, body: { name: params.name, key: params.key } }),
+    );
+  }
+
+  /**
+   * Points an alias at a model version (moving it if it already exists).
+   *
+   * @example
+   * ```ts
+   * await client.setRegisteredModelAlias({ name: 'iris', alias: 'champion', version: 3 });
+   * ```
+   */
+  async setRegisteredModelAlias(params: { name: string; alias: string; version: VersionNumber }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.setRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias, version: str(params.version) } }),
+    );
+  }
+
+  /**
+   * Deletes an alias (no error if it does not exist).
+   *
+   * @example
+   * ```ts
+   * await client.deleteRegisteredModelAlias({ name: 'iris', alias: 'champion' });
+   * ```
+   */
+  async deleteRegisteredModelAlias(params: { name: string; alias: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.deleteRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias } }),
+    );
+  }
+
+  /**
+   * Resolves `name@alias` to a model version. An unknown alias fails with `INVALID_PARAMETER_VALUE`
+   * (HTTP 400, as in MLflow). The alias `latest` resolves to the latest version.
+   *
+   * @example
+   * ```ts
+   * const champion = await client.getModelVersionByAlias({ name: 'iris', alias: 'champion' });
+   * console.log(champion.version, champion.source);
+   * ```
+   */
+  async getModelVersionByAlias(params: { name: string; alias: string }, options?: CallOptions): Promise<ModelVersion> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getModelVersionByAlias({ ...o, query: { name: params.name, alias: params.alias } }),
+    );
+    return toModelVersion(data.model_version);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Model versions
+
+  /**
+   * Registers a new version of an existing registered model; version numbers count up from 1.
+   *
+   * @example
+   * ```ts
+   * const mv = await client.createModelVersion({
+   *   name: 'iris',
+   *   source: 's3://models/iris/artifacts',
+   *   runId: 'a1b2c3d4',
+   *   tags: { framework: 'sklearn' },
+   * });
+   * console.log(mv.version); // "1"
+   * ```
+   */
+  async createModelVersion(
+    params: { name: string; source: string; runId?: string; runLink?: string; description?: string; tags?: Tags },
+    options?: CallOptions,
+  ): Promise<ModelVersion> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.createModelVersion({
+        ...o,
+        body: {
+          name: params.name,
+          source: params.source,
+          run_id: params.runId,
+          run_link: params.runLink,
+          description: params.description,
+          tags: wireTags(params.tags),
+        },
+      }),
+    );
+    return toModelVersion(data.model_version);
+  }
+
+  /**
+   * Returns a model version with its tags and aliases. Fails with `RESOURCE_DOES_NOT_EXIST` if there
+   * is none (or it was deleted).
+   *
+   * @example
+   * ```ts
+   * const mv = await client.getModelVersion({ name: 'iris', version: 1 });
+   * ```
+   */
+  async getModelVersion(params: ModelVersionRef, options?: CallOptions): Promise<ModelVersion> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getModelVersion({ ...o, query: { name: params.name, version: str(params.version) } }),
+    );
+    return toModelVersion(data.model_version);
+  }
+
+  /**
+   * Sets a model version's description. As in MLflow, an absent `description` clears it.
+   *
+   * @example
+   * ```ts
+   * await client.updateModelVersion({ name: 'iris', version: 1, description: 'retrained on May data' });
+   * ```
+   */
+  async updateModelVersion(params: ModelVersionRef & { description?: string }, options?: CallOptions): Promise<ModelVersion> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.updateModelVersion({ ...o, body: { name: params.name, version: str(params.version), description: params.description } }),
+    );
+    return toModelVersion(data.model_version);
+  }
+
+  /**
+   * Moves a model version to a stage (`None`, `Staging`, `Production`, `Archived`), optionally
+   * archiving the versions currently in that stage.
+   *
+   * @example
+   * ```ts
+   * await client.transitionModelVersionStage({
+   *   name: 'iris',
+   *   version: 2,
+   *   stage: 'Production',
+   *   archiveExistingVersions: true,
+   * });
+   * ```
+   */
+  async transitionModelVersionStage(
+    params: ModelVersionRef & { stage: ModelVersionStage; archiveExistingVersions?: boolean },
+    options?: CallOptions,
+  ): Promise<ModelVersion> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.transitionModelVersionStage({
+        ...o,
+        body: {
+          name: params.name,
+          version: str(params.version),
+          stage: params.stage,
+          archive_existing_versions: params.archiveExistingVersions ?? false,
+        },
+      }),
+    );
+    return toModelVersion(data.model_version);
+  }
+
+  /**
+   * Deletes a model version (its number is never reused; its aliases are removed).
+   *
+   * @example
+   * ```ts
+   * await client.deleteModelVersion({ name: 'iris', version: 1 });
+   * ```
+   */
+  async deleteModelVersion(params: ModelVersionRef, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.deleteModelVersion({ ...o, body: { name: params.name, version: str(params.version) } }),
+    );
+  }
+
+  /**
+   * Searches model versions; iterate the result to get every match, page by page. Versions in search
+   * results carry no aliases (MLflow's behaviour; use {@link getModelVersion} for them).
+   *
+   * @example
+   * ```ts
+   * for await (const mv of client.searchModelVersions({ filter: "name = 'iris'", orderBy: ['version_number DESC'] })) {
+   *   console.log(mv.version, mv.currentStage);
+   * }
+   * ```
+   */
+  searchModelVersions(params: SearchParams = {}, options?: CallOptions): PageIterator<ModelVersion> {
+    return new PageIterator((pageToken) => this.searchModelVersionsPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of model versions matching the search.
+   *
+   * @example
+   * ```ts
+   * const { items, nextPageToken } = await client.searchModelVersionsPage({ filter: "name = 'iris'", maxResults: 20 });
+   * ```
+   */
+  async searchModelVersionsPage(params: SearchPageParams = {}, options?: CallOptions): Promise<Page<ModelVersion>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.searchModelVersions({
+        ...o,
+        query: {
+          filter: params.filter,
+          max_results: params.maxResults,
+          order_by: params.orderBy ? [...params.orderBy] : undefined,
+          page_token: params.pageToken,
+        },
+      }),
+    );
+    const page: Page<ModelVersion> = { items: (data.model_versions ?? []).map(toModelVersion) };
+    if (data.next_page_token) page.nextPageToken = data.next_page_token;
+    return page;
+  }
+
+  /**
+   * Returns the URI the version's artifacts can be downloaded from.
+   *
+   * @example
+   * ```ts
+   * const uri = await client.getModelVersionDownloadUri({ name: 'iris', version: 1 });
+   * ```
+   */
+  async getModelVersionDownloadUri(params: ModelVersionRef, options?: CallOptions): Promise<string> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getModelVersionDownloadUri({ ...o, query: { name: params.name, version: str(params.version) } }),
+    );
+    return data.artifact_uri;
+  }
+
+  /**
+   * Sets (or overwrites) a tag on a model version.
+   *
+   * @example
+   * ```ts
+   * await client.setModelVersionTag({ name: 'iris', version: 1, key: 'validated', value: 'true' });
+   * ```
+   */
+  async setModelVersionTag(params: ModelVersionRef & { key: string; value: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.setModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key, value: params.value } }),
+    );
+  }
+
+  /**
+   * Deletes a tag from a model version (no error if the tag does not exist).
+   *
+   * @example
+   * ```ts
+   * await client.deleteModelVersionTag({ name: 'iris', version: 1, key: 'validated' });
+   * ```
+   */
+  async deleteModelVersionTag(params: ModelVersionRef & { key: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.deleteModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key } }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Artifacts (the mlflow-artifacts proxy)
+
+  /**
+   * Uploads one file to the server's artifact store (overwriting it). `body` may be a stream (sent
+   * as it is read; in browsers prefer a `Blob`/`File`, since most browsers cannot stream request
+   * bodies over HTTP/1.1), a Blob, bytes or a string.
+   *
+   * @example
+   * ```ts
+   * await client.uploadArtifact({ path: 'iris/1/MLmodel', body: 'flavors: {}\n', contentType: 'text/plain' });
+   * // Node: stream a file from disk
+   * // import { Readable } from 'node:stream'; import fs from 'node:fs';
+   * // await client.uploadArtifact({ path: 'iris/1/model.pkl', body: Readable.toWeb(fs.createReadStream('model.pkl')) as ReadableStream<Uint8Array> });
+   * ```
+   */
+  async uploadArtifact(params: { path: string; body: ArtifactBody; contentType?: string }, options?: CallOptions): Promise<void> {
+    const streaming = params.body instanceof ReadableStream;
+    // Node's Request needs duplex: 'half' for a stream body (not yet in TypeScript's RequestInit).
+    const streamInit = streaming ? { duplex: 'half' } : {};
+    await this.#invoke({ idempotent: true, streamingBody: streaming }, options, (o) =>
+      this.#client.put<wire.UploadArtifactResponses, wire.UploadArtifactErrors, false>({
+        ...o,
+        ...streamInit,
+        ...(this.#validate ? { responseValidator: (d: unknown) => zUploadArtifactResponse2.parseAsync(d) } : {}),
+        url: ARTIFACT_URL,
+        path: { artifact_path: params.path },
+        body: params.body,
+        bodySerializer: null,
+        headers: { 'content-type': params.contentType ?? 'application/octet-stream', ...o.headers },
+      }),
+    );
+  }
+
+  /**
+   * Downloads one artifact file as a stream of bytes.
+   *
+   * @example
+   * ```ts
+   * const stream = await client.downloadArtifact({ path: 'iris/1/MLmodel' });
+   * const text = await new Response(stream).text();
+   * ```
+   */
+  async downloadArtifact(params: { path: string }, options?: CallOptions): Promise<ReadableStream<Uint8Array>> {
+    const body = await this.#invoke({ idempotent: true, streamingResponse: true }, options, (o) =>
+      this.#client.get<{ 200: ReadableStream<Uint8Array> | null }, wire.DownloadArtifactErrors, false>({
+        ...o,
+        url: ARTIFACT_URL,
+        path: { artifact_path: params.path },
+        parseAs: 'stream',
+      }),
+    );
+    return body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  }
+
+  /**
+   * Lists the files and directories directly inside an artifact directory (the root by default).
+   * Each entry's `path` is relative to the artifact root (the listed directory joined with its name).
+   *
+   * @example
+   * ```ts
+   * for (const f of await client.listArtifacts({ path: 'iris/1' })) {
+   *   console.log(f.isDir ? 'dir ' : 'file', f.path, f.fileSize ?? '');
+   * }
+   * ```
+   */
+  async listArtifacts(params: { path?: string } = {}, options?: CallOptions): Promise<FileInfo[]> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.listArtifacts({ ...o, query: { path: params.path } }));
+    return (data.files ?? []).map((f) => toFileInfo(f, params.path));
+  }
+
+  /**
+   * Deletes an artifact file, or a directory and everything below it.
+   *
+   * @example
+   * ```ts
+   * await client.deleteArtifact({ path: 'iris/1' });
+   * ```
+   */
+  async deleteArtifact(params: { path: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteArtifact({ ...o, path: { artifact_path: params.path } }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Webhooks
+
+  /**
+   * Registers a webhook. Events can be written as `{ entity, action }` or `'model_version.created'`.
+   *
+   * @example
+   * ```ts
+   * const hook = await client.createWebhook({
+   *   name: 'deploy-on-champion',
+   *   url: 'https://ci.example.com/hooks/mlflow',
+   *   events: ['model_version_alias.created', { entity: 'MODEL_VERSION', action: 'CREATED' }],
+   *   secret: 'shared-secret',
+   * });
+   * ```
+   */
+  async createWebhook(
+    params: {
+      name: string;
+      url: string;
+      events: ReadonlyArray<WebhookEvent | WebhookEventName>;
+      description?: string;
+      secret?: string;
+      status?: WebhookStatus;
+    },
+    options?: CallOptions,
+  ): Promise<Webhook> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.createWebhook({
+        ...o,
+        body: {
+          name: params.name,
+          url: params.url,
+          events: params.events.map(toWireEvent),
+          description: params.description,
+          secret: params.secret,
+          status: params.status,
+        },
+      }),
+    );
+    return toWebhook(data.webhook);
+  }
+
+  /**
+   * Lists webhooks, newest first; iterate the result to get all of them.
+   *
+   * @example
+   * ```ts
+   * for await (const hook of client.listWebhooks()) console.log(hook.name, hook.status);
+   * ```
+   */
+  listWebhooks(params: { maxResults?: number } = {}, options?: CallOptions): PageIterator<Webhook> {
+    return new PageIterator((pageToken) => this.listWebhooksPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of webhooks.
+   *
+   * @example
+   * ```ts
+   * const { items, nextPageToken } = await client.listWebhooksPage({ maxResults: 10 });
+   * ```
+   */
+  async listWebhooksPage(params: { maxResults?: number; pageToken?: string } = {}, options?: CallOptions): Promise<Page<Webhook>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.listWebhooks({ ...o, query: { max_results: params.maxResults, page_token: params.pageToken } }),
+    );
+    const page: Page<Webhook> = { items: (data.webhooks ?? []).map(toWebhook) };
+    if (data.next_page_token) page.nextPageToken = data.next_page_token;
+    return page;
+  }
+
+  /**
+   * Returns one webhook (never its secret).
+   *
+   * @example
+   * ```ts
+   * const hook = await client.getWebhook({ webhookId: '0b7f…' });
+   * ```
+   */
+  async getWebhook(params: { webhookId: string }, options?: CallOptions): Promise<Webhook> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getWebhook({ ...o, path: { webhook_id: params.webhookId } }));
+    return toWebhook(data.webhook);
+  }
+
+  /**
+   * Updates the given fields of a webhook (absent or empty fields are left unchanged; `events`
+   * replaces the whole list).
+   *
+   * @example
+   * ```ts
+   * await client.updateWebhook({ webhookId: hook.webhookId, status: 'DISABLED' });
+   * ```
+   */
+  async updateWebhook(
+    params: {
+      webhookId: string;
+      name?: string;
+      url?: string;
+      events?: ReadonlyArray<WebhookEvent | WebhookEventName>;
+      description?: string;
+      secret?: string;
+      status?: WebhookStatus;
+    },
+    options?: CallOptions,
+  ): Promise<Webhook> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.updateWebhook({
+        ...o,
+        path: { webhook_id: params.webhookId },
+        body: {
+          name: params.name,
+          url: params.url,
+          events: params.events?.map(toWireEvent),
+          description: params.description,
+          secret: params.secret,
+          status: params.status,
+        },
+      }),
+    );
+    return toWebhook(data.webhook);
+  }
+
+  /**
+   * Deletes a webhook.
+   *
+   * @example
+   * ```ts
+   * await client.deleteWebhook({ webhookId: hook.webhookId });
+   * ```
+   */
+  async deleteWebhook(params: { webhookId: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteWebhook({ ...o, path: { webhook_id: params.webhookId } }));
+  }
+
+  /**
+   * Sends a signed test delivery for `event` (default: the webhook's first event) and reports how
+   * the receiver answered. Delivery failures are reported in the result, not thrown.
+   *
+   * @example
+   * ```ts
+   * const result = await client.testWebhook({ webhookId: hook.webhookId, event: 'model_version.created' });
+   * if (!result.success) console.error(result.errorMessage ?? result.responseStatus);
+   * ```
+   */
+  async testWebhook(
+    params: { webhookId: string; event?: WebhookEvent | WebhookEventName },
+    options?: CallOptions,
+  ): Promise<WebhookTestResult> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.testWebhook({
+        ...o,
+        path: { webhook_id: params.webhookId },
+        body: params.event === undefined ? {} : { event: toWireEvent(params.event) },
+      }),
+    );
+    return toWebhookTestResult(data.result);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The one error type the client throws for a failed call: an MLflow error answered by the server
+ * (`errorCode` is MLflow's, e.g. `RESOURCE_DOES_NOT_EXIST`), or a failure on the way there
+ * (`status` is 0 and `errorCode` one of {@link ClientErrorCode}).
+ */
+
+/** Error codes the MLflow server answers with (the `error_code` of its JSON error body). */
+export type MlflowErrorCode =
+  | 'INVALID_PARAMETER_VALUE'
+  | 'BAD_REQUEST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'ENDPOINT_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'CUSTOMER_UNAUTHORIZED'
+  | 'ALREADY_EXISTS'
+  | 'ABORTED'
+  | 'RESOURCE_CONFLICT'
+  | 'RESOURCE_EXHAUSTED'
+  | 'REQUEST_LIMIT_EXCEEDED'
+  | 'CANCELLED'
+  | 'INTERNAL_ERROR'
+  | 'INVALID_STATE'
+  | 'DATA_LOSS'
+  | 'NOT_IMPLEMENTED'
+  | 'TEMPORARILY_UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED';
+
+/**
+ * Codes for failures detected by the client itself (`status` is 0 for the first two):
+ * - `NETWORK_ERROR`: no HTTP response (connection refused or reset, DNS failure, CORS…), after retries.
+ * - `DEADLINE_EXCEEDED`: the call took longer than `timeoutMs`.
+ * - `INVALID_RESPONSE`: the server answered 2xx with a body that does not match the API contract
+ *   (only checked with `validateResponses: true`, apart from unparseable JSON).
+ */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'DEADLINE_EXCEEDED' | 'INVALID_RESPONSE';
+
+/** Any error code an {@link MlflowApiError} may carry. Unknown server codes are passed through. */
+export type ErrorCode = MlflowErrorCode | ClientErrorCode | (string & {});
+
+/** Codes used for error responses whose body is not MLflow's JSON error object (as MLflow's Python client does). */
+const CODE_BY_STATUS: Readonly<Record<number, MlflowErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'ENDPOINT_NOT_FOUND',
+  409: 'RESOURCE_CONFLICT',
+  429: 'REQUEST_LIMIT_EXCEEDED',
+  499: 'CANCELLED',
+  500: 'INTERNAL_ERROR',
+  501: 'NOT_IMPLEMENTED',
+  503: 'TEMPORARILY_UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+export interface MlflowApiErrorInit {
+  errorCode: ErrorCode;
+  status: number;
+  message: string;
+  method?: string;
+  url?: string;
+  cause?: unknown;
+}
+
+/**
+ * A failed call. Branch on `errorCode`:
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.getRegisteredModel({ name: 'iris' });
+ * } catch (err) {
+ *   if (MlflowApiError.is(err, 'RESOURCE_DOES_NOT_EXIST')) {
+ *     await client.createRegisteredModel({ name: 'iris' });
+ *   } else {
+ *     throw err;
+ *   }
+ * }
+ * ```
+ */
+export class MlflowApiError extends Error {
+  override readonly name = 'MlflowApiError';
+  /** MLflow error code (`RESOURCE_DOES_NOT_EXIST`, …) or a {@link ClientErrorCode}. */
+  readonly errorCode: ErrorCode;
+  /** HTTP status of the response; 0 when there was none (network error, timeout). */
+  readonly status: number;
+  /** HTTP method of the failed request. */
+  readonly method: string | undefined;
+  /** URL of the failed request. */
+  readonly url: string | undefined;
+
+  constructor(init: MlflowApiErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.errorCode = init.errorCode;
+    this.status = init.status;
+    this.method = init.method;
+    this.url = init.url;
+  }
+
+  /**
+   * True when `err` is an MlflowApiError (with one of the given codes, if any).
+   *
+   * @example
+   * ```ts
+   * const exists = await client.getRegisteredModel({ name: 'iris' }).then(
+   *   () => true,
+   *   (err: unknown) => (MlflowApiError.is(err, 'RESOURCE_DOES_NOT_EXIST') ? false : Promise.reject(err)),
+   * );
+   * ```
+   */
+  static is(err: unknown, ...codes: ErrorCode[]): err is MlflowApiError {
+    return err instanceof MlflowApiError && (codes.length === 0 || codes.includes(err.errorCode));
+  }
+
+  /** @internal Builds the error for a non-2xx response from its (already read) body. */
+  static fromResponse(response: Response, body: unknown, method?: string, url?: string): MlflowApiError {
+    const status = response.status;
+    if (body && typeof body === 'object' && typeof (body as { error_code?: unknown }).error_code === 'string') {
+      const b = body as { error_code: string; message?: unknown };
+      return new MlflowApiError({
+        errorCode: b.error_code,
+        status,
+        message: typeof b.message === 'string' ? b.message : `${b.error_code} (HTTP ${status})`,
+        method,
+        url,
+      });
+    }
+    const text = typeof body === 'string' ? body.trim().slice(0, 500) : '';
+    return new MlflowApiError({
+      errorCode: CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'),
+      status,
+      message: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}${text ? `: ${text}` : ''}`,
+      method,
+      url,
+    });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * @mlflow-registry/client: a typed TypeScript client for the MLflow Model Registry REST API.
+ *
+ * @example
+ * ```ts
+ * import { MlflowRegistryClient, MlflowApiError } from '@mlflow-registry/client';
+ * const client = new MlflowRegistryClient({ baseUrl: 'http://localhost:8000' });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  MlflowRegistryClient,
+  type MlflowRegistryClientOptions,
+  type AuthOptions,
+  type CallOptions,
+  type Tags,
+  type VersionNumber,
+  type ModelVersionRef,
+  type SearchParams,
+  type SearchPageParams,
+  type ArtifactBody,
+} from './client.js';
+export { MlflowApiError, type MlflowApiErrorInit, type ErrorCode, type MlflowErrorCode, type ClientErrorCode } from './errors.js';
+export { PageIterator } from './pagination.js';
+export type { FetchLike, RetryOptions } from './transport.js';
+export type {
+  RegisteredModel,
+  ModelVersion,
+  ModelVersionStage,
+  ModelVersionStatus,
+  Webhook,
+  WebhookEvent,
+  WebhookEventName,
+  WebhookEntity,
+  WebhookAction,
+  WebhookStatus,
+  WebhookTestResult,
+  FileInfo,
+  Page,
+} from './entities.js';

@@ -1,0 +1,737 @@
+/**
+ * Contract tests through the SDK: the registry scenarios run against the real server through
+ * @mlflow-registry/client with response validation on, so every response is parsed by the zod
+ * schemas generated from openapi/openapi.yaml (and must be application/json). Any drift between the
+ * server and the spec fails here as INVALID_RESPONSE.
+ *
+ * Expected behaviour is MLflow's (see the reference in the spec's operation descriptions).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { MlflowApiError, MlflowRegistryClient, type ModelVersion } from '../../packages/client/src/index.js';
+
+/** Awaits a promise that must reject with an MlflowApiError and returns that error. */
+async function apiError(p: Promise<unknown>): Promise<MlflowApiError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MlflowApiError);
+  return err as MlflowApiError;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+// ---------------------------------------------------------------------------------------------
+// Strict drift check. The generated zod schemas ignore fields they do not know, so every JSON body
+// the suite receives is also checked against the spec itself: a field the spec does not declare, or
+// a non-empty body where the spec says "Always {}", is drift too.
+
+type JsonSchema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: boolean | JsonSchema;
+  allOf?: JsonSchema[];
+};
+type Operation = { operationId: string; responses: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> };
+const spec = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../openapi/openapi.json'), 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
+const routes = Object.entries(spec.paths).flatMap(([p, item]) =>
+  Object.entries(item)
+    .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+    .map(([m, op]) => ({
+      method: m.toUpperCase(),
+      re: new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_x, name: string) => (name === 'artifact_path' ? '.+' : '[^/]+'))}$`),
+      op,
+    })),
+);
+
+function deref(schema: JsonSchema): JsonSchema {
+  let cur = schema;
+  while (cur.$ref) cur = spec.components.schemas[cur.$ref.replace('#/components/schemas/', '')]!;
+  if (!cur.allOf) return cur;
+  const merged: JsonSchema = { ...cur, properties: { ...cur.properties } };
+  for (const part of cur.allOf.map(deref)) Object.assign(merged.properties!, part.properties);
+  return merged;
+}
+
+/** Paths of the values in `value` that `schema` does not declare. */
+function undeclared(schema0: JsonSchema, value: unknown, at: string, out: string[]): string[] {
+  const schema = deref(schema0);
+  if (Array.isArray(value)) {
+    if (schema.items) value.forEach((v, i) => undeclared(schema.items!, v, `${at}[${i}]`, out));
+  } else if (value !== null && typeof value === 'object') {
+    const extra = schema.additionalProperties;
+    for (const [k, v] of Object.entries(value)) {
+      const prop = schema.properties?.[k] ?? (typeof extra === 'object' ? extra : undefined);
+      if (prop) undeclared(prop, v, `${at}.${k}`, out);
+      else if (extra !== true) out.push(`${at}.${k}`);
+    }
+  }
+  return out;
+}
+
+interface Seen {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
+describe.each(backends())('SDK contract (%s)', (backend) => {
+  let s: TestServer;
+  let client: MlflowRegistryClient;
+  let n = 0;
+  /** A fresh model name per test, so tests do not interfere. */
+  const uniq = (p: string) => `${p}-${++n}-${Date.now().toString(36)}`;
+
+  /** A local webhook receiver that answers 200 "ok" and records what it got. */
+  const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  let hookUrl = '';
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    // Webhooks may target this loopback http receiver (by default only public https targets are allowed).
+    s = await startTestServer(backend, { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https' });
+    client = new MlflowRegistryClient({ baseUrl: s.url, validateResponses: true, retries: 0, fetch: recordingFetch });
+  });
+
+  /** Every JSON response the suite received, for the strict drift check at the end. */
+  const seen: Seen[] = [];
+  async function recordingFetch(url: string, init: RequestInit): Promise<Response> {
+    const res = await fetch(url, init);
+    if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
+      const body: unknown = await res.clone().json();
+      seen.push({ method: init.method ?? 'GET', path: new URL(url).pathname, status: res.status, body });
+    }
+    return res;
+  }
+  afterAll(async () => {
+    await s?.close();
+    receiver.closeAllConnections();
+    await new Promise<void>((r) => receiver.close(() => r()));
+  });
+
+  /** Creates a model with `count` versions and returns its name and versions. */
+  async function modelWithVersions(prefix: string, count: number): Promise<{ name: string; versions: ModelVersion[] }> {
+    const name = uniq(prefix);
+    await client.createRegisteredModel({ name });
+    const versions: ModelVersion[] = [];
+    for (let i = 0; i < count; i++) versions.push(await client.createModelVersion({ name, source: `s3://bucket/${name}/${i + 1}` }));
+    return { name, versions };
+  }
+
+  describe('registered models', () => {
+    it('creates a model and returns it with tags and description; a new model has no versions or aliases', async () => {
+      const name = uniq('create');
+      const before = Date.now();
+      const m = await client.createRegisteredModel({ name, description: 'Iris classifier', tags: { team: 'ml', empty: '' } });
+      expect(m.name).toBe(name);
+      expect(m.description).toBe('Iris classifier');
+      expect(m.tags).toEqual({ team: 'ml', empty: '' });
+      expect(m.latestVersions).toEqual([]);
+      expect(m.aliases).toEqual({});
+      expect(m.creationTimestamp).toBeGreaterThanOrEqual(before - 1000);
+      expect(m.lastUpdatedTimestamp).toBe(m.creationTimestamp);
+      expect(await client.getRegisteredModel({ name })).toEqual(m);
+    });
+
+    it('rejects a duplicate name with RESOURCE_ALREADY_EXISTS (HTTP 400) and an empty name with INVALID_PARAMETER_VALUE', async () => {
+      const name = uniq('dup');
+      await client.createRegisteredModel({ name });
+      const e = await apiError(client.createRegisteredModel({ name }));
+      expect([e.errorCode, e.status]).toEqual(['RESOURCE_ALREADY_EXISTS', 400]);
+      expect(e.message).toBe(`Registered Model (name=${name}) already exists.`);
+      const empty = await apiError(client.createRegisteredModel({ name: '' }));
+      expect([empty.errorCode, empty.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(empty.message).toMatch(/^Missing value for required parameter 'name'/);
+    });
+
+    it('answers RESOURCE_DOES_NOT_EXIST (404) for an unknown model on get, update, rename and delete', async () => {
+      const name = uniq('ghost');
+      for (const call of [
+        () => client.getRegisteredModel({ name }),
+        () => client.updateRegisteredModel({ name, description: 'x' }),
+        () => client.renameRegisteredModel({ name, newName: uniq('ghost2') }),
+        () => client.deleteRegisteredModel({ name }),
+        () => client.getLatestVersions({ name }),
+        () => client.setRegisteredModelTag({ name, key: 'k', value: 'v' }),
+      ]) {
+        const e = await apiError(call());
+        expect([e.errorCode, e.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+      }
+      const e = await apiError(client.getRegisteredModel({ name }));
+      expect(e.message).toBe(`Registered Model with name=${name} not found`);
+    });
+
+    it('updates the description and timestamp; an absent description clears it (MLflow quirk)', async () => {
+      const name = uniq('update');
+      const created = await client.createRegisteredModel({ name, description: 'old' });
+      await tick();
+      const updated = await client.updateRegisteredModel({ name, description: 'new' });
+      expect(updated.description).toBe('new');
+      expect(updated.lastUpdatedTimestamp).toBeGreaterThan(created.lastUpdatedTimestamp!);
+      const cleared = await client.updateRegisteredModel({ name });
+      expect(cleared.description).toBeUndefined();
+      expect((await client.getRegisteredModel({ name })).description).toBeUndefined();
+    });
+
+    it('renames a model with its versions, tags and aliases; the old name disappears', async () => {
+      const { name } = await modelWithVersions('rename', 2);
+      await client.setRegisteredModelTag({ name, key: 'team', value: 'ml' });
+      await client.setModelVersionTag({ name, version: 1, key: 'k', value: 'v' });
+      await client.setRegisteredModelAlias({ name, alias: 'champion', version: 2 });
+      const newName = uniq('renamed');
+      const renamed = await client.renameRegisteredModel({ name, newName });
+      expect(renamed.name).toBe(newName);
+      expect(renamed.tags).toEqual({ team: 'ml' });
+      expect(renamed.aliases).toEqual({ champion: '2' });
+      expect((await client.getModelVersion({ name: newName, version: 1 })).tags).toEqual({ k: 'v' });
+      expect((await client.getModelVersionByAlias({ name: newName, alias: 'champion' })).version).toBe('2');
+      expect((await apiError(client.getRegisteredModel({ name }))).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+      // Version numbering continues under the new name.
+      expect((await client.createModelVersion({ name: newName, source: 's3://b/3' })).version).toBe('3');
+    });
+
+    it('refuses to rename onto an existing name (RESOURCE_ALREADY_EXISTS) or to an empty name', async () => {
+      const a = uniq('rn-a');
+      const b = uniq('rn-b');
+      await client.createRegisteredModel({ name: a });
+      await client.createRegisteredModel({ name: b });
+      const e = await apiError(client.renameRegisteredModel({ name: a, newName: b }));
+      expect([e.errorCode, e.status]).toEqual(['RESOURCE_ALREADY_EXISTS', 400]);
+      const empty = await apiError(client.renameRegisteredModel({ name: a, newName: '' }));
+      expect(empty.errorCode).toBe('INVALID_PARAMETER_VALUE');
+      expect(empty.message).toMatch(/^Missing value for required parameter 'new_name'/);
+    });
+
+    it('deletes a model with everything in it; the name can be reused and versions restart at 1', async () => {
+      const { name } = await modelWithVersions('delete', 2);
+      await client.deleteRegisteredModel({ name });
+      expect((await apiError(client.getRegisteredModel({ name }))).status).toBe(404);
+      expect((await apiError(client.getModelVersion({ name, version: 1 }))).status).toBe(404);
+      await client.createRegisteredModel({ name });
+      expect((await client.createModelVersion({ name, source: 's3://b/again' })).version).toBe('1');
+    });
+  });
+
+  describe('registered model tags', () => {
+    it('sets, overwrites and deletes tags without touching last_updated_timestamp', async () => {
+      const name = uniq('rmtag');
+      const created = await client.createRegisteredModel({ name });
+      await tick();
+      await client.setRegisteredModelTag({ name, key: 'stage/owner', value: 'alice' });
+      await client.setRegisteredModelTag({ name, key: 'stage/owner', value: 'bob' });
+      await client.setRegisteredModelTag({ name, key: 'empty', value: '' });
+      let m = await client.getRegisteredModel({ name });
+      expect(m.tags).toEqual({ 'stage/owner': 'bob', empty: '' });
+      expect(m.lastUpdatedTimestamp).toBe(created.lastUpdatedTimestamp);
+      await client.deleteRegisteredModelTag({ name, key: 'stage/owner' });
+      await client.deleteRegisteredModelTag({ name, key: 'never-set' }); // a silent no-op
+      m = await client.getRegisteredModel({ name });
+      expect(m.tags).toEqual({ empty: '' });
+    });
+
+    it('rejects invalid tag keys with INVALID_PARAMETER_VALUE', async () => {
+      const name = uniq('badtag');
+      await client.createRegisteredModel({ name });
+      for (const key of ['bad!key', '', '/abs', 'a//b', 'x'.repeat(251)]) {
+        const e = await apiError(client.setRegisteredModelTag({ name, key, value: 'v' }));
+        expect([e.errorCode, e.status], key).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      }
+    });
+  });
+
+  describe('model versions', () => {
+    it('numbers versions from 1; a new version is READY in stage None with empty run fields', async () => {
+      const { name, versions } = await modelWithVersions('mv', 3);
+      expect(versions.map((v) => v.version)).toEqual(['1', '2', '3']);
+      const v1 = versions[0]!;
+      expect(v1).toMatchObject({ name, currentStage: 'None', status: 'READY', source: `s3://bucket/${name}/1`, runId: '', runLink: '', description: '' });
+      expect(v1.tags).toEqual({});
+      expect(v1.aliases).toEqual([]);
+      expect(await client.getModelVersion({ name, version: '1' })).toEqual(v1);
+    });
+
+    it('creates a version with run id, link, description and tags; the model\'s last_updated_timestamp moves', async () => {
+      const name = uniq('mvfull');
+      const m = await client.createRegisteredModel({ name });
+      await tick();
+      const mv = await client.createModelVersion({
+        name,
+        source: 'runs:/0123456789abcdef/model',
+        runId: '0123456789abcdef',
+        runLink: 'https://mlflow.example.com/#/runs/0123456789abcdef',
+        description: 'first',
+        tags: { framework: 'sklearn' },
+      });
+      expect(mv).toMatchObject({ runId: '0123456789abcdef', description: 'first', tags: { framework: 'sklearn' } });
+      expect(mv.runLink).toBe('https://mlflow.example.com/#/runs/0123456789abcdef');
+      const after = await client.getRegisteredModel({ name });
+      expect(after.lastUpdatedTimestamp).toBeGreaterThan(m.lastUpdatedTimestamp!);
+      expect(after.latestVersions).toHaveLength(1);
+      // latest_versions entries equal the get response apart from aliases.
+      expect(after.latestVersions[0]).toEqual(await client.getModelVersion({ name, version: 1 }));
+    });
+
+    it('answers 404 for a version of an unknown model, 400 for a non-integer version, 400 for a relative source', async () => {
+      const ghost = await apiError(client.createModelVersion({ name: uniq('nomodel'), source: 's3://b/p' }));
+      expect([ghost.errorCode, ghost.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+      const { name } = await modelWithVersions('badver', 1);
+      const bad = await apiError(client.getModelVersion({ name, version: 'one' }));
+      expect([bad.errorCode, bad.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(bad.message).toBe("Parameter 'version' must be an integer, got 'one'.");
+      const missing = await apiError(client.getModelVersion({ name, version: 99 }));
+      expect([missing.errorCode, missing.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+      expect(missing.message).toBe(`Model Version (name=${name}, version=99) not found`);
+      const rel = await apiError(client.createModelVersion({ name, source: 's3://bucket/models/../../secret' }));
+      expect([rel.errorCode, rel.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(rel.message).toMatch(/^Invalid model version source/);
+    });
+
+    it('updates a version\'s description (not the model\'s timestamp); an absent description clears it', async () => {
+      const { name } = await modelWithVersions('mvupd', 1);
+      const model = await client.getRegisteredModel({ name });
+      await tick();
+      const updated = await client.updateModelVersion({ name, version: 1, description: 'better' });
+      expect(updated.description).toBe('better');
+      expect(updated.lastUpdatedTimestamp).toBeGreaterThan(updated.creationTimestamp);
+      expect((await client.getRegisteredModel({ name })).lastUpdatedTimestamp).toBe(model.lastUpdatedTimestamp);
+      const cleared = await client.updateModelVersion({ name, version: 1 });
+      expect(cleared.description).toBeUndefined();
+    });
+
+    it('soft-deletes a version: it disappears everywhere and its number is never reused', async () => {
+      const { name } = await modelWithVersions('mvdel', 3);
+      await client.setRegisteredModelAlias({ name, alias: 'gone', version: 3 });
+      await client.deleteModelVersion({ name, version: 3 });
+      for (const call of [
+        () => client.getModelVersion({ name, version: 3 }),
+        () => client.deleteModelVersion({ name, version: 3 }),
+        () => client.updateModelVersion({ name, version: 3, description: 'x' }),
+        () => client.getModelVersionDownloadUri({ name, version: 3 }),
+        () => client.setModelVersionTag({ name, version: 3, key: 'k', value: 'v' }),
+        () => client.transitionModelVersionStage({ name, version: 3, stage: 'Staging' }),
+      ]) {
+        expect((await apiError(call())).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+      }
+      const m = await client.getRegisteredModel({ name });
+      expect(m.aliases).toEqual({});
+      expect(m.latestVersions.map((v) => v.version)).toEqual(['2']);
+      expect((await client.searchModelVersions({ filter: `name = '${name}'` }).toArray()).map((v) => v.version).sort()).toEqual(['1', '2']);
+      expect((await client.createModelVersion({ name, source: 's3://b/4' })).version).toBe('4');
+    });
+
+    it('returns the download URI (the source, verbatim)', async () => {
+      const name = uniq('uri');
+      await client.createRegisteredModel({ name });
+      await client.createModelVersion({ name, source: 's3://bucket/path/to/model' });
+      expect(await client.getModelVersionDownloadUri({ name, version: 1 })).toBe('s3://bucket/path/to/model');
+      expect((await apiError(client.getModelVersionDownloadUri({ name, version: 2 }))).status).toBe(404);
+    });
+
+    it('sets, overwrites and deletes version tags', async () => {
+      const { name } = await modelWithVersions('mvtag', 1);
+      await client.setModelVersionTag({ name, version: 1, key: 'validated', value: 'no' });
+      await client.setModelVersionTag({ name, version: '1', key: 'validated', value: 'yes' });
+      await client.setModelVersionTag({ name, version: 1, key: 'note', value: '' });
+      expect((await client.getModelVersion({ name, version: 1 })).tags).toEqual({ validated: 'yes', note: '' });
+      await client.deleteModelVersionTag({ name, version: 1, key: 'validated' });
+      await client.deleteModelVersionTag({ name, version: 1, key: 'absent' });
+      expect((await client.getModelVersion({ name, version: 1 })).tags).toEqual({ note: '' });
+      await client.setModelVersionTag({ name, version: 1, key: 'with space: and/slash', value: 'v' });
+      for (const key of ['../up', 'bang!']) {
+        expect((await apiError(client.setModelVersionTag({ name, version: 1, key, value: 'v' }))).errorCode).toBe('INVALID_PARAMETER_VALUE');
+      }
+    });
+  });
+
+  describe('stages and latest versions', () => {
+    it('transitions stages case-insensitively and reports the canonical name', async () => {
+      const { name } = await modelWithVersions('stage', 1);
+      const model = await client.getRegisteredModel({ name });
+      await tick();
+      const mv = await client.transitionModelVersionStage({ name, version: 1, stage: 'staging' });
+      expect(mv.currentStage).toBe('Staging');
+      expect(mv.lastUpdatedTimestamp).toBeGreaterThan(mv.creationTimestamp);
+      expect((await client.getRegisteredModel({ name })).lastUpdatedTimestamp).toBeGreaterThan(model.lastUpdatedTimestamp!);
+      expect((await client.transitionModelVersionStage({ name, version: 1, stage: 'PRODUCTION' })).currentStage).toBe('Production');
+      expect((await client.transitionModelVersionStage({ name, version: 1, stage: 'Production' })).currentStage).toBe('Production');
+    });
+
+    it('archives the other versions of the target stage with archiveExistingVersions', async () => {
+      const { name } = await modelWithVersions('archive', 3);
+      await client.transitionModelVersionStage({ name, version: 1, stage: 'Production' });
+      await client.transitionModelVersionStage({ name, version: 2, stage: 'Production' });
+      await client.transitionModelVersionStage({ name, version: 3, stage: 'Production', archiveExistingVersions: true });
+      const stages = await Promise.all([1, 2, 3].map(async (v) => (await client.getModelVersion({ name, version: v })).currentStage));
+      expect(stages).toEqual(['Archived', 'Archived', 'Production']);
+    });
+
+    it('rejects an invalid stage, and archiving into a non-active stage, with INVALID_PARAMETER_VALUE', async () => {
+      const { name } = await modelWithVersions('badstage', 1);
+      const bad = await apiError(client.transitionModelVersionStage({ name, version: 1, stage: 'Prod' }));
+      expect([bad.errorCode, bad.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(bad.message).toBe('Invalid Model Version stage: Prod. Value must be one of None, Staging, Production, Archived.');
+      const archive = await apiError(client.transitionModelVersionStage({ name, version: 1, stage: 'Archived', archiveExistingVersions: true }));
+      expect(archive.status).toBe(400);
+      expect(archive.message).toMatch(/is not an Active stage/);
+    });
+
+    it('returns the highest version per stage, all stages by default, with aliases filled in', async () => {
+      const { name } = await modelWithVersions('latest', 4);
+      await client.transitionModelVersionStage({ name, version: 1, stage: 'Production' });
+      await client.transitionModelVersionStage({ name, version: 2, stage: 'Staging' });
+      await client.transitionModelVersionStage({ name, version: 3, stage: 'Staging' });
+      await client.setRegisteredModelAlias({ name, alias: 'next', version: 3 });
+      const all = await client.getLatestVersions({ name });
+      const byStage = Object.fromEntries(all.map((v) => [v.currentStage, v.version]));
+      expect(byStage).toEqual({ None: '4', Staging: '3', Production: '1' });
+      expect(all.find((v) => v.version === '3')!.aliases).toEqual(['next']);
+      const staging = await client.getLatestVersions({ name, stages: ['staging'] });
+      expect(staging.map((v) => v.version)).toEqual(['3']);
+      expect(await client.getLatestVersions({ name, stages: ['Archived'] })).toEqual([]);
+      const m = await client.getRegisteredModel({ name });
+      expect(m.latestVersions.map((v) => v.version).sort()).toEqual(['1', '3', '4']);
+      expect(m.latestVersions.every((v) => v.aliases.length === 0)).toBe(true);
+      const e = await apiError(client.getLatestVersions({ name, stages: ['Nope'] }));
+      expect([e.errorCode, e.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+    });
+
+    it('returns [] for a model without versions', async () => {
+      const name = uniq('noversions');
+      await client.createRegisteredModel({ name });
+      expect(await client.getLatestVersions({ name })).toEqual([]);
+    });
+  });
+
+  describe('aliases', () => {
+    it('sets, resolves, moves and deletes an alias', async () => {
+      const { name } = await modelWithVersions('alias', 2);
+      await client.setRegisteredModelAlias({ name, alias: 'champion', version: 1 });
+      await client.setRegisteredModelAlias({ name, alias: 'challenger', version: '2' });
+      expect((await client.getModelVersionByAlias({ name, alias: 'champion' })).version).toBe('1');
+      expect((await client.getModelVersion({ name, version: 1 })).aliases).toEqual(['champion']);
+      expect((await client.getRegisteredModel({ name })).aliases).toEqual({ champion: '1', challenger: '2' });
+
+      await client.setRegisteredModelAlias({ name, alias: 'champion', version: 2 });
+      const v2 = await client.getModelVersionByAlias({ name, alias: 'champion' });
+      expect(v2.version).toBe('2');
+      expect(v2.aliases.sort()).toEqual(['challenger', 'champion']);
+      expect((await client.getModelVersion({ name, version: 1 })).aliases).toEqual([]);
+
+      await client.deleteRegisteredModelAlias({ name, alias: 'champion' });
+      await client.deleteRegisteredModelAlias({ name, alias: 'never-set' }); // a silent no-op
+      expect((await client.getRegisteredModel({ name })).aliases).toEqual({ challenger: '2' });
+    });
+
+    it('answers INVALID_PARAMETER_VALUE (HTTP 400, not 404) for an unknown alias', async () => {
+      const { name } = await modelWithVersions('noalias', 1);
+      const e = await apiError(client.getModelVersionByAlias({ name, alias: 'nobody' }));
+      expect([e.errorCode, e.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(e.message).toBe('Registered model alias nobody not found.');
+    });
+
+    it('resolves the reserved alias "latest" and refuses to set it or a v<N> alias', async () => {
+      const { name } = await modelWithVersions('reserved', 2);
+      expect((await client.getModelVersionByAlias({ name, alias: 'latest' })).version).toBe('2');
+      const latest = await apiError(client.setRegisteredModelAlias({ name, alias: 'Latest', version: 1 }));
+      expect([latest.errorCode, latest.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      expect(latest.message).toBe("'latest' alias name (case insensitive) is reserved.");
+      const v1 = await apiError(client.setRegisteredModelAlias({ name, alias: 'v1', version: 1 }));
+      expect(v1.message).toBe("Version alias name 'v1' is reserved.");
+      const missing = await apiError(client.setRegisteredModelAlias({ name, alias: 'ok', version: 9 }));
+      expect([missing.errorCode, missing.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+      const empty = uniq('emptymodel');
+      await client.createRegisteredModel({ name: empty });
+      const none = await apiError(client.getModelVersionByAlias({ name: empty, alias: 'latest' }));
+      expect(none.status).toBe(404);
+    });
+  });
+
+  describe('search and pagination', () => {
+    it('searches models by name (LIKE, ILIKE, =) and tag, ordered', async () => {
+      const prefix = uniq('srch');
+      for (const suffix of ['b', 'a', 'C']) await client.createRegisteredModel({ name: `${prefix}-${suffix}`, tags: { group: prefix, letter: suffix } });
+      const names = async (filter: string, orderBy?: string[]) =>
+        (await client.searchRegisteredModels({ filter, orderBy }).toArray()).map((m) => m.name);
+      expect(await names(`name LIKE '${prefix}-%'`)).toEqual([`${prefix}-C`, `${prefix}-a`, `${prefix}-b`]);
+      expect(await names(`name LIKE '${prefix}-%'`, ['name DESC'])).toEqual([`${prefix}-b`, `${prefix}-a`, `${prefix}-C`]);
+      expect(await names(`name ILIKE '${prefix.toUpperCase()}-c'`)).toEqual([`${prefix}-C`]);
+      expect(await names(`name = '${prefix}-a'`)).toEqual([`${prefix}-a`]);
+      expect(await names(`tags.group = '${prefix}' AND tags.letter != 'a'`)).toEqual([`${prefix}-C`, `${prefix}-b`]);
+      const [m] = await client.searchRegisteredModels({ filter: `name = '${prefix}-a'` }).toArray();
+      expect(m!.tags).toEqual({ group: prefix, letter: 'a' });
+    });
+
+    it('pages through models with the async iterator and with the page API', async () => {
+      const prefix = uniq('page');
+      const all = ['m1', 'm2', 'm3', 'm4', 'm5'].map((x) => `${prefix}-${x}`);
+      for (const name of all) await client.createRegisteredModel({ name });
+      const filter = `name LIKE '${prefix}-%'`;
+
+      const pages: string[][] = [];
+      for await (const page of client.searchRegisteredModels({ filter, maxResults: 2 }).pages()) pages.push(page.items.map((m) => m.name));
+      expect(pages).toEqual([all.slice(0, 2), all.slice(2, 4), all.slice(4)]);
+
+      const iterated: string[] = [];
+      for await (const m of client.searchRegisteredModels({ filter, maxResults: 2 })) iterated.push(m.name);
+      expect(iterated).toEqual(all);
+
+      const p1 = await client.searchRegisteredModelsPage({ filter, maxResults: 3 });
+      expect(p1.items.map((m) => m.name)).toEqual(all.slice(0, 3));
+      expect(p1.nextPageToken).toEqual(expect.any(String));
+      const p2 = await client.searchRegisteredModelsPage({ filter, maxResults: 3, pageToken: p1.nextPageToken });
+      expect(p2.items.map((m) => m.name)).toEqual(all.slice(3));
+      expect(p2.nextPageToken).toBeUndefined();
+      expect(await client.searchRegisteredModels({ filter }).toArray(4)).toHaveLength(4);
+    });
+
+    it('searches and pages model versions; search results carry no aliases', async () => {
+      const { name } = await modelWithVersions('mvsearch', 5);
+      await client.setRegisteredModelAlias({ name, alias: 'champion', version: 5 });
+      await client.setModelVersionTag({ name, version: 2, key: 'flag', value: 'on' });
+      const filter = `name = '${name}'`;
+      const versions: string[] = [];
+      for await (const mv of client.searchModelVersions({ filter, orderBy: ['version_number ASC'], maxResults: 2 })) {
+        versions.push(mv.version);
+        expect(mv.aliases).toEqual([]);
+      }
+      expect(versions).toEqual(['1', '2', '3', '4', '5']);
+      const page = await client.searchModelVersionsPage({ filter, orderBy: ['version_number DESC'], maxResults: 3 });
+      expect(page.items.map((v) => v.version)).toEqual(['5', '4', '3']);
+      const next = await client.searchModelVersionsPage({ filter, orderBy: ['version_number DESC'], maxResults: 3, pageToken: page.nextPageToken });
+      expect(next.items.map((v) => v.version)).toEqual(['2', '1']);
+      expect(next.nextPageToken).toBeUndefined();
+      const tagged = await client.searchModelVersions({ filter: `${filter} AND tags.flag = 'on'` }).toArray();
+      expect(tagged.map((v) => v.version)).toEqual(['2']);
+      const gt = await client.searchModelVersions({ filter: `${filter} AND version_number > 3`, orderBy: ['version_number'] }).toArray();
+      expect(gt.map((v) => v.version)).toEqual(['4', '5']);
+      const bySource = await client.searchModelVersions({ filter: `source_path = 's3://bucket/${name}/3'` }).toArray();
+      expect(bySource.map((v) => v.version)).toEqual(['3']);
+    });
+
+    it('answers an empty search with no items and no token', async () => {
+      const page = await client.searchRegisteredModelsPage({ filter: `name = '${uniq('nothing')}'` });
+      expect(page).toEqual({ items: [] });
+      expect(await client.searchModelVersions({ filter: `name = '${uniq('nothing')}'` }).toArray()).toEqual([]);
+    });
+
+    it('rejects bad filters, order keys and page tokens with INVALID_PARAMETER_VALUE', async () => {
+      for (const call of [
+        () => client.searchRegisteredModelsPage({ filter: "name = 'a' OR name = 'b'" }),
+        () => client.searchRegisteredModelsPage({ orderBy: ['creation_timestamp'] }),
+        () => client.searchRegisteredModelsPage({ pageToken: 'not-a-token' }),
+        () => client.searchRegisteredModelsPage({ maxResults: 1001 }),
+        () => client.searchModelVersionsPage({ filter: 'version_number = one' }),
+        () => client.searchModelVersionsPage({ orderBy: ['nope'] }),
+        () => client.searchModelVersionsPage({ maxResults: 0 }),
+      ]) {
+        const e = await apiError(call());
+        expect([e.errorCode, e.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      }
+    });
+  });
+
+  describe('webhooks', () => {
+
+    it('creates, lists, gets, updates and deletes a webhook; the secret is never returned', async () => {
+      const hook = await client.createWebhook({
+        name: uniq('hook').toLowerCase(),
+        url: hookUrl,
+        events: ['model_version.created', { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' }],
+        description: 'deploys champions',
+        secret: 's3cr3t',
+      });
+      expect(hook).toMatchObject({
+        url: hookUrl,
+        status: 'ACTIVE',
+        description: 'deploys champions',
+        events: [
+          { entity: 'MODEL_VERSION', action: 'CREATED' },
+          { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' },
+        ],
+      });
+      expect(JSON.stringify(hook)).not.toContain('s3cr3t');
+      expect(await client.getWebhook({ webhookId: hook.webhookId })).toEqual(hook);
+      expect((await client.listWebhooks().toArray()).map((h) => h.webhookId)).toContain(hook.webhookId);
+
+      const updated = await client.updateWebhook({ webhookId: hook.webhookId, status: 'DISABLED', events: ['registered_model.created'] });
+      expect(updated.status).toBe('DISABLED');
+      expect(updated.events).toEqual([{ entity: 'REGISTERED_MODEL', action: 'CREATED' }]);
+      expect(updated.description).toBe('deploys champions');
+
+      await client.deleteWebhook({ webhookId: hook.webhookId });
+      const gone = await apiError(client.getWebhook({ webhookId: hook.webhookId }));
+      expect([gone.errorCode, gone.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+    });
+
+    it('pages through webhooks newest first', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push((await client.createWebhook({ name: uniq('pg').toLowerCase(), url: hookUrl, events: ['prompt_alias.deleted'] })).webhookId);
+        await tick();
+      }
+      const first = await client.listWebhooksPage({ maxResults: 2 });
+      expect(first.items).toHaveLength(2);
+      expect(first.nextPageToken).toEqual(expect.any(String));
+      const all = (await client.listWebhooks({ maxResults: 1 }).toArray()).map((h) => h.webhookId);
+      expect(all.filter((id) => ids.includes(id))).toEqual([...ids].reverse());
+    });
+
+    it('validates names, URLs and events', async () => {
+      const base = { url: hookUrl, events: ['model_version.created' as const] };
+      for (const call of [
+        () => client.createWebhook({ ...base, name: '-bad-' }),
+        () => client.createWebhook({ ...base, name: 'ok', url: 'ftp://127.0.0.1/x' }),
+        () => client.createWebhook({ ...base, name: 'ok', events: [] }),
+        () => client.createWebhook({ ...base, name: 'ok', events: [{ entity: 'REGISTERED_MODEL', action: 'DELETED' }] }),
+      ]) {
+        const e = await apiError(call());
+        expect([e.errorCode, e.status]).toEqual(['INVALID_PARAMETER_VALUE', 400]);
+      }
+      const e = await apiError(client.listWebhooksPage({ maxResults: 1001 }));
+      expect(e.status).toBe(400);
+    });
+
+    it('sends a signed test delivery and reports the receiver\'s answer', async () => {
+      const hook = await client.createWebhook({ name: uniq('ok').toLowerCase(), url: hookUrl, events: ['model_version_alias.created'], secret: 'k3y' });
+      const before = received.length;
+      const result = await client.testWebhook({ webhookId: hook.webhookId, event: 'model_version_alias.created' });
+      expect(result).toEqual({ success: true, responseStatus: 200, responseBody: 'ok' });
+      const delivery = received.slice(before).find((r) => r.headers['x-mlflow-signature']);
+      expect(delivery?.headers['x-mlflow-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      expect(JSON.parse(delivery!.body)).toMatchObject({ entity: 'model_version_alias', action: 'created' });
+    });
+
+    it('reports a failed test delivery in the result rather than as an error', async () => {
+      const hook = await client.createWebhook({ name: uniq('t').toLowerCase(), url: 'http://127.0.0.1:1/unreachable', events: ['model_version.created'] });
+      const result = await client.testWebhook({ webhookId: hook.webhookId });
+      expect(result.success).toBe(false);
+      expect(result.errorMessage).toMatch(/^Failed to test webhook/);
+      await client.deleteWebhook({ webhookId: hook.webhookId });
+      const e = await apiError(client.testWebhook({ webhookId: '00000000-0000-0000-0000-000000000000' }));
+      expect([e.errorCode, e.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+    });
+  });
+
+  describe('artifacts', () => {
+    const text = async (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+
+    it('uploads from a string, bytes, a Blob and a stream, lists, downloads as a stream and deletes', async () => {
+      const dir = uniq('art');
+      const bytes = new Uint8Array(256 * 1024).map((_, i) => (i * 7) % 251);
+      await client.uploadArtifact({ path: `${dir}/MLmodel`, body: 'flavors: {}\n', contentType: 'text/plain' });
+      await client.uploadArtifact({ path: `${dir}/data/weights.bin`, body: bytes });
+      await client.uploadArtifact({ path: `${dir}/data/blob.txt`, body: new Blob(['from a blob']) });
+      const chunks = ['streamed ', 'in ', 'three chunks'];
+      await client.uploadArtifact({
+        path: `${dir}/stream.txt`,
+        body: new ReadableStream<Uint8Array>({
+          pull(c) {
+            const next = chunks.shift();
+            if (next === undefined) c.close();
+            else c.enqueue(new TextEncoder().encode(next));
+          },
+        }),
+      });
+
+      const root = await client.listArtifacts({ path: dir });
+      expect(root.map((f) => [f.path, f.isDir]).sort()).toEqual([
+        [`${dir}/MLmodel`, false],
+        [`${dir}/data`, true],
+        [`${dir}/stream.txt`, false],
+      ]);
+      expect(root.find((f) => f.path === `${dir}/MLmodel`)!.fileSize).toBe(12);
+      expect(root.find((f) => f.isDir)!.fileSize).toBeUndefined();
+      const data = await client.listArtifacts({ path: `${dir}/data` });
+      expect(data.find((f) => f.path === `${dir}/data/weights.bin`)!.fileSize).toBe(bytes.length);
+
+      expect(await text(await client.downloadArtifact({ path: `${dir}/MLmodel` }))).toBe('flavors: {}\n');
+      expect(await text(await client.downloadArtifact({ path: `${dir}/stream.txt` }))).toBe('streamed in three chunks');
+      expect(await text(await client.downloadArtifact({ path: `${dir}/data/blob.txt` }))).toBe('from a blob');
+      const back = new Uint8Array(await new Response(await client.downloadArtifact({ path: `${dir}/data/weights.bin` })).arrayBuffer());
+      // (Buffer.equals: a deep toEqual over 256 KiB blocks the event loop for seconds.)
+      expect(back.length).toBe(bytes.length);
+      expect(Buffer.from(back).equals(Buffer.from(bytes))).toBe(true);
+
+      await client.deleteArtifact({ path: `${dir}/data` });
+      expect((await client.listArtifacts({ path: dir })).map((f) => f.path).sort()).toEqual([`${dir}/MLmodel`, `${dir}/stream.txt`]);
+      expect(await client.listArtifacts({ path: uniq('missing-dir') })).toEqual([]);
+    });
+
+    it('answers 404 for a missing file and 400 for an unsafe path', async () => {
+      const missing = await apiError(client.downloadArtifact({ path: `${uniq('nope')}/file.txt` }));
+      expect(missing.status).toBe(404);
+      for (const call of [
+        () => client.downloadArtifact({ path: '../etc/passwd' }),
+        () => client.uploadArtifact({ path: 'a/../../b', body: 'x' }),
+        () => client.listArtifacts({ path: '/abs' }),
+      ]) {
+        const e = await apiError(call());
+        expect([e.errorCode, e.status, e.message]).toEqual(['INVALID_PARAMETER_VALUE', 400, 'Invalid path']);
+      }
+    });
+  });
+  describe('drift', () => {
+    it('received no field the spec does not declare, and only {error_code, message} errors', () => {
+      expect(seen.length).toBeGreaterThan(200);
+      const problems: string[] = [];
+      const ops = new Set<string>();
+      for (const r of seen) {
+        const route = routes.find((x) => x.method === r.method && x.re.test(r.path));
+        if (!route) {
+          problems.push(`${r.method} ${r.path}: not in the spec`);
+          continue;
+        }
+        if (r.status >= 400) {
+          const keys = Object.keys(r.body as object).sort();
+          if (keys.join() !== 'error_code,message') problems.push(`${r.method} ${r.path} (${r.status}): error body keys ${keys.join()}`);
+          continue;
+        }
+        ops.add(route.op.operationId);
+        const schema = route.op.responses[String(r.status)]?.content?.['application/json']?.schema;
+        if (!schema) {
+          problems.push(`${r.method} ${r.path}: HTTP ${r.status} is not a documented JSON response`);
+          continue;
+        }
+        const resolved = deref(schema);
+        if (resolved.type === 'object' && !resolved.properties && resolved.additionalProperties === undefined && Object.keys(r.body as object).length > 0) {
+          problems.push(`${r.method} ${r.path}: expected {} but got ${JSON.stringify(r.body)}`);
+        }
+        for (const p of undeclared(schema, r.body, route.op.operationId, [])) problems.push(`${r.method} ${r.path}: undeclared field ${p}`);
+      }
+      expect([...new Set(problems)]).toEqual([]);
+      // The suite exercised every JSON operation the SDK wraps.
+      expect([...ops].sort()).toEqual(
+        expect.arrayContaining([
+          'createRegisteredModel', 'getRegisteredModel', 'renameRegisteredModel', 'updateRegisteredModel', 'deleteRegisteredModel',
+          'searchRegisteredModels', 'getLatestVersions', 'setRegisteredModelTag', 'deleteRegisteredModelTag', 'setRegisteredModelAlias',
+          'deleteRegisteredModelAlias', 'getModelVersionByAlias', 'createModelVersion', 'updateModelVersion', 'transitionModelVersionStage',
+          'deleteModelVersion', 'getModelVersion', 'searchModelVersions', 'getModelVersionDownloadUri', 'setModelVersionTag',
+          'deleteModelVersionTag', 'createWebhook', 'listWebhooks', 'getWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook',
+          'listArtifacts', 'uploadArtifact', 'deleteArtifact',
+        ]),
+      );
+    });
+  });
+});
