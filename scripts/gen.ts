@@ -92,7 +92,8 @@ function kindOf(spec: Spec, schema0: Schema, depth = 0): FieldKind {
 }
 
 function honoPath(p: string): string {
-  return p.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => (name === 'artifact_path' ? `:${name}{.+}` : `:${name}`));
+  // `[\s\S]+` rather than `.+`: a path with an encoded line break must still reach the path checks.
+  return p.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => (name === 'artifact_path' ? `:${name}{[\\s\\S]+}` : `:${name}`));
 }
 
 function operationsModule(spec: Spec): string {

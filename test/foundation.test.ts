@@ -132,13 +132,14 @@ describe('configuration', () => {
       child.on('exit', (code) => resolve({ code, stderr }));
     });
 
-  it('exits with a clear message on an unparseable DATABASE_URL', async () => {
+  it('exits with a clear message on an unparseable DATABASE_URL', { timeout: 60_000 }, async () => {
     const r = await runMain({ DATABASE_URL: '::nope::' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/invalid configuration: DATABASE_URL is not a valid URL/);
   });
 
-  it('exits with a clear message when the port is in use', async () => {
+  // Spawns a second server process (tsx + PGlite start-up): slow on a loaded 2-core machine.
+  it('exits with a clear message when the port is in use', { timeout: 120_000 }, async () => {
     const s = await startTestServer('pglite');
     try {
       const port = new URL(s.url).port;

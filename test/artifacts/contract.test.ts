@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADAPTERS, S3_ENDPOINT, S3_PREFIX, S3_SKIP_MESSAGE, s3Admin } from './helpers.js';
+import { errorBody } from '../../packages/server/src/errors.js';
 
 const A = '/api/2.0/mlflow-artifacts/artifacts';
 const AJAX = '/ajax-api/2.0/mlflow-artifacts/artifacts';
@@ -137,18 +138,18 @@ for (const adapter of ADAPTERS) {
     it('answers 404 for a missing file and 400 for a directory, as MLflow', async () => {
       expect(await s.call('GET', `${A}/run1/nope.txt`)).toEqual({
         status: 404,
-        body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "No such artifact: 'run1/nope.txt'" },
+        body: errorBody('RESOURCE_DOES_NOT_EXIST', "No such artifact: 'run1/nope.txt'"),
       });
       expect(await s.call('GET', `${A}/run1/model`)).toEqual({
         status: 400,
-        body: { error_code: 'INVALID_PARAMETER_VALUE', message: "Artifact path refers to a directory, not a file: 'run1/model'" },
+        body: errorBody('INVALID_PARAMETER_VALUE', "Artifact path refers to a directory, not a file: 'run1/model'"),
       });
     });
 
     it('refuses an upload path without a file name', async () => {
       expect(await s.call('PUT', `${A}/run1/newdir/`, 'x')).toEqual({
         status: 400,
-        body: { error_code: 'INVALID_PARAMETER_VALUE', message: "Artifact path must include a filename (cannot end with '/')." },
+        body: errorBody('INVALID_PARAMETER_VALUE', "Artifact path must include a filename (cannot end with '/')."),
       });
     });
 
@@ -171,7 +172,7 @@ for (const adapter of ADAPTERS) {
     it('refuses to delete the whole store', async () => {
       for (const p of ['%2F', '.%2F.', '.%2F', './/']) {
         const res = await s.call('DELETE', `${A}/${p}`);
-        expect(res, p).toEqual({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' } });
+        expect(res, p).toEqual({ status: 400, body: errorBody('INVALID_PARAMETER_VALUE', 'Invalid path') });
       }
       expect((await s.call('GET', A)).body.files).toEqual([{ path: 'run1', is_dir: true }]);
     });
@@ -184,13 +185,13 @@ for (const adapter of ADAPTERS) {
             const res = await s.call('POST', `${prefix}/mlflow-artifacts/mpu/${op}/run1/model`, { ...body, upload_id: 'x', parts: [] });
             expect(res, `${prefix} ${op}`).toEqual({
               status: 501,
-              body: { error_code: 'NOT_IMPLEMENTED', message: 'Multipart upload is not supported for the current artifact repository' },
+              body: errorBody('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository'),
             });
           }
         }
         expect(await s.call('GET', '/api/2.0/mlflow-artifacts/presigned/run1/model/MLmodel')).toEqual({
           status: 501,
-          body: { error_code: 'NOT_IMPLEMENTED', message: 'Multipart download is not supported for the current artifact repository' },
+          body: errorBody('NOT_IMPLEMENTED', 'Multipart download is not supported for the current artifact repository'),
         });
       });
 

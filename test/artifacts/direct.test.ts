@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
 import { ADAPTERS, S3_ENDPOINT, S3_PREFIX, s3Admin } from './helpers.js';
+import { errorBody } from '../../packages/server/src/errors.js';
 
 const D = '/api/2.0/mlflow-ts/artifacts';
-const INVALID = { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' };
+const INVALID = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path');
 const s3Adapter = ADAPTERS.find((a) => a.name === 's3')!;
 
 describe('direct transfers: configuration', () => {
@@ -157,7 +158,7 @@ describe.skipIf(!S3_ENDPOINT)('direct transfers on S3', () => {
     expect((await s.call('GET', `${D}/direct-download?path=nope/x.bin`)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     expect(await s.call('GET', `${D}/direct-download?path=run1/model`)).toEqual({
       status: 400,
-      body: { error_code: 'INVALID_PARAMETER_VALUE', message: "Artifact path refers to a directory, not a file: 'run1/model'" },
+      body: errorBody('INVALID_PARAMETER_VALUE', "Artifact path refers to a directory, not a file: 'run1/model'"),
     });
   });
 

@@ -14,8 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADAPTERS, rawRequest, S3_ENDPOINT, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
+import { errorBody } from '../../packages/server/src/errors.js';
 
-const INVALID = { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' };
+const INVALID = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path');
 
 /** `{artifact_path}` values, exactly as they go on the wire. */
 const PATH_PATTERNS = [
@@ -62,9 +63,9 @@ const PATH_PATTERNS = [
 ];
 
 /**
- * Raw `..` segments. URL parsing resolves them before routing (RFC 3986 §5.2.4). When the resolved URL is
- * still an artifact route, the handler sees the raw target and answers 400 like MLflow; when it leaves the
- * API (`/etc/passwd`), no endpoint matches (404). Either way the store is never reached.
+ * Raw `..` segments. URL parsing resolves them before routing (RFC 3986 §5.2.4), so the HTTP edge checks the
+ * raw request target first and answers 400 like MLflow, whether or not the resolved URL is still an
+ * artifact route. The store is never reached.
  */
 const RAW_DOT_IN_ROUTE = ['run/../secret.txt', 'run/%2e%2e/secret.txt', 'run/sub/.%2E/model/MLmodel', 'run/sub/%2E./model/MLmodel'];
 const RAW_DOT_OUT_OF_API = [
@@ -74,11 +75,8 @@ const RAW_DOT_OUT_OF_API = [
   '.%2e/.%2e/.%2e/.%2e/secret.txt',
 ];
 
-/**
- * Line terminators: the router decodes the URL before matching and the `{artifact_path}` pattern (`.+`)
- * does not match a line break, so these match no route at all (404 ENDPOINT_NOT_FOUND).
- */
-const UNROUTABLE_PATTERNS = ['run%0A..%2F..%2Fsecret.txt', 'a%0Db', 'a%E2%80%A8b'];
+/** Line terminators (encoded): routed like any other character, then refused by the path checks. */
+const UNROUTABLE_PATTERNS = ['run%0A..%2F..%2Fsecret.txt', 'a%0Db', 'a%0A'];
 
 /** `?path=` values (URL-encoded once in the query string, as clients send them). */
 const LIST_PATTERNS = [
@@ -173,10 +171,10 @@ for (const adapter of ADAPTERS) {
           expect(wrong).toEqual([]);
         });
 
-        it(`${method} ${prefix}/${route}/<line break> matches no route`, async () => {
+        it(`${method} ${prefix}/${route}/<line break> answers 400 Invalid path`, async () => {
           for (const pattern of UNROUTABLE_PATTERNS) {
             const res = await send(method, `${prefix}/${route}/${pattern}`, body);
-            expect({ pattern, status: res.status, code: JSON.parse(res.body).error_code }).toEqual({ pattern, status: 404, code: 'ENDPOINT_NOT_FOUND' });
+            expect({ pattern, status: res.status, body: JSON.parse(res.body) }).toEqual({ pattern, status: 400, body: INVALID });
           }
         });
 
@@ -187,7 +185,7 @@ for (const adapter of ADAPTERS) {
           }
           for (const pattern of RAW_DOT_OUT_OF_API) {
             const res = await send(method, `${prefix}/${route}/${pattern}`, body);
-            expect({ pattern, status: res.status, code: JSON.parse(res.body).error_code }).toEqual({ pattern, status: 404, code: 'ENDPOINT_NOT_FOUND' });
+            expect({ pattern, status: res.status, body: JSON.parse(res.body) }).toEqual({ pattern, status: 400, body: INVALID });
           }
         });
       }
@@ -218,7 +216,7 @@ for (const adapter of ADAPTERS) {
       it('refuses symlinks that lead out of the root, for reads, writes, listings and deletes', async () => {
         const root = path.join(s.config.dataDir, 'artifacts');
         fs.symlinkSync(outside, path.join(root, 'link'));
-        const outsideErr = { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path: resolved path is outside the artifact directory' };
+        const outsideErr = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path: resolved path is outside the artifact directory');
         for (const [method, target, body] of [
           ['GET', '/api/2.0/mlflow-artifacts/artifacts/link/secret.txt'],
           ['PUT', '/api/2.0/mlflow-artifacts/artifacts/link/new.txt', 'pwned'],

@@ -63,6 +63,7 @@ export async function startTestServer(
   const http = await new Promise<HttpServer>((resolve) => {
     const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer)) as HttpServer;
   });
+  http.keepAliveTimeout = 65_000; // as main.ts does
   const { port } = http.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const f = (p: string, init?: RequestInit) => fetch(url + p, init);

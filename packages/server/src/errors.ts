@@ -59,8 +59,8 @@ export class MlflowError extends Error {
     return this.statusOverride ?? STATUS_BY_CODE[this.errorCode] ?? 500;
   }
 
-  toJSON(): { error_code: string; message: string } {
-    return { error_code: this.errorCode, message: this.message };
+  toJSON(): ErrorBody {
+    return errorBody(this.errorCode, this.message);
   }
 
   static invalid(message: string): MlflowError {
@@ -78,6 +78,38 @@ export class MlflowError extends Error {
   static notImplemented(message: string): MlflowError {
     return new MlflowError('NOT_IMPLEMENTED', message);
   }
+}
+
+export interface ErrorBody {
+  error_code: string;
+  message: string;
+  sqlstate?: string;
+  error_class?: string;
+}
+
+/**
+ * MLflow ≥ 3.12 classifies every error (mlflow/error_classification.py, the client-side maps that
+ * MlflowException uses on the server): `error_class` and `sqlstate` derived from the code.
+ */
+const ERROR_CLASS: Record<string, [errorClass: string, sqlstate: string]> = {
+  BAD_REQUEST: ['INVALID_PARAMETER_VALUE', 'KAM00'],
+  CUSTOMER_UNAUTHORIZED: ['PERMISSION_DENIED', 'KAM00'],
+  ENDPOINT_NOT_FOUND: ['RESOURCE_NOT_FOUND', 'KAM00'],
+  FEATURE_DISABLED: ['FEATURE_DISABLED', 'KAM00'],
+  INTERNAL_ERROR: ['CLIENT_INTERNAL_ERROR', 'XXM00'],
+  INVALID_PARAMETER_VALUE: ['INVALID_PARAMETER_VALUE', 'KAM00'],
+  INVALID_STATE: ['CLIENT_INTERNAL_ERROR', 'XXM00'],
+  NOT_FOUND: ['RESOURCE_NOT_FOUND', 'KAM00'],
+  PERMISSION_DENIED: ['PERMISSION_DENIED', 'KAM00'],
+  RESOURCE_ALREADY_EXISTS: ['RESOURCE_ALREADY_EXISTS', 'KAM00'],
+  RESOURCE_DOES_NOT_EXIST: ['RESOURCE_NOT_FOUND', 'KAM00'],
+  TEMPORARILY_UNAVAILABLE: ['CLIENT_INTERNAL_ERROR', 'XXM00'],
+};
+
+/** The JSON body of an error, exactly as MLflow serialises an MlflowException. */
+export function errorBody(code: string, message: string): ErrorBody {
+  const cls = ERROR_CLASS[code];
+  return cls ? { error_code: code, message, sqlstate: cls[1], error_class: cls[0] } : { error_code: code, message };
 }
 
 export function statusForCode(code: string): number {

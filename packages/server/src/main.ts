@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   }
 
   const http = serve({ fetch: server.app.fetch, port: config.port, hostname: config.host }) as HttpServer;
+  // Longer than the idle timeouts of common load balancers (60 s), so they close first.
   http.keepAliveTimeout = 65_000;
+  // No whole-request deadline: proxied artifact uploads of many GiB legitimately take minutes.
+  // Slow-loris protection stays with headersTimeout (60 s by default).
+  http.requestTimeout = 0;
   http.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') fail(`cannot listen on ${config.host}:${config.port}: the port is already in use (set PORT)`);
     if (err.code === 'EACCES') fail(`cannot listen on ${config.host}:${config.port}: permission denied (set PORT)`);

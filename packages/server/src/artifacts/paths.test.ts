@@ -2,13 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { MlflowError } from '../errors.js';
 import { childOf, parseDecodedPath, parseEncodedPath, rawTargetHasDotDot, requireFilePath, ROOT, type ArtifactPath } from './paths.js';
+import { errorBody } from '../errors.js';
 
 const invalid = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(MlflowError);
-    expect((err as MlflowError).toJSON()).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' });
+    expect((err as MlflowError).toJSON()).toEqual(errorBody('INVALID_PARAMETER_VALUE', 'Invalid path'));
     return;
   }
   throw new Error('expected Invalid path');

@@ -76,6 +76,19 @@ export function invalidValueError(param: string, value: unknown): MlflowError {
 }
 
 
+/**
+ * Python's `int(x)` of a JSON value: a str in Python's integer syntax (sign, single underscores
+ * between digits, surrounding whitespace), a number truncated, a bool as 0/1; undefined where Python
+ * raises. The handler checks use it (`_assert_intlike`, the `int(x) <= max` range lambdas).
+ */
+export function pyInt(value: unknown): number | undefined {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) || 0 : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^[\s]*([+-]?)([0-9](?:_?[0-9])*)[\s]*$/.exec(value);
+  return m ? Number(m[1] + m[2]!.replaceAll('_', '')) || 0 : undefined;
+}
+
 export type Check = 'required' | 'string' | 'intlike' | 'bool' | 'array' | 'itemString' | ((value: unknown) => boolean);
 const TYPE_CHECKS = new Set<Check>(['string', 'intlike', 'bool', 'array', 'itemString']);
 
@@ -86,7 +99,8 @@ function passes(check: Check, v: unknown): boolean {
     case 'string':
       return typeof v === 'string';
     case 'intlike':
-      return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v));
+      // `_assert_intlike`: int(x) must succeed (MLflow answers 500 where int() raises TypeError, e.g. for a list).
+      return pyInt(v) !== undefined;
     case 'bool':
       return typeof v === 'boolean';
     case 'array':

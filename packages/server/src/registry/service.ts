@@ -21,7 +21,7 @@ import type {
   UpdateRegisteredModelResponse,
 } from '../gen/api/types.gen.js';
 import { toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
-import { checkSchema, type Check, type Req } from './req.js';
+import { checkSchema, pyInt, type Check, type Req } from './req.js';
 import type { EventSink, RegistryEvent } from './events.js';
 import {
   createPageToken,
@@ -37,6 +37,7 @@ import {
 import {
   canonicalStage,
   parseModelVersion,
+  pyRepr,
   STAGES,
   validateAliasName,
   validateAliasNameNotReserved,
@@ -46,7 +47,7 @@ import {
   validateModelVersionTag,
   validateNewModelName,
   validateRegisteredModelTag,
-  validateTagKey,
+  validateTagName,
 } from './validation.js';
 
 type Empty = Record<string, never>;
@@ -58,8 +59,14 @@ const ACTIVE_STAGES = ['Staging', 'Production'];
 const RM_MAX_RESULTS = 1000;
 const MV_MAX_RESULTS = 200_000;
 
-/** Python int() of an int-like request value (the handler-level range lambdas use it). */
-const pyInt = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v).trim()));
+/**
+ * The handler's range lambda `_assert_less_than_or_equal(int(x), max)`. Where int() raises (e.g.
+ * "1e1", which ParseDict accepts) MLflow answers an HTML 500; we fail the check (400).
+ */
+const atMost = (max: number) => (x: unknown): boolean => {
+  const n = pyInt(x);
+  return n !== undefined && n <= max;
+};
 
 const S = {
   name: ['string', 'required'],
@@ -90,11 +97,12 @@ function notFoundVersion(name: string, version: number | string): MlflowError {
   return MlflowError.notFound(`Model Version (name=${name}, version=${version}) not found`);
 }
 
-/** Python repr() of a str, for messages that format with {name!r}. */
-function pyRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  const body = s.replace(/\\/g, '\\\\').replace(new RegExp(quote, 'g'), `\\${quote}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
-  return `${quote}${body}${quote}`;
+/**
+ * The next page's token. With max_results = -1 MLflow queries LIMIT 0 and, getting its 0 rows,
+ * answers a token for offset -1 (which it then refuses); we answer the same token rather than fail.
+ */
+function pageToken(offset: number): string {
+  return offset < 0 ? Buffer.from(`{"offset": ${offset}}`, 'utf8').toString('base64') : createPageToken(offset);
 }
 
 /** Collapses tags by key, the last value winning (MLflow builds a dict). */
@@ -126,17 +134,89 @@ function toConditions(filters: Comparison[], excludePrompts: boolean): SqlCondit
   return out;
 }
 
+/** The parts of Python's `urllib.parse.urlsplit` the source checks use. */
+function urlSplit(input: string, allowFragments = true): { scheme: string; netloc: string; path: string } {
+  let url = input.replace(/^[\x00-\x20]+/, '').replace(/[\t\r\n]/g, '');
+  let scheme = '';
+  const i = url.indexOf(':');
+  if (i > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(url.slice(0, i))) {
+    scheme = url.slice(0, i).toLowerCase();
+    url = url.slice(i + 1);
+  }
+  let netloc = '';
+  if (url.startsWith('//')) {
+    const rest = url.slice(2);
+    const m = /[/?#]/.exec(rest);
+    netloc = m ? rest.slice(0, m.index) : rest;
+    url = m ? rest.slice(m.index) : '';
+  }
+  if (allowFragments && url.includes('#')) url = url.slice(0, url.indexOf('#'));
+  if (url.includes('?')) url = url.slice(0, url.indexOf('?'));
+  return { scheme, netloc, path: url };
+}
+
+/** A `models:/` URI as MLflow's `_parse_model_uri` reads it. */
+type ModelUri =
+  | { modelId: string }
+  | { name: string; version: string }
+  | { name: string; stage: string }
+  | { name: string; latest: true }
+  | { name: string; alias: string };
+
+/** `_parse_model_uri` (mlflow/store/artifact/utils/models.py); undefined where it raises "Not a proper models:/ URI". */
+function parseModelUri(uri: string): ModelUri | undefined {
+  const { scheme, path } = urlSplit(uri, false);
+  if (scheme !== 'models' || !path.startsWith('/') || path.length <= 1) return undefined;
+  const parts = path.replace(/^\/+/, '').split('/');
+  if (parts.length > 2 || parts[0]!.trim() === '') return undefined;
+  if (parts.length === 2) {
+    const [name, suffix] = parts as [string, string];
+    if (suffix.trim() === '') return undefined;
+    if (/^\p{Nd}+$/u.test(suffix)) return { name, version: suffix };
+    if (suffix.toLowerCase() === 'latest') return { name, latest: true };
+    return { name, stage: suffix };
+  }
+  if (path.includes('@')) {
+    const at = parts[0]!.lastIndexOf('@');
+    const alias = parts[0]!.slice(at + 1);
+    if (alias.trim() === '') return undefined;
+    return { name: parts[0]!.slice(0, at), alias };
+  }
+  return { modelId: parts[0]! };
+}
+
+/** `_raise_invalid_model_version_source`. */
+function invalidSource(source: string, idName: 'run_id' | 'model_id'): MlflowError {
+  return MlflowError.invalid(
+    `Invalid model version source: '${source}'. The ${idName} request parameter must identify the resource that contains the source.`,
+  );
+}
+
 /**
- * MLflow's `_validate_source_run` for `runs:/<run_id>/<path>` sources: the run must be the one the
- * request names (the only lineage check that needs no tracking store).
+ * MLflow's `_validate_source_run` / `_validate_source_model` (handlers.py), as far as they need no
+ * tracking store: local sources are refused and non-local ones checked for relative paths
+ * (validation.ts); a `runs:/<run_id>/…` source must name the request's run_id; a `models:/<model_id>`
+ * source must be the request's model_id; other `models:/` forms need no id; with a model_id, a
+ * `runs:/` source is refused. MLflow also checks `mlflow-artifacts` sources against the run's (or
+ * logged model's) artifact root in its tracking store; this registry has no tracking store and
+ * accepts them (documented difference).
  */
-function checkRunsSource(source: string, runId: string): void {
-  const m = /^runs:(\/\/[^/]*)?\/([^/]*)/i.exec(source);
-  if (!m) return;
-  const refuse = () =>
-    MlflowError.invalid(`Invalid model version source: '${source}'. The run_id request parameter must identify the resource that contains the source.`);
-  if (m[1] && m[1] !== '//') throw refuse();
-  if (!runId || m[2] !== runId) throw refuse();
+function validateSourceLineage(source: string, runId: string, modelId: string): void {
+  validateModelVersionSource(source, { isPrompt: false, modelId: modelId || undefined });
+  const { scheme, netloc, path } = urlSplit(source);
+  if (scheme === 'models') {
+    if (netloc) throw invalidSource(source, 'model_id');
+    const parsed = parseModelUri(source);
+    if (!parsed) throw invalidSource(source, 'model_id');
+    if ('modelId' in parsed && !(modelId && parsed.modelId === modelId)) throw invalidSource(source, 'model_id');
+    return;
+  }
+  if (scheme === 'runs') {
+    if (modelId) throw invalidSource(source, 'model_id');
+    if (netloc) throw invalidSource(source, 'run_id');
+    const sourceRunId = path.slice(1).split('/')[0];
+    if (!(runId && sourceRunId === runId)) throw invalidSource(source, 'run_id');
+  }
 }
 
 export class RegistryService {
@@ -230,10 +310,10 @@ export class RegistryService {
     const name = req.str('name');
     const description = req.str('description');
     validateModelName(name);
-    const row = await this.write(async (q, events) => {
+    const row = await this.write(async (q, events, now) => {
       const before = await q.getRegisteredModel(name);
       if (!before) throw notFoundModel(name);
-      await q.updateRegisteredModelDescription(name, description, this.now());
+      await q.updateRegisteredModelDescription(name, description, now);
       events.push({
         entity: 'registered_model',
         action: 'updated',
@@ -282,7 +362,7 @@ export class RegistryService {
   async searchRegisteredModels(req: Req): Promise<SearchRegisteredModelsResponse> {
     checkSchema(req, {
       filter: S.string,
-      max_results: ['intlike', (x) => pyInt(x) <= RM_MAX_RESULTS],
+      max_results: ['intlike', atMost(RM_MAX_RESULTS)],
       order_by: ['array', 'itemString'],
       page_token: S.string,
     });
@@ -310,7 +390,7 @@ export class RegistryService {
     const out: SearchRegisteredModelsResponse = {};
     const page = rows.slice(0, Math.max(0, maxResults));
     if (page.length > 0) out.registered_models = page.map(toRegisteredModel);
-    if (rows.length === limit) out.next_page_token = createPageToken(offset + maxResults);
+    if (rows.length === limit) out.next_page_token = pageToken(offset + maxResults);
     return out;
   }
 
@@ -354,7 +434,7 @@ export class RegistryService {
     const name = req.str('name');
     const key = req.str('key');
     validateModelName(name);
-    validateTagKey(key);
+    validateTagName(key);
     await this.write(async (q, events) => {
       const { exists, deleted, promptTag } = await q.deleteRegisteredModelTag(name, key);
       if (!exists) throw notFoundModel(name);
@@ -446,68 +526,84 @@ export class RegistryService {
   // ---- model versions ------------------------------------------------------------------------
 
   /**
-   * MLflow's `_resolve_registered_model_source_lineage` and the store's storage_location: a
-   * `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source is pinned to
-   * `models:/<name>/<version>` and its artifacts live where that version's do.
+   * MLflow's `_resolve_registered_model_source_lineage`: a `models:/<name>/<version|stage|latest>`
+   * or `models:/<name>@<alias>` source is pinned to `models:/<name>/<version>` of a live version,
+   * whose run_id it inherits unless the request sets one (and a run_id or model_id that the request
+   * sets must match that version's); its artifacts are where that version's are (the store's
+   * storage_location). Other sources are returned as they are.
    */
-  private async resolveModelsSource(
+  private async resolveSourceLineage(
     q: RegistryQueries,
     source: string,
     runId: string,
-    hasRunId: boolean,
-  ): Promise<{ source: string; storageLocation: string; runId: string }> {
-    const m = /^models:(\/\/[^/]*)?\/(.*)$/.exec(source);
-    if (!m) return { source, storageLocation: source, runId };
-    const invalid = (why: string) => MlflowError.invalid(`Invalid model version source: '${source}'. ${why}`);
-    if (m[1] && m[1] !== '//') throw invalid('Registered model sources must use the active model registry.');
-    const rest = m[2]!.replace(/\/+$/, '');
-    // models:/m-<id> names a LoggedModel of a tracking server, which this registry-only server does not have.
-    if (/^m-[0-9a-f]{32}$/i.test(rest) || !rest.includes('/') && !rest.includes('@')) {
-      throw invalid('The model_id request parameter must identify the resource that contains the source.');
+    modelId: string,
+    has: { runId: boolean; modelId: boolean },
+  ): Promise<{ source: string; storageLocation: string; runId: string; modelId: string }> {
+    const same = { source, storageLocation: source, runId, modelId };
+    const { scheme, netloc } = urlSplit(source);
+    if (scheme !== 'models') return same;
+    if (netloc) {
+      throw MlflowError.invalid(`Invalid model version source: '${source}'. Registered model sources must use the active model registry.`);
     }
-    let name: string;
-    let ref: string;
-    let byAlias = false;
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && !rest.slice(at).includes('/')) {
-      name = rest.slice(0, at);
-      ref = rest.slice(at + 1);
-      byAlias = true;
-    } else {
-      const slash = rest.lastIndexOf('/');
-      name = rest.slice(0, slash);
-      ref = rest.slice(slash + 1);
-    }
-    if (!name || !ref) throw invalid('The model_id request parameter must identify the resource that contains the source.');
+    const parsed = parseModelUri(source);
+    if (!parsed) throw invalidSource(source, 'model_id');
+    // models:/<model_id> names a LoggedModel: it is checked against the request's model_id later.
+    if ('modelId' in parsed) return same;
+    const name = parsed.name;
+    validateModelName(name);
     const prompt = await q.modelPromptTag(name);
     if (!prompt.exists) throw notFoundModel(name);
-    if (isPromptValue(prompt.promptTag)) throw invalid('Prompt versions cannot be used as model version sources.');
+    if (isPromptValue(prompt.promptTag)) {
+      throw MlflowError.invalid(`Invalid model version source: '${source}'. Prompt versions cannot be used as model version sources.`);
+    }
     let version: number;
-    if (byAlias) {
-      const a = await q.getAlias(name, ref);
-      if (a.version === undefined) throw MlflowError.invalid(`Registered model alias ${ref} not found.`);
-      version = a.version;
-    } else if (/^\d+$/.test(ref)) {
-      version = Number(ref);
+    if ('version' in parsed) {
+      version = parseModelVersion(parsed.version);
+    } else if ('alias' in parsed) {
+      // get_model_version_by_alias, which also knows the reserved alias "latest".
+      validateAliasName(parsed.alias);
+      if (parsed.alias.toLowerCase() === 'latest') {
+        const { versions } = await q.getLatestVersions(name);
+        if (versions.length === 0) throw MlflowError.notFound(`Latest version not found for model ${name}.`);
+        version = Math.max(...versions.map((v) => v.version));
+      } else {
+        const a = await q.getAlias(name, parsed.alias);
+        if (a.version === undefined) throw MlflowError.invalid(`Registered model alias ${parsed.alias} not found.`);
+        version = a.version;
+      }
     } else {
+      // _get_latest_model_version: the highest version, of one stage or of all. MLflow raises the
+      // "No versions" error without a code (500); we answer 400 with its text.
+      const stage = 'stage' in parsed ? parsed.stage : undefined;
+      const canonical = stage === undefined ? undefined : canonicalStage(stage);
       const { versions } = await q.getLatestVersions(name);
-      const stage = ref.toLowerCase() === 'latest' ? undefined : canonicalStage(ref);
-      const candidates = versions.filter((v) => stage === undefined || v.current_stage === stage);
-      if (candidates.length === 0) throw invalid(`No versions of model with name '${name}' and stage '${ref}' found`);
+      const candidates = versions.filter((v) => canonical === undefined || v.current_stage === canonical);
+      if (candidates.length === 0) {
+        throw MlflowError.invalid(`No versions of model with name '${name}'${stage === undefined ? '' : ` and stage '${stage}'`} found`);
+      }
       version = Math.max(...candidates.map((v) => v.version));
     }
     const src = await q.getModelVersion(name, version);
     if (!src) throw notFoundVersion(name, version);
-    if (hasRunId && runId !== (src.run_id ?? '')) {
-      throw invalid('The run_id and model_id request parameters must match the referenced model version.');
+    // A version of this registry never carries a model_id.
+    if ((has.runId && runId !== (src.run_id ?? '')) || (has.modelId && modelId !== '')) {
+      throw MlflowError.invalid(
+        `Invalid model version source: '${source}'. The run_id and model_id request parameters must match the referenced model version.`,
+      );
     }
     return {
-      source: `models:/${name}/${version}`,
+      source: `models:/${name}/${src.version}`,
       storageLocation: (src.storage_location || src.source) ?? '',
-      runId: hasRunId ? runId : (src.run_id ?? ''),
+      runId: has.runId ? runId : (src.run_id ?? ''),
+      modelId: has.modelId ? modelId : '',
     };
   }
 
+  /**
+   * Checks run in MLflow's order (handlers.py `_create_model_version`, then the store): source regex,
+   * prompt placeholder, host-addressed schemes, `models:/` lineage (reads), the source against its
+   * run_id or model_id, the model name, the tags, and finally the model's existence.
+   */
   async createModelVersion(req: Req): Promise<CreateModelVersionResponse> {
     checkSchema(req, {
       name: S.name,
@@ -523,21 +619,28 @@ export class RegistryService {
     const tags = tagDict(tagsIn);
     const isPrompt = isPromptTags(tags);
     const requestSource = req.str('source');
-    validateModelVersionSource(requestSource, { isPrompt, regex: this.opts.sourceRegex });
-    if (!isPrompt) {
-      const refusal = this.opts.checkSourceHost?.(requestSource);
-      if (refusal) throw MlflowError.invalid(refusal);
-      checkRunsSource(requestSource, req.str('run_id'));
+    const regex = this.opts.sourceRegex;
+    if (isPrompt) {
+      validateModelVersionSource(requestSource, { isPrompt, regex });
+    } else if (requestSource && regex && !new RegExp(regex.source, regex.flags.replace(/[gy]/g, '')).test(requestSource)) {
+      throw MlflowError.invalid(`Invalid model version source: '${requestSource}'.`);
     }
-    validateModelName(name);
-    for (const t of tagsIn) validateModelVersionTag(t.key ?? '', t.value ?? '');
+    const refusal = this.opts.checkSourceHost?.(requestSource);
+    if (refusal) throw MlflowError.invalid(refusal);
     const description = req.str('description');
     const runLink = req.str('run_link');
 
     const row = await this.write(async (q, events, now) => {
-      const resolved = isPrompt
-        ? { source: requestSource, storageLocation: requestSource, runId: req.str('run_id') }
-        : await this.resolveModelsSource(q, requestSource, req.str('run_id'), req.has('run_id'));
+      let resolved = { source: requestSource, storageLocation: requestSource, runId: req.str('run_id'), modelId: req.str('model_id') };
+      if (!isPrompt) {
+        resolved = await this.resolveSourceLineage(q, requestSource, resolved.runId, resolved.modelId, {
+          runId: req.has('run_id'),
+          modelId: req.has('model_id'),
+        });
+        validateSourceLineage(resolved.source, resolved.runId, resolved.modelId);
+      }
+      validateModelName(name);
+      for (const t of tagsIn) validateModelVersionTag(t.key ?? '', t.value ?? '');
       const mv = await q.insertModelVersion(name, {
         source: resolved.source,
         storageLocation: resolved.storageLocation,
@@ -672,7 +775,7 @@ export class RegistryService {
   async searchModelVersions(req: Req): Promise<SearchModelVersionsResponse> {
     checkSchema(req, {
       filter: S.string,
-      max_results: ['intlike', (x) => pyInt(x) <= MV_MAX_RESULTS],
+      max_results: ['intlike', atMost(MV_MAX_RESULTS)],
       order_by: ['array', 'itemString'],
       page_token: S.string,
     });
@@ -744,7 +847,7 @@ export class RegistryService {
     const key = req.str('key');
     validateModelName(name);
     const version = parseModelVersion(versionStr);
-    validateTagKey(key);
+    validateTagName(key);
     await this.write(async (q, events) => {
       const { exists, deleted, promptTag } = await q.deleteModelVersionTag(name, version, key);
       if (!exists) throw notFoundVersion(name, version);

@@ -88,6 +88,34 @@ export class RegistryQueries {
     private readonly ws: string = DEFAULT_WORKSPACE,
   ) {}
 
+  // ---- row locks for writes that insert rows referencing a model or version ----------------------
+  //
+  // A rename (which changes the key its rows are referenced by), a model deletion or a version's
+  // soft delete may be running concurrently. Taking a share lock on the referenced row first makes
+  // the write wait for it; the following statement then runs in a snapshot that sees its outcome
+  // (a renamed or deleted row no longer matches: not found), instead of failing a foreign key.
+
+  /** Locks the model row against key changes and deletion; false when it does not exist. */
+  private async lockModelKey(name: string): Promise<boolean> {
+    const rows = await this.ex.query(`SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE`, [this.ws, name], 'rm_lock_key');
+    return rows.length > 0;
+  }
+
+  /**
+   * Locks a live version row against rename, deletion and soft delete; false when there is none.
+   * The model row is locked first, in the order every writer takes them (model, then version), so
+   * that a rename (model row, then the cascade to its versions) cannot deadlock with us.
+   */
+  private async lockLiveVersion(name: string, version: number): Promise<boolean> {
+    if (!(await this.lockModelKey(name))) return false;
+    const rows = await this.ex.query(
+      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' FOR SHARE`,
+      [this.ws, name, version],
+      'mv_lock_live',
+    );
+    return rows.length > 0;
+  }
+
   // ---- registered models -------------------------------------------------------------------
 
   async getRegisteredModel(name: string): Promise<RegisteredModelRow | undefined> {
@@ -143,8 +171,14 @@ export class RegistryQueries {
     return true;
   }
 
-  /** Hard delete of the model with all its versions (soft-deleted ones too), tags and aliases. */
+  /**
+   * Hard delete of the model with all its versions (soft-deleted ones too), tags and aliases. The
+   * model row is locked first, so that the deleting statement runs in a snapshot that sees every
+   * version a concurrent creator committed (else its foreign key would fail the delete).
+   */
   async deleteRegisteredModel(name: string): Promise<boolean> {
+    const locked = await this.ex.query(`SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR UPDATE`, [this.ws, name]);
+    if (locked.length === 0) return false;
     const rows = await this.ex.query(
       `WITH d1 AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2),
             d2 AS (DELETE FROM registered_model_tags WHERE workspace = $1 AND name = $2),
@@ -209,6 +243,7 @@ export class RegistryQueries {
 
   /** Upserts a model tag. Undefined when the model does not exist; else the previous value (undefined if none) and the prompt marker. */
   async setRegisteredModelTag(name: string, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    if (!(await this.lockModelKey(name))) return undefined;
     const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
       `WITH prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
             up AS (
@@ -239,6 +274,7 @@ export class RegistryQueries {
 
   /** Upserts the alias onto a live version; returns the version it pointed to before (null if new), or undefined if the version does not exist. */
   async setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null; promptTag: string | null } | undefined> {
+    if (!(await this.lockLiveVersion(name, version))) return undefined;
     const rows = await this.ex.query<{ previous: number | null; prompt: string | null }>(
       `WITH prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3),
             up AS (
@@ -340,8 +376,15 @@ export class RegistryQueries {
     return rows.length > 0;
   }
 
-  /** Moves a version to `stage`; with `archiveOthers`, every other version in that stage goes to Archived. */
+  /**
+   * Moves a version to `stage`; with `archiveOthers`, every other version in that stage goes to
+   * Archived. The model row is updated (and so locked) first: transitions of one model run one after
+   * the other, so two concurrent "archive existing" transitions cannot both leave their version in
+   * the stage.
+   */
   async transitionStage(name: string, version: number, stage: string, archiveOthers: boolean, now: number): Promise<{ archived: number[] } | undefined> {
+    const model = await this.ex.query(`UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`, [this.ws, name, now]);
+    if (model.length === 0) return undefined;
     const rows = await this.ex.query<{ version: number }>(
       `UPDATE model_versions SET current_stage = $4, last_updated_time = $5
         WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
@@ -357,20 +400,31 @@ export class RegistryQueries {
       );
       archived = a.map((r) => r.version);
     }
-    await this.ex.query(`UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2`, [this.ws, name, now]);
     return { archived };
   }
 
   /** Soft delete: redacts the row, drops its aliases, keeps its tags. Returns the aliases dropped, or undefined if not found. */
   async softDeleteModelVersion(name: string, version: number, now: number): Promise<{ aliases: string[] } | undefined> {
+    // Locks in the order every writer takes them: the model row (a rename waits, or we wait for
+    // it), then the version row (waiting for concurrent alias and tag writers on it). The last
+    // statement then runs in a snapshot that sees the aliases those writers committed.
+    const model = await this.ex.query(
+      `UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING 1`,
+      [this.ws, name, now],
+    );
+    if (model.length === 0) return undefined;
+    const locked = await this.ex.query(
+      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' FOR UPDATE`,
+      [this.ws, name, version],
+    );
+    if (locked.length === 0) return undefined;
     const rows = await this.ex.query<{ aliases: string[] | null }>(
       `WITH v AS (
          UPDATE model_versions SET current_stage = '${STAGE_DELETED}', last_updated_time = $4, description = NULL, user_id = NULL,
                 source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL
-          WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version),
-       a AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND version IN (SELECT version FROM v) RETURNING alias),
-       m AS (UPDATE registered_models SET last_updated_time = $4 WHERE workspace = $1 AND name = $2 AND EXISTS (SELECT 1 FROM v) RETURNING 1)
-       SELECT (SELECT json_agg(alias ORDER BY alias) FROM a) AS aliases, (SELECT count(*) FROM m) AS m FROM v`,
+          WHERE workspace = $1 AND name = $2 AND version = $3 RETURNING version),
+       a AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND version IN (SELECT version FROM v) RETURNING alias)
+       SELECT (SELECT json_agg(alias ORDER BY alias) FROM a) AS aliases FROM v`,
       [this.ws, name, version, now],
     );
     if (rows.length === 0) return undefined;
@@ -388,6 +442,7 @@ export class RegistryQueries {
   }
 
   async setModelVersionTag(name: string, version: number, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    if (!(await this.lockLiveVersion(name, version))) return undefined;
     const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
       `WITH prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3 AND key = $4),
             up AS (
