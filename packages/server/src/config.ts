@@ -14,6 +14,21 @@ export interface S3Config {
   secretAccessKey: string | undefined;
 }
 
+/** Artifact serving (see README "Artifacts"). */
+export interface ArtifactsConfig {
+  /** What get-download-uri returns for sources in our store: as given, our proxy URL, or a presigned URL. */
+  downloadUri: 'source' | 'proxy' | 'presigned';
+  /** Public base URL of this server, for proxy download URIs and for recognising our own URLs. */
+  publicUrl: string | undefined;
+  /** Lifetime of presigned URLs, seconds. */
+  presignExpiresSec: number;
+  /** Enables the direct-transfer endpoints (/api/2.0/mlflow-ts/artifacts/…; S3 only). */
+  directTransfer: boolean;
+  /** Endpoint written into presigned URLs when clients reach S3 at another address than the server. */
+  s3PresignEndpoint: string | undefined;
+  s3SessionToken: string | undefined;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -30,6 +45,34 @@ export interface Config {
   sourceRegex: RegExp | undefined;
   /** MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES: source schemes that may name any host. */
   allowedHostAddressedSchemes: string[];
+  /** Webhooks: URL policy, secret encryption and the delivery worker. */
+  webhooks: WebhookConfig;
+  /** Artifact serving: download-URI mode, public URL, presigning, direct transfers. */
+  artifacts: ArtifactsConfig;
+}
+
+export interface WebhookConfig {
+  /** MLFLOW_WEBHOOK_ALLOWED_SCHEMES: URL schemes webhooks may use (default ['https']). */
+  allowedSchemes: string[];
+  /** MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: Fernet key (url-safe base64 of 32 bytes); undefined: kept in the database. */
+  secretEncryptionKey: string | undefined;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS (or MLflow's MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS): allow loopback/private targets. */
+  allowPrivateTargets: boolean;
+  /** MLFLOW_WEBHOOK_REQUEST_TIMEOUT (seconds), as milliseconds. */
+  requestTimeoutMs: number;
+  /** MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES: retries after the first attempt. */
+  maxRetries: number;
+  /** WEBHOOK_RETRY_BASE_MS / WEBHOOK_RETRY_MAX_MS: exponential backoff base and cap. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS: concurrent deliveries per process. */
+  maxWorkers: number;
+  /** WEBHOOK_POLL_INTERVAL_MS: how often the worker looks for due deliveries without being woken. */
+  pollIntervalMs: number;
+  /** WEBHOOK_CLAIM_LEASE_MS: how long a claimed delivery stays with its worker before another may retry it. */
+  leaseMs: number;
+  /** WEBHOOK_DELIVERY_ENABLED: whether this process runs the delivery worker (events queue either way). */
+  deliveryEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +121,41 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+function fernetKey(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const b64 = raw.replace(/-/g, '+').replace(/_/g, '/');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || Buffer.from(b64, 'base64').length !== 32) {
+    throw new ConfigError(`${name} must be a Fernet key: 32 url-safe base64-encoded bytes (e.g. from Fernet.generate_key())`);
+  }
+  return raw;
+}
+
+function webhookConfig(env: Env): WebhookConfig {
+  const requestTimeoutMs = int(env, 'MLFLOW_WEBHOOK_REQUEST_TIMEOUT', 30, 1, 3600) * 1000;
+  const leaseMs = int(env, 'WEBHOOK_CLAIM_LEASE_MS', requestTimeoutMs + 30_000, 1000, 86_400_000);
+  if (leaseMs < requestTimeoutMs + 1000) {
+    throw new ConfigError(`WEBHOOK_CLAIM_LEASE_MS must exceed the request timeout (MLFLOW_WEBHOOK_REQUEST_TIMEOUT) by at least 1000 ms, got ${leaseMs}`);
+  }
+  const retryBaseMs = int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 1, 3_600_000);
+  return {
+    allowedSchemes: (str(env, 'MLFLOW_WEBHOOK_ALLOWED_SCHEMES') ?? 'https')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    secretEncryptionKey: fernetKey(env, 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY'),
+    allowPrivateTargets: bool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', bool(env, 'MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS', false)),
+    requestTimeoutMs,
+    maxRetries: int(env, 'MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES', 10, 0, 100),
+    retryBaseMs,
+    retryMaxMs: Math.max(retryBaseMs, int(env, 'WEBHOOK_RETRY_MAX_MS', 60_000, 1, 86_400_000)),
+    maxWorkers: int(env, 'MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS', 10, 1, 1000),
+    pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 500, 10, 3_600_000),
+    leaseMs,
+    deliveryEnabled: bool(env, 'WEBHOOK_DELIVERY_ENABLED', true),
+  };
+}
+
 function regex(env: Env, name: string): RegExp | undefined {
   const raw = str(env, name);
   if (raw === undefined) return undefined;
@@ -86,6 +164,49 @@ function regex(env: Env, name: string): RegExp | undefined {
   } catch (err) {
     throw new ConfigError(`${name} is not a valid regular expression: ${(err as Error).message}`);
   }
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  const v = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: '${raw}'`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new ConfigError(`${name} must be an http(s) URL without query or fragment, got '${raw}'`);
+  }
+  return raw;
+}
+
+function artifactsConfig(env: Env, s3: S3Config | undefined): ArtifactsConfig {
+  const downloadUri = oneOf(env, 'ARTIFACTS_DOWNLOAD_URI', ['source', 'proxy', 'presigned'] as const, 'source');
+  const publicUrl = httpUrl(env, 'PUBLIC_URL');
+  const directTransfer = bool(env, 'ARTIFACTS_DIRECT_TRANSFER', false);
+  if (downloadUri === 'proxy' && !publicUrl) {
+    throw new ConfigError('ARTIFACTS_DOWNLOAD_URI=proxy needs PUBLIC_URL, the URL clients use to reach this server (e.g. https://registry.example.com)');
+  }
+  if (downloadUri === 'presigned' && !s3) throw new ConfigError('ARTIFACTS_DOWNLOAD_URI=presigned needs the S3 artifact store (set S3_BUCKET)');
+  if (directTransfer && !s3) throw new ConfigError('ARTIFACTS_DIRECT_TRANSFER=true needs the S3 artifact store (set S3_BUCKET)');
+  return {
+    downloadUri,
+    publicUrl,
+    presignExpiresSec: int(env, 'ARTIFACTS_PRESIGN_EXPIRY_SECONDS', 900, 1, 604_800),
+    directTransfer,
+    s3PresignEndpoint: httpUrl(env, 'S3_PRESIGN_ENDPOINT_URL'),
+    s3SessionToken: str(env, 'AWS_SESSION_TOKEN'),
+  };
 }
 
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
@@ -121,5 +242,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       .split(',')
       .map((x) => x.trim().toLowerCase())
       .filter(Boolean),
+    webhooks: webhookConfig(env),
+    artifacts: artifactsConfig(env, s3),
   };
 }

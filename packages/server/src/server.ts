@@ -12,10 +12,12 @@ import { MlflowError } from './errors.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
 import { RegistryStore } from './store/registry-store.js';
 import { RegistryService } from './registry/service.js';
-import { noEvents } from './registry/events.js';
 import { refuseHostAddressedSource } from './registry/source-policy.js';
 import { createApp, type Handler, type Handlers } from './http/app.js';
 import { registryHandlers } from './http/handlers/registry.js';
+import { artifactHandlers } from './http/handlers/artifacts.js';
+import { createWebhooks } from './webhooks/index.js';
+import { createArtifacts } from './artifacts/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -38,9 +40,12 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     ? await openPostgres(config.databaseUrl, config.dbPoolMax, log)
     : await openPglite(path.join(config.dataDir, 'db'), log);
 
-  const sourcePolicy = { trustedUris: [] as string[], allowedSchemes: config.allowedHostAddressedSchemes };
-  const registry = new RegistryService(new RegistryStore(db), {
-    events: noEvents,
+  const artifacts = await createArtifacts(config, log);
+  const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
+  const webhooks = await createWebhooks(db, config, log);
+  const registry = new RegistryService(new RegistryStore(webhooks.db), {
+    events: webhooks.events,
+    downloadUri: (location) => artifacts.locations.downloadUri(location),
     sourceRegex: config.sourceRegex,
     checkSourceHost: (source) => refuseHostAddressedSource(source, sourcePolicy),
   });
@@ -48,23 +53,20 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const text = (body: string) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   const handlers: Handlers = {
     ...registryHandlers(registry),
-    createWebhook: notBuilt('Webhooks'),
-    listWebhooks: notBuilt('Webhooks'),
-    getWebhook: notBuilt('Webhooks'),
-    updateWebhook: notBuilt('Webhooks'),
-    deleteWebhook: notBuilt('Webhooks'),
-    testWebhook: notBuilt('Webhooks'),
-    listArtifacts: notBuilt('The artifact API'),
-    downloadArtifact: notBuilt('The artifact API'),
-    uploadArtifact: notBuilt('The artifact API'),
-    deleteArtifact: notBuilt('The artifact API'),
-    createMultipartUpload: notBuilt('Multipart upload'),
-    completeMultipartUpload: notBuilt('Multipart upload'),
-    abortMultipartUpload: notBuilt('Multipart upload'),
+    ...webhooks.handlers,
+    ...artifactHandlers(artifacts.service),
     health: text('OK'),
     version: text(VERSION),
   };
 
   const app = createApp({ handlers, log, specPath: SPEC_PATH });
-  return { app, db, close: () => db.close() };
+  return {
+    app,
+    db,
+    close: async () => {
+      await artifacts.close();
+      await webhooks.close();
+      await db.close();
+    },
+  };
 }

@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthData, HealthErrors, HealthResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
-import { zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateWebhookBody, zCreateWebhookResponse2, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteWebhookPath, zDeleteWebhookResponse2, zDownloadArtifactPath, zDownloadArtifactResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionQuery, zGetModelVersionResponse2, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetWebhookPath, zGetWebhookResponse2, zHealthResponse, zListArtifactsQuery, zListArtifactsResponse2, zListWebhooksQuery, zListWebhooksResponse2, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
+import type { AbortDirectUploadData, AbortDirectUploadErrors, AbortDirectUploadResponses, AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetAliasHistoryData, GetAliasHistoryErrors, GetAliasHistoryResponses, GetDirectDownloadUrlData, GetDirectDownloadUrlErrors, GetDirectDownloadUrlResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionHistoryData, GetModelVersionHistoryErrors, GetModelVersionHistoryResponses, GetModelVersionResponses, GetPresignedDownloadUrlData, GetPresignedDownloadUrlErrors, GetPresignedDownloadUrlResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelHistoryData, GetRegisteredModelHistoryErrors, GetRegisteredModelHistoryResponses, GetRegisteredModelResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthData, HealthErrors, HealthResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListRegistryEventsData, ListRegistryEventsErrors, ListRegistryEventsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
+import { zAbortDirectUploadBody, zAbortDirectUploadResponse2, zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zCompleteDirectUploadBody, zCompleteDirectUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateDirectUploadBody, zCreateDirectUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateWebhookBody, zCreateWebhookResponse2, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteWebhookPath, zDeleteWebhookResponse2, zDownloadArtifactPath, zDownloadArtifactResponse, zGetAliasHistoryQuery, zGetAliasHistoryResponse, zGetDirectDownloadUrlQuery, zGetDirectDownloadUrlResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionHistoryQuery, zGetModelVersionHistoryResponse, zGetModelVersionQuery, zGetModelVersionResponse2, zGetPresignedDownloadUrlPath, zGetPresignedDownloadUrlResponse, zGetRegisteredModelHistoryQuery, zGetRegisteredModelHistoryResponse, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetWebhookPath, zGetWebhookResponse2, zHealthResponse, zListArtifactsQuery, zListArtifactsResponse2, zListRegistryEventsQuery, zListRegistryEventsResponse, zListWebhookDeliveriesPath, zListWebhookDeliveriesQuery, zListWebhookDeliveriesResponse2, zListWebhooksQuery, zListWebhooksResponse2, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -749,8 +749,8 @@ export const listArtifacts = <ThrowOnError extends boolean = false>(options?: Op
 /**
  * Delete an artifact file or directory
  *
- * Deletes the file, or the directory and everything below it. Unsafe path → 400 "Invalid path"; missing
- * path → 404.
+ * Deletes the file, or the directory and everything below it. Unsafe path (or the root) → 400 "Invalid
+ * path". A missing path is not an error (`{}`), as in MLflow.
  */
 export const deleteArtifact = <ThrowOnError extends boolean = false>(options: Options<DeleteArtifactData, ThrowOnError>) => (options.client ?? client).delete<DeleteArtifactResponses, DeleteArtifactErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -766,10 +766,11 @@ export const deleteArtifact = <ThrowOnError extends boolean = false>(options: Op
 /**
  * Download an artifact file
  *
- * Streams the file's bytes. `Content-Type` is guessed from the file name (`MLmodel` and `MLproject` are
- * `text/plain`; unknown types are `application/octet-stream`), with `Content-Disposition: attachment;
- * filename=<basename>` and `X-Content-Type-Options: nosniff`. Unsafe path → 400 "Invalid path"; missing
- * file → 404.
+ * Streams the file's bytes. `Content-Type` is guessed from the file name as MLflow does (`MLmodel` and
+ * text-like extensions such as `.txt`, `.json`, `.yaml`, `.py`, `.csv` are `text/plain`; unknown types are
+ * `application/octet-stream`), with `Content-Disposition: attachment; filename=<basename>` and
+ * `X-Content-Type-Options: nosniff`. A single `Range: bytes=…` is honoured (206). Unsafe path → 400
+ * "Invalid path"; a directory → 400; missing file → 404.
  */
 export const downloadArtifact = <ThrowOnError extends boolean = false>(options: Options<DownloadArtifactData, ThrowOnError>) => (options.client ?? client).get<DownloadArtifactResponses, DownloadArtifactErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -911,5 +912,220 @@ export const version = <ThrowOnError extends boolean = false>(options?: Options<
     }).parseAsync(data),
     responseValidator: async (data) => await zVersionResponse.parseAsync(data),
     url: '/version',
+    ...options
+});
+
+/**
+ * Get a presigned download URL for an artifact file
+ *
+ * MLflow's endpoint (MLflow ≥ 3.10) for chunked downloads straight from the store: returns a presigned GET
+ * URL for the file, the headers to send with it, and the file size. The MLflow client uses it when
+ * `MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true`, downloading `Range` chunks of the URL in parallel, and
+ * falls back to the proxied download on 501.
+ *
+ * Only the S3 store implements it. On the local filesystem store: **501 `NOT_IMPLEMENTED`** "Multipart
+ * download is not supported for the current artifact repository". Unsafe path → 400 "Invalid path";
+ * missing file → 404.
+ */
+export const getPresignedDownloadUrl = <ThrowOnError extends boolean = false>(options: Options<GetPresignedDownloadUrlData, ThrowOnError>) => (options.client ?? client).get<GetPresignedDownloadUrlResponses, GetPresignedDownloadUrlErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetPresignedDownloadUrlPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetPresignedDownloadUrlResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-artifacts/presigned/{artifact_path}',
+    ...options
+});
+
+/**
+ * Start a direct upload to the artifact store
+ *
+ * **Extension (not part of MLflow).** Signs an upload of `size` bytes to the artifact `path` so that the
+ * bytes go straight to S3 and never through this server. A file of at most `part_size` bytes gets one
+ * presigned `PUT` URL (no `upload_id`): PUT the whole file to it, sending the given `headers`, and you are
+ * done. A larger file gets a multipart upload: PUT byte range `[(n-1)·part_size, n·part_size)` to the URL of
+ * part `n`, keep each response's `ETag`, then call `completeDirectUpload` (or `abortDirectUpload`).
+ *
+ * Needs the S3 store and `ARTIFACTS_DIRECT_TRANSFER=true`; otherwise **501 `NOT_IMPLEMENTED`**. The URLs
+ * expire after `ARTIFACTS_PRESIGN_EXPIRY_SECONDS` (default 900). `path` is checked like every artifact path
+ * (400 "Invalid path").
+ */
+export const createDirectUpload = <ThrowOnError extends boolean = false>(options: Options<CreateDirectUploadData, ThrowOnError>) => (options.client ?? client).post<CreateDirectUploadResponses, CreateDirectUploadErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateDirectUploadBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateDirectUploadResponse2.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/artifacts/direct-upload/create',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Complete a direct multipart upload
+ *
+ * **Extension (not part of MLflow).** Assembles the parts of a multipart upload started by
+ * `createDirectUpload` into the artifact `path`. Not needed for single-PUT uploads (no `upload_id`). An
+ * unknown upload → 404; a missing or wrong part → 400. 501 when direct transfers are disabled.
+ */
+export const completeDirectUpload = <ThrowOnError extends boolean = false>(options: Options<CompleteDirectUploadData, ThrowOnError>) => (options.client ?? client).post<CompleteDirectUploadResponses, CompleteDirectUploadErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCompleteDirectUploadBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCompleteDirectUploadResponse2.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/artifacts/direct-upload/complete',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Abort a direct multipart upload
+ *
+ * **Extension (not part of MLflow).** Aborts a multipart upload started by `createDirectUpload` and
+ * discards its parts. An unknown upload → 404. 501 when direct transfers are disabled.
+ */
+export const abortDirectUpload = <ThrowOnError extends boolean = false>(options: Options<AbortDirectUploadData, ThrowOnError>) => (options.client ?? client).post<AbortDirectUploadResponses, AbortDirectUploadErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAbortDirectUploadBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAbortDirectUploadResponse2.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/artifacts/direct-upload/abort',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get a direct download URL for an artifact file
+ *
+ * **Extension (not part of MLflow).** A presigned GET URL for the artifact file `path`, so that the bytes
+ * come straight from S3. `Range` requests work on it (download big files in parallel chunks). Unsafe path →
+ * 400 "Invalid path"; a directory → 400; missing file → 404; 501 when direct transfers are disabled.
+ */
+export const getDirectDownloadUrl = <ThrowOnError extends boolean = false>(options: Options<GetDirectDownloadUrlData, ThrowOnError>) => (options.client ?? client).get<GetDirectDownloadUrlResponses, GetDirectDownloadUrlErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetDirectDownloadUrlQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetDirectDownloadUrlResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/artifacts/direct-download',
+    ...options
+});
+
+/**
+ * History of a registered model
+ *
+ * Every recorded change of a registered model (or prompt), oldest first: creation, updates, renames, tags,
+ * aliases, versions and their stages, tags and deletion. Each change was written in the same transaction as
+ * the change itself.
+ *
+ * `name` names the model that bears it now (or bore it last, if it was deleted or renamed away). The history
+ * **follows renames**: events from before the model was renamed, under its earlier names, are included, and
+ * so are events after it was renamed away. A model deleted and then re-created under the same name is a new
+ * model with its own history. Models created before this server recorded events have no history before that.
+ * Unknown name → 404.
+ */
+export const getRegisteredModelHistory = <ThrowOnError extends boolean = false>(options: Options<GetRegisteredModelHistoryData, ThrowOnError>) => (options.client ?? client).get<GetRegisteredModelHistoryResponses, GetRegisteredModelHistoryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetRegisteredModelHistoryQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetRegisteredModelHistoryResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/history/registered-models',
+    ...options
+});
+
+/**
+ * History of a model version
+ *
+ * The recorded changes of one model version, oldest first: creation, description and stage changes, tags,
+ * aliases moved onto it or away from it, deletion. `name` is resolved as in `getRegisteredModelHistory`
+ * (renames are followed). No recorded event for that version → 404.
+ */
+export const getModelVersionHistory = <ThrowOnError extends boolean = false>(options: Options<GetModelVersionHistoryData, ThrowOnError>) => (options.client ?? client).get<GetModelVersionHistoryResponses, GetModelVersionHistoryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetModelVersionHistoryQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetModelVersionHistoryResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/history/model-versions',
+    ...options
+});
+
+/**
+ * History of an alias, and where it pointed at a given time
+ *
+ * The changes of one alias of a registered model, oldest first: each time it was set (moved) or deleted,
+ * deletions of the version it pointed to (which remove the alias) and the deletion of the model.
+ *
+ * With `at` (milliseconds since the Unix epoch), `point_in_time` answers "which version did this alias point
+ * to at that moment?", replaying the model's events up to `at`, across renames: `version` is omitted when
+ * the alias did not exist then, and `model_exists` is false when no such model existed then (not yet
+ * created, or already deleted). If the model bearing `name` now was created after `at`, the question is
+ * about the model that bore the name at `at`. `name` is otherwise resolved as in `getRegisteredModelHistory`.
+ * Unknown name (no recorded event) and no `at` → 404.
+ */
+export const getAliasHistory = <ThrowOnError extends boolean = false>(options: Options<GetAliasHistoryData, ThrowOnError>) => (options.client ?? client).get<GetAliasHistoryResponses, GetAliasHistoryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetAliasHistoryQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetAliasHistoryResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/history/aliases',
+    ...options
+});
+
+/**
+ * Registry events in a time range
+ *
+ * Every recorded registry change with `since <= timestamp < until` (both optional), in the order they were
+ * recorded. Use it to audit the whole registry or to feed another system.
+ */
+export const listRegistryEvents = <ThrowOnError extends boolean = false>(options?: Options<ListRegistryEventsData, ThrowOnError>) => (options?.client ?? client).get<ListRegistryEventsResponses, ListRegistryEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListRegistryEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListRegistryEventsResponse.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/history/events',
+    ...options
+});
+
+/**
+ * Deliveries of a webhook
+ *
+ * The deliveries of registry events to one webhook (also a deleted one), newest first, with every attempt:
+ * when it was made, the receiver's status and (the first 1000 characters of) its response body, or the error.
+ * Status: `PENDING` (waiting for its first attempt or a retry at `next_attempt_timestamp`), `IN_FLIGHT`,
+ * `DELIVERED` (2xx), `FAILED` (a final error, or retries exhausted) or `CANCELLED` (the webhook was deleted
+ * or disabled before delivery). Unknown webhook → 404.
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zListWebhookDeliveriesPath,
+        query: zListWebhookDeliveriesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListWebhookDeliveriesResponse2.parseAsync(data),
+    url: '/api/2.0/mlflow-ts/history/webhooks/{webhook_id}/deliveries',
     ...options
 });

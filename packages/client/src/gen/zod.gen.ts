@@ -7,7 +7,9 @@ import * as z from 'zod';
  */
 export const zErrorResponse = z.object({
     error_code: z.string(),
-    message: z.string()
+    message: z.string(),
+    sqlstate: z.string().optional(),
+    error_class: z.string().optional()
 });
 
 /**
@@ -86,7 +88,8 @@ export const zRegisteredModel = z.object({
 });
 
 /**
- * Entity of a webhook event. Deliveries write it in lower case (`model_version`).
+ * Entity of a webhook event. Deliveries write it in lower case (`model_version`). `BUDGET_POLICY` (with
+ * `EXCEEDED`) is accepted as MLflow 3.17 accepts it, but this registry-only server never fires it.
  */
 export const zWebhookEntity = z.enum([
     'REGISTERED_MODEL',
@@ -97,7 +100,8 @@ export const zWebhookEntity = z.enum([
     'PROMPT_VERSION',
     'PROMPT_TAG',
     'PROMPT_VERSION_TAG',
-    'PROMPT_ALIAS'
+    'PROMPT_ALIAS',
+    'BUDGET_POLICY'
 ]);
 
 /**
@@ -107,7 +111,8 @@ export const zWebhookAction = z.enum([
     'CREATED',
     'UPDATED',
     'DELETED',
-    'SET'
+    'SET',
+    'EXCEEDED'
 ]);
 
 /**
@@ -575,6 +580,167 @@ export const zAbortMultipartUploadRequest = z.object({
 export const zAbortMultipartUploadResponse = z.record(z.string(), z.unknown());
 
 /**
+ * Result of `getPresignedDownloadUrl` (MLflow's PresignedDownloadUrlResponse).
+ */
+export const zPresignedDownloadUrlResponse = z.object({
+    url: z.string(),
+    headers: z.record(z.string(), z.string()),
+    file_size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional()
+});
+
+/**
+ * Body of `createDirectUpload`.
+ */
+export const zCreateDirectUploadRequest = z.object({
+    path: z.string(),
+    size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    part_size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional()
+});
+
+/**
+ * Result of `createDirectUpload`.
+ */
+export const zCreateDirectUploadResponse = z.object({
+    path: z.string(),
+    size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    part_size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    upload_id: z.string().optional(),
+    credentials: z.array(zMultipartUploadCredential),
+    expires_at: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+/**
+ * Body of `completeDirectUpload`.
+ */
+export const zCompleteDirectUploadRequest = z.object({
+    path: z.string(),
+    upload_id: z.string(),
+    parts: z.array(zMultipartUploadPart)
+});
+
+/**
+ * Always {}
+ */
+export const zCompleteDirectUploadResponse = z.record(z.string(), z.unknown());
+
+/**
+ * Body of `abortDirectUpload`.
+ */
+export const zAbortDirectUploadRequest = z.object({
+    path: z.string(),
+    upload_id: z.string()
+});
+
+/**
+ * Always {}
+ */
+export const zAbortDirectUploadResponse = z.record(z.string(), z.unknown());
+
+/**
+ * Result of `getDirectDownloadUrl`.
+ */
+export const zDirectDownloadResponse = z.object({
+    path: z.string(),
+    url: z.string(),
+    headers: z.record(z.string(), z.string()),
+    file_size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    expires_at: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+/**
+ * One recorded registry change. `entity`/`action` are MLflow's webhook names where MLflow has such an
+ * event (`model_version_alias`/`created`); changes MLflow does not announce have their own
+ * (`registered_model`/`renamed`, `model_version`/`stage_transitioned`, …).
+ */
+export const zRegistryEvent = z.object({
+    event_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    entity: z.string(),
+    action: z.string(),
+    name: z.string(),
+    version: z.string().optional(),
+    alias: z.string().optional(),
+    data: z.record(z.string(), z.unknown()),
+    before: z.record(z.string(), z.unknown()).optional(),
+    actor: z.string().optional(),
+    webhook: z.boolean()
+});
+
+/**
+ * One page of registry events. An empty page is `{}`.
+ */
+export const zRegistryEventsResponse = z.object({
+    events: z.array(zRegistryEvent).optional(),
+    next_page_token: z.string().optional()
+});
+
+/**
+ * Where an alias pointed at a given time.
+ */
+export const zAliasPointInTime = z.object({
+    timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    model_exists: z.boolean(),
+    registered_model_name: z.string().optional(),
+    version: z.string().optional(),
+    set_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    event_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional()
+});
+
+/**
+ * One page of an alias's events, and the answer for `at` when asked.
+ */
+export const zAliasHistoryResponse = z.object({
+    events: z.array(zRegistryEvent).optional(),
+    next_page_token: z.string().optional(),
+    point_in_time: zAliasPointInTime.optional()
+});
+
+/**
+ * One attempt to deliver an event.
+ */
+export const zWebhookDeliveryAttempt = z.object({
+    attempt: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }),
+    started_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    finished_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    response_status: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }).optional(),
+    response_body: z.string().optional(),
+    error: z.string().optional()
+});
+
+/**
+ * The delivery of one event to one webhook.
+ */
+export const zWebhookDelivery = z.object({
+    delivery_id: z.string(),
+    event_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    webhook_id: z.string(),
+    entity: z.string(),
+    action: z.string(),
+    status: z.enum([
+        'PENDING',
+        'IN_FLIGHT',
+        'DELIVERED',
+        'FAILED',
+        'CANCELLED'
+    ]),
+    attempt_count: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }),
+    created_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    next_attempt_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    finished_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    last_response_status: z.int().min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' }).max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }).optional(),
+    last_error: z.string().optional(),
+    attempts: z.array(zWebhookDeliveryAttempt).optional()
+});
+
+/**
+ * One page of deliveries. None is `{}`.
+ */
+export const zListWebhookDeliveriesResponse = z.object({
+    deliveries: z.array(zWebhookDelivery).optional(),
+    next_page_token: z.string().optional()
+});
+
+/**
  * Registered model name (case-sensitive). Missing or empty → 400 "Missing value for required parameter 'name'. …".
  */
 export const zRegisteredModelNameQuery = z.string();
@@ -591,8 +757,9 @@ export const zModelVersionNameQuery = z.string();
 export const zModelVersionVersionQuery = z.string();
 
 /**
- * Opaque token from a previous response's `next_page_token`. Absent or empty: the first page. A token the
- * server did not issue → 400 "Invalid page token, …".
+ * Opaque token from a previous response's `next_page_token` (e.g. `eyJvZmZzZXQiOiAxMDB9`). Absent or empty:
+ * the first page. A token the server did not issue → 400 "Invalid page token, …". No example value is
+ * declared, so that "Try it out" starts at the first page.
  */
 export const zPageTokenQuery = z.string();
 
@@ -929,3 +1096,111 @@ export const zHealthResponse = z.string();
  * The server version, e.g. `0.1.0`.
  */
 export const zVersionResponse = z.string();
+
+export const zGetPresignedDownloadUrlPath = z.object({
+    artifact_path: z.string()
+});
+
+/**
+ * The presigned URL.
+ */
+export const zGetPresignedDownloadUrlResponse = zPresignedDownloadUrlResponse;
+
+export const zCreateDirectUploadBody = zCreateDirectUploadRequest;
+
+/**
+ * The presigned URL(s).
+ */
+export const zCreateDirectUploadResponse2 = zCreateDirectUploadResponse;
+
+export const zCompleteDirectUploadBody = zCompleteDirectUploadRequest;
+
+/**
+ * The object was assembled.
+ */
+export const zCompleteDirectUploadResponse2 = zCompleteDirectUploadResponse;
+
+export const zAbortDirectUploadBody = zAbortDirectUploadRequest;
+
+/**
+ * The upload was aborted.
+ */
+export const zAbortDirectUploadResponse2 = zAbortDirectUploadResponse;
+
+export const zGetDirectDownloadUrlQuery = z.object({
+    path: z.string()
+});
+
+/**
+ * The presigned URL.
+ */
+export const zGetDirectDownloadUrlResponse = zDirectDownloadResponse;
+
+export const zGetRegisteredModelHistoryQuery = z.object({
+    name: z.string(),
+    max_results: z.int().gte(1).lte(1000).optional(),
+    page_token: z.string().optional()
+});
+
+/**
+ * One page of events, oldest first.
+ */
+export const zGetRegisteredModelHistoryResponse = zRegistryEventsResponse;
+
+export const zGetModelVersionHistoryQuery = z.object({
+    name: z.string(),
+    version: z.string(),
+    max_results: z.int().gte(1).lte(1000).optional(),
+    page_token: z.string().optional()
+});
+
+/**
+ * One page of events, oldest first.
+ */
+export const zGetModelVersionHistoryResponse = zRegistryEventsResponse;
+
+export const zGetAliasHistoryQuery = z.object({
+    name: z.string(),
+    alias: z.string(),
+    at: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    max_results: z.int().gte(1).lte(1000).optional(),
+    page_token: z.string().optional()
+});
+
+/**
+ * One page of the alias's events, oldest first, and the answer for `at`.
+ */
+export const zGetAliasHistoryResponse = zAliasHistoryResponse;
+
+export const zListRegistryEventsQuery = z.object({
+    since: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    until: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    max_results: z.int().gte(1).lte(1000).optional(),
+    page_token: z.string().optional()
+});
+
+/**
+ * One page of events. An empty result is `{}`.
+ */
+export const zListRegistryEventsResponse = zRegistryEventsResponse;
+
+export const zListWebhookDeliveriesPath = z.object({
+    webhook_id: z.string()
+});
+
+export const zListWebhookDeliveriesQuery = z.object({
+    status: z.enum([
+        'PENDING',
+        'IN_FLIGHT',
+        'DELIVERED',
+        'FAILED',
+        'CANCELLED'
+    ]).optional(),
+    max_results: z.int().gte(1).lte(1000).optional(),
+    page_token: z.string().optional()
+});
+
+/**
+ * One page of deliveries, newest first. None yet is `{}`.
+ */
+export const zListWebhookDeliveriesResponse2 = zListWebhookDeliveriesResponse;

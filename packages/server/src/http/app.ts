@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { Hono, type Context } from 'hono';
-import { MlflowError } from '../errors.js';
+import { errorBody, MlflowError } from '../errors.js';
+import { rawTargetHasDotDot } from '../artifacts/paths.js';
 import type { Logger } from '../log.js';
 import { operations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
 import { parseRequest, type Req } from './request.js';
@@ -38,7 +39,7 @@ export function renderError(err: unknown, log: Logger, c?: Context): Response {
     path: c ? new URL(c.req.url).pathname : undefined,
     error: err instanceof Error ? err.stack ?? err.message : String(err),
   });
-  return new Response(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'Internal server error' }), {
+  return new Response(JSON.stringify(errorBody('INTERNAL_ERROR', 'Internal server error')), {
     status: 500,
     headers: JSON_HEADERS,
   });
@@ -61,6 +62,16 @@ export function createApp(opts: AppOptions): Hono {
     });
   }
 
+  // URL parsing resolves `..` segments before routing, so `/artifacts/a/../../x` would quietly reach
+  // another route. Refuse any request whose raw target has one, before routing (MLflow: 400).
+  app.use(async (c, next) => {
+    const raw = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
+    if (raw !== undefined && rawTargetHasDotDot(raw)) {
+      return c.body(JSON.stringify(errorBody('INVALID_PARAMETER_VALUE', 'Invalid path')), 400, JSON_HEADERS);
+    }
+    await next();
+  });
+
   const byPath = new Map<string, Set<string>>();
   for (const op of Object.values(operations)) {
     const handler = handlers[op.operationId];
@@ -79,7 +90,7 @@ export function createApp(opts: AppOptions): Hono {
     app.all(p, (c) => {
       if (methods.has(c.req.method)) return c.notFound();
       return c.body(
-        JSON.stringify({ error_code: 'BAD_REQUEST', message: `The method ${c.req.method} is not allowed for the requested URL.` }),
+        JSON.stringify(errorBody('BAD_REQUEST', `The method ${c.req.method} is not allowed for the requested URL.`)),
         405,
         { ...JSON_HEADERS, allow: [...methods].join(', ') },
       );
@@ -90,7 +101,7 @@ export function createApp(opts: AppOptions): Hono {
 
   app.notFound((c) =>
     c.body(
-      JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}` }),
+      JSON.stringify(errorBody('ENDPOINT_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}`)),
       404,
       JSON_HEADERS,
     ),

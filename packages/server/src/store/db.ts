@@ -8,11 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
-import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
 import { MlflowError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -147,6 +145,12 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
 }
 
 export async function openPglite(dataDir: string | undefined, log: Logger): Promise<Database> {
+  // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
+  const [{ PGlite }, { drizzle: drizzleLite }, { migrate: migrateLite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
   if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
   const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
   await lite.waitReady;

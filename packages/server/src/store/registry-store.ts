@@ -109,7 +109,7 @@ export class RegistryQueries {
   private async lockLiveVersion(name: string, version: number): Promise<boolean> {
     if (!(await this.lockModelKey(name))) return false;
     const rows = await this.ex.query(
-      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' FOR SHARE`,
+      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' FOR SHARE`,
       [this.ws, name, version],
       'mv_lock_live',
     );
@@ -280,7 +280,7 @@ export class RegistryQueries {
             up AS (
               INSERT INTO registered_model_aliases (workspace, name, alias, version)
               SELECT workspace, name, $3, version FROM model_versions
-               WHERE workspace = $1 AND name = $2 AND version = $4 AND current_stage <> '${STAGE_DELETED}'
+               WHERE workspace = $1 AND name = $2 AND version = $4::bigint AND current_stage <> '${STAGE_DELETED}'
               ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1)
        SELECT (SELECT version FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
       [this.ws, name, alias, version],
@@ -316,7 +316,7 @@ export class RegistryQueries {
   async getModelVersion(name: string, version: number): Promise<ModelVersionRow | undefined> {
     const rows = await this.ex.query<ModelVersionRow>(
       `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')}, ${MV_ALIASES('mv')} FROM model_versions mv
-        WHERE mv.workspace = $1 AND mv.name = $2 AND mv.version = $3 AND mv.current_stage <> '${STAGE_DELETED}'`,
+        WHERE mv.workspace = $1 AND mv.name = $2 AND mv.version = $3::bigint AND mv.current_stage <> '${STAGE_DELETED}'`,
       [this.ws, name, version],
       'mv_get',
     );
@@ -370,7 +370,7 @@ export class RegistryQueries {
   async updateModelVersionDescription(name: string, version: number, description: string | null, now: number): Promise<boolean> {
     const rows = await this.ex.query(
       `UPDATE model_versions SET description = $4, last_updated_time = $5
-        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
+        WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
       [this.ws, name, version, description, now],
     );
     return rows.length > 0;
@@ -387,7 +387,7 @@ export class RegistryQueries {
     if (model.length === 0) return undefined;
     const rows = await this.ex.query<{ version: number }>(
       `UPDATE model_versions SET current_stage = $4, last_updated_time = $5
-        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
+        WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
       [this.ws, name, version, stage, now],
     );
     if (rows.length === 0) return undefined;
@@ -395,7 +395,7 @@ export class RegistryQueries {
     if (archiveOthers) {
       const a = await this.ex.query<{ version: number }>(
         `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $5
-          WHERE workspace = $1 AND name = $2 AND version <> $3 AND current_stage = $4 RETURNING version`,
+          WHERE workspace = $1 AND name = $2 AND version <> $3::bigint AND current_stage = $4 RETURNING version`,
         [this.ws, name, version, stage, now],
       );
       archived = a.map((r) => r.version);
@@ -414,7 +414,7 @@ export class RegistryQueries {
     );
     if (model.length === 0) return undefined;
     const locked = await this.ex.query(
-      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}' FOR UPDATE`,
+      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' FOR UPDATE`,
       [this.ws, name, version],
     );
     if (locked.length === 0) return undefined;
@@ -422,7 +422,7 @@ export class RegistryQueries {
       `WITH v AS (
          UPDATE model_versions SET current_stage = '${STAGE_DELETED}', last_updated_time = $4, description = NULL, user_id = NULL,
                 source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID', run_link = 'REDACTED-RUN-LINK', status_message = NULL
-          WHERE workspace = $1 AND name = $2 AND version = $3 RETURNING version),
+          WHERE workspace = $1 AND name = $2 AND version = $3::bigint RETURNING version),
        a AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND version IN (SELECT version FROM v) RETURNING alias)
        SELECT (SELECT json_agg(alias ORDER BY alias) FROM a) AS aliases FROM v`,
       [this.ws, name, version, now],
@@ -434,7 +434,7 @@ export class RegistryQueries {
   async downloadUri(name: string, version: number): Promise<string | undefined> {
     const rows = await this.ex.query<{ uri: string | null }>(
       `SELECT coalesce(nullif(storage_location, ''), source) AS uri FROM model_versions
-        WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'`,
+        WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}'`,
       [this.ws, name, version],
       'mv_download_uri',
     );
@@ -444,11 +444,11 @@ export class RegistryQueries {
   async setModelVersionTag(name: string, version: number, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
     if (!(await this.lockLiveVersion(name, version))) return undefined;
     const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
-      `WITH prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3 AND key = $4),
+      `WITH prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4),
             up AS (
               INSERT INTO model_version_tags (workspace, name, version, key, value)
               SELECT workspace, name, version, $4, $5 FROM model_versions
-               WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'
+               WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}'
               ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
       [this.ws, name, version, key, value],
@@ -460,8 +460,8 @@ export class RegistryQueries {
 
   async deleteModelVersionTag(name: string, version: number, key: string): Promise<{ exists: boolean; deleted: { value: string | null } | undefined; promptTag: string | null }> {
     const rows = await this.ex.query<{ exists: boolean; deleted: boolean; value: string | null; prompt: string | null }>(
-      `WITH live AS (SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3 AND current_stage <> '${STAGE_DELETED}'),
-            d AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3 AND key = $4 AND EXISTS (SELECT 1 FROM live) RETURNING value)
+      `WITH live AS (SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}'),
+            d AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4 AND EXISTS (SELECT 1 FROM live) RETURNING value)
        SELECT EXISTS (SELECT 1 FROM live) AS exists, EXISTS (SELECT 1 FROM d) AS deleted, (SELECT value FROM d) AS value, ${PROMPT_TAG_VALUE} AS prompt`,
       [this.ws, name, version, key],
     );
@@ -510,7 +510,8 @@ function comparison(column: string, c: SqlCondition, params: unknown[]): string 
     return c.comparator === 'IN' ? any : `${column} IS NOT NULL AND NOT (${any})`;
   }
   params.push(c.value);
-  const p = `$${params.length}`;
+  // Numbers compare as bigint: a version beyond the int4 column's range simply matches nothing.
+  const p = typeof c.value === 'number' ? `$${params.length}::bigint` : `$${params.length}`;
   return `${column} ${c.comparator} ${p}`;
 }
 

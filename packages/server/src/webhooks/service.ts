@@ -1,0 +1,333 @@
+/**
+ * Webhook CRUD and test deliveries, with MLflow's semantics (mlflow/server/handlers.py
+ * `_create_webhook` … `_test_webhook`, mlflow/store/model_registry/sqlalchemy_store.py
+ * create/get/list/update/delete_webhook, mlflow/webhooks/delivery.py `test_webhook`).
+ *
+ * Wire format: entities and actions are protobuf enum names (`MODEL_VERSION`, `CREATED`), stored in
+ * lower case as MLflow does; the secret is stored Fernet-encrypted and never returned or logged;
+ * `description` is omitted when empty.
+ *
+ * Deliberate differences from MLflow:
+ *  - an unknown or missing entity/action, or an unknown status, is a 400 (MLflow: 500, or for status
+ *    silently ACTIVE), see registry/validation.ts;
+ *  - a test delivery is one attempt, without MLflow's retries (the call is synchronous);
+ *  - reading a webhook never decrypts its secret, so a row encrypted under another key is still
+ *    listed (MLflow fails the read); only deliveries need the secret.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../store/db.js';
+import type { Logger } from '../log.js';
+import type { WebhookConfig } from '../config.js';
+import { MlflowError } from '../errors.js';
+import { checkSchema, type Req } from '../registry/req.js';
+import { createPageToken, parsePageToken } from '../registry/search.js';
+import {
+  pyRepr,
+  validateWebhookDescription,
+  validateWebhookEvents,
+  validateWebhookName,
+  validateWebhookStatus,
+  validateWebhookUrl,
+} from '../registry/validation.js';
+import { DEFAULT_WORKSPACE } from '../store/schema.js';
+import type { Fernet } from './fernet.js';
+import { WebhookQueries, type WebhookRow } from './store.js';
+import { checkHostResolvesPublic } from './ssrf.js';
+import { deliveryBody, deliveryHeaders, examplePayloadJson } from './payloads.js';
+import { postJson, TimeoutError } from './http.js';
+
+/** Protobuf enum numbers of mlflow/protos/webhooks.proto (ParseDict accepts numbers too). */
+const ENTITY_NAMES = [
+  'ENTITY_UNSPECIFIED',
+  'REGISTERED_MODEL',
+  'MODEL_VERSION',
+  'MODEL_VERSION_TAG',
+  'MODEL_VERSION_ALIAS',
+  'PROMPT',
+  'PROMPT_VERSION',
+  'PROMPT_TAG',
+  'PROMPT_VERSION_TAG',
+  'PROMPT_ALIAS',
+  'BUDGET_POLICY',
+];
+const ACTION_NAMES = ['ACTION_UNSPECIFIED', 'CREATED', 'UPDATED', 'DELETED', 'SET', 'EXCEEDED'];
+const STATUS_NAMES = ['STATUS_UNSPECIFIED', 'ACTIVE', 'DISABLED'];
+
+const MAX_LIST_RESULTS = 1000;
+
+type Pair = { entity: string; action: string };
+
+export interface WebhookJson {
+  webhook_id: string;
+  name: string;
+  description?: string;
+  url: string;
+  events: Pair[];
+  status: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+}
+
+export interface WebhookTestResultJson {
+  success: boolean;
+  response_status?: number;
+  response_body?: string;
+  error_message?: string;
+}
+
+function enumName(v: unknown, names: readonly string[]): unknown {
+  return typeof v === 'number' && Number.isInteger(v) ? (names[v] ?? v) : v;
+}
+
+/** Protobuf enum numbers of an event object turned into names (values of other types left as they are). */
+function eventNames(e: unknown): unknown {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return e;
+  const o = e as Record<string, unknown>;
+  return { ...o, entity: enumName(o.entity, ENTITY_NAMES), action: enumName(o.action, ACTION_NAMES) };
+}
+
+/**
+ * A field as the request carries it: the parsed value, or the raw one when parsing stopped early
+ * (then the parsed value may be partial, e.g. an event without the entity that failed to parse).
+ */
+function requestField(req: Req, field: string): unknown {
+  if (!req.parseOk && req.raw[field] !== undefined && req.raw[field] !== null) return req.raw[field];
+  return req.fields[field];
+}
+
+/** Events as the request carries them, enum numbers turned into names. */
+function requestEvents(req: Req, field: string): unknown {
+  const v = requestField(req, field);
+  return Array.isArray(v) ? v.map(eventNames) : v;
+}
+
+/** Validates the (entity, action) pairs and returns them in lower case (MLflow's stored values). */
+function normalisePairs(events: unknown): Pair[] {
+  validateWebhookEvents(events);
+  return events.map((e) => ({ entity: String(e.entity).toLowerCase(), action: String(e.action).toLowerCase() }));
+}
+
+function requestStatus(req: Req): unknown {
+  return enumName(requestField(req, 'status'), STATUS_NAMES);
+}
+
+export function toWebhookJson(row: WebhookRow): WebhookJson {
+  // Key order as MLflow's proto: webhook_id, name, description, url, events, status, timestamps.
+  const out: WebhookJson = { webhook_id: row.webhook_id, name: row.name } as WebhookJson;
+  if (row.description) out.description = row.description;
+  out.url = row.url;
+  out.events = (row.events ?? []).map((e) => ({ entity: e.entity.toUpperCase(), action: e.action.toUpperCase() }));
+  out.status = row.status;
+  if (row.creation_timestamp !== null) out.creation_timestamp = row.creation_timestamp;
+  if (row.last_updated_timestamp !== null) out.last_updated_timestamp = row.last_updated_timestamp;
+  return out;
+}
+
+/** Python `repr()` of an exception, for "Failed to test webhook: …". */
+export function pyExceptionRepr(err: unknown): string {
+  if (err instanceof MlflowError) return `MlflowException(${pyRepr(err.message)})`;
+  if (err instanceof TimeoutError) return `ReadTimeout(${pyRepr(err.message)})`;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && 'message' in e) {
+    const name = e.name === 'SSRFProtectionError' ? 'SSRFProtectionError' : e.code ? 'ConnectionError' : (e.name ?? 'Exception');
+    return `${name}(${pyRepr(String(e.message))})`;
+  }
+  return `Exception(${pyRepr(String(err))})`;
+}
+
+export interface WebhookServiceOptions {
+  config: WebhookConfig;
+  cipher: Fernet;
+  log: Logger;
+  workspace?: string;
+  now?: () => number;
+}
+
+export class WebhookService {
+  private readonly cfg: WebhookConfig;
+  private readonly cipher: Fernet;
+  private readonly ws: string;
+  private readonly now: () => number;
+  private readonly read: WebhookQueries;
+
+  constructor(
+    private readonly db: Database,
+    opts: WebhookServiceOptions,
+  ) {
+    this.cfg = opts.config;
+    this.cipher = opts.cipher;
+    this.ws = opts.workspace ?? DEFAULT_WORKSPACE;
+    this.now = opts.now ?? Date.now;
+    this.read = new WebhookQueries(db, this.ws);
+  }
+
+  /** `_validate_webhook_url`: the scheme allow-list, then (unless private targets are allowed) DNS. */
+  private async validateUrl(url: unknown): Promise<void> {
+    validateWebhookUrl(url, this.cfg.allowedSchemes);
+    if (this.cfg.allowPrivateTargets) return;
+    const host = new URL(url).hostname;
+    const problem = await checkHostResolvesPublic(host);
+    if (problem) throw MlflowError.invalid(problem);
+  }
+
+  private encrypt(secret: string | undefined): string | null {
+    return secret ? this.cipher.encrypt(secret) : null;
+  }
+
+  private static duplicateEvents(err: unknown): never {
+    const e = err as MlflowError;
+    if (e instanceof MlflowError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') {
+      // MLflow's session layer reports the IntegrityError as BAD_REQUEST.
+      throw new MlflowError('BAD_REQUEST', e.message, { cause: err });
+    }
+    throw err;
+  }
+
+  async create(req: Req): Promise<{ webhook: WebhookJson }> {
+    checkSchema(req, {
+      name: ['string', 'required'],
+      url: ['string', 'required'],
+      events: ['array', 'required'],
+      description: ['string'],
+      secret: ['string'],
+      status: ['string'],
+    });
+    const rawEvents = requestEvents(req, 'events');
+    // The handler turns each event into a WebhookEvent (pair check) before the store validates.
+    if (Array.isArray(rawEvents) && rawEvents.length > 0) validateWebhookEvents(rawEvents);
+    const status = requestStatus(req);
+    const name = req.str('name');
+    const url = req.str('url');
+    validateWebhookName(name);
+    await this.validateUrl(url);
+    const events = normalisePairs(rawEvents);
+    const description = req.str('description') || null;
+    validateWebhookDescription(description);
+    if (status !== undefined && status !== null) validateWebhookStatus(status);
+    const now = this.now();
+    const id = randomUUID();
+    try {
+      await this.db.transaction((tx) =>
+        new WebhookQueries(tx, this.ws).insert({
+          id,
+          name,
+          description,
+          url,
+          status: (status as string | undefined) ?? 'ACTIVE',
+          secret: this.encrypt(req.str('secret')),
+          now,
+          events,
+        }),
+      );
+    } catch (err) {
+      WebhookService.duplicateEvents(err);
+    }
+    return {
+      webhook: toWebhookJson({
+        webhook_id: id,
+        name,
+        description,
+        url,
+        status: (status as string | undefined) ?? 'ACTIVE',
+        secret: null,
+        creation_timestamp: now,
+        last_updated_timestamp: now,
+        events,
+      }),
+    };
+  }
+
+  async get(req: Req): Promise<{ webhook: WebhookJson }> {
+    const id = req.str('webhook_id');
+    const row = await this.read.get(id);
+    if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+    return { webhook: toWebhookJson(row) };
+  }
+
+  async list(req: Req): Promise<{ webhooks?: WebhookJson[]; next_page_token?: string }> {
+    checkSchema(req, { max_results: ['intlike'], page_token: ['string'] });
+    const maxResults = req.int('max_results', 0) || 100;
+    if (maxResults < 1 || maxResults > MAX_LIST_RESULTS) throw MlflowError.invalid('max_results must be between 1 and 1000.');
+    const token = req.str('page_token');
+    const offset = token ? parsePageToken(token) : 0;
+    const rows = await this.read.list(maxResults + 1, offset);
+    const out: { webhooks?: WebhookJson[]; next_page_token?: string } = {};
+    const page = rows.slice(0, maxResults);
+    if (page.length > 0) out.webhooks = page.map(toWebhookJson);
+    if (rows.length > maxResults) out.next_page_token = createPageToken(offset + maxResults);
+    return out;
+  }
+
+  async update(req: Req): Promise<{ webhook: WebhookJson }> {
+    checkSchema(req, {
+      name: ['string'],
+      description: ['string'],
+      url: ['string'],
+      events: ['array'],
+      secret: ['string'],
+      status: ['string'],
+    });
+    const id = req.str('webhook_id');
+    const rawEvents = requestEvents(req, 'events');
+    // Handler: only a non-empty events list is applied; its pairs are checked before the store runs.
+    const hasEvents = Array.isArray(rawEvents) && rawEvents.length > 0;
+    if (hasEvents) validateWebhookEvents(rawEvents);
+    const status = requestStatus(req);
+    // The store's order: the webhook must exist, then each supplied value is validated. The URL's DNS
+    // check runs before the transaction, so no row lock is held while resolving.
+    if (!(await this.read.get(id))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+    // name and url apply when truthy; description, secret and status whenever present (HasField).
+    const name = req.str('name') || undefined;
+    if (name !== undefined) validateWebhookName(name);
+    const url = req.str('url') || undefined;
+    if (url !== undefined) await this.validateUrl(url);
+    const events = hasEvents ? normalisePairs(rawEvents) : undefined;
+    const description = req.optStr('description');
+    validateWebhookDescription(description);
+    const secret = req.has('secret') ? this.encrypt(req.str('secret')) : undefined;
+    if (status !== undefined && status !== null) validateWebhookStatus(status);
+    const row = await this.db.transaction(async (tx) => {
+      const q = new WebhookQueries(tx, this.ws);
+      if (!(await q.get(id, true))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+      try {
+        await q.update(id, { name, description, url, secret, status: (status as string | undefined) ?? undefined, now: this.now() }, events);
+      } catch (err) {
+        WebhookService.duplicateEvents(err);
+      }
+      return (await q.get(id))!;
+    });
+    return { webhook: toWebhookJson(row) };
+  }
+
+  async delete(req: Req): Promise<Record<string, never>> {
+    const id = req.str('webhook_id');
+    const deleted = await this.db.transaction((tx) => new WebhookQueries(tx, this.ws).softDelete(id, this.now()));
+    if (!deleted) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+    return {};
+  }
+
+  async test(req: Req): Promise<{ result: WebhookTestResultJson }> {
+    const id = req.str('webhook_id');
+    const rawEvent = requestField(req, 'event');
+    const event = rawEvent === undefined || rawEvent === null ? undefined : normalisePairs([eventNames(rawEvent)])[0];
+    const row = await this.read.get(id);
+    if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+    const testEvent = event ?? row.events?.[0];
+    if (!testEvent) throw MlflowError.invalid('Webhook events cannot be empty');
+    const key = `${testEvent.entity}.${testEvent.action}`;
+    try {
+      const data = examplePayloadJson(key);
+      if (data === undefined) throw Object.assign(new Error(`Unknown event type: ${key}`), { name: 'ValueError' });
+      await this.validateUrl(row.url);
+      const secret = row.secret ? this.cipher.decrypt(row.secret) : null;
+      const body = deliveryBody(testEvent.entity, testEvent.action, this.now(), data);
+      const res = await postJson(row.url, body, deliveryHeaders(randomUUID(), body, secret), {
+        timeoutMs: this.cfg.requestTimeoutMs,
+        allowPrivateTargets: this.cfg.allowPrivateTargets,
+      });
+      return { result: { success: res.status < 400, response_status: res.status, response_body: res.body } };
+    } catch (err) {
+      return { result: { success: false, error_message: `Failed to test webhook: ${pyExceptionRepr(err)}` } };
+    }
+  }
+}
