@@ -162,8 +162,12 @@ describe.each(backends())('validation (%s)', (backend) => {
       for (const src of ['/tmp/x', 'relative/path', 'file:///tmp/x', 'file:x', 'file://localhost/tmp/x', 'prompt-template']) {
         expectError(await create(src), 400, 'INVALID_PARAMETER_VALUE', localSourceMessage(src));
       }
-      expectError(await create('/tmp/x', { run_id: 'r1' }), 400, 'INVALID_PARAMETER_VALUE', localSourceMessage('/tmp/x'));
-      expectError(await create('/tmp/x', { model_id: 'm-1' }), 400, 'INVALID_PARAMETER_VALUE', localSourceMessage('/tmp/x', 'model_id'));
+      // With an id, MLflow looks the run (or logged model) up; this registry has none, so it answers as
+      // MLflow does for an unknown one.
+      const unknown = (src: string, id: string) =>
+        `Invalid model version source: '${src}'. The ${id} request parameter must identify the resource that contains the source.`;
+      expectError(await create('/tmp/x', { run_id: 'r1' }), 400, 'INVALID_PARAMETER_VALUE', unknown('/tmp/x', 'run_id'));
+      expectError(await create('/tmp/x', { model_id: 'm-1' }), 400, 'INVALID_PARAMETER_VALUE', unknown('/tmp/x', 'model_id'));
     });
 
     it('answers a file:// URI naming a remote host with 400 (MLflow: 500) and its message', async () => {

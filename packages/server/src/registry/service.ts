@@ -202,7 +202,7 @@ function invalidSource(source: string, idName: 'run_id' | 'model_id'): MlflowErr
  * accepts them (documented difference).
  */
 function validateSourceLineage(source: string, runId: string, modelId: string): void {
-  validateModelVersionSource(source, { isPrompt: false, modelId: modelId || undefined });
+  validateModelVersionSource(source, { isPrompt: false, modelId: modelId || undefined, runId: runId || undefined });
   const { scheme, netloc, path } = urlSplit(source);
   if (scheme === 'models') {
     if (netloc) throw invalidSource(source, 'model_id');

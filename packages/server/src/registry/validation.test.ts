@@ -337,7 +337,8 @@ const MLFLOW_TABLE: Record<string, Row[]> = {
     { args: ['', { isPrompt: false }], error: local('') },
     { args: ['\\\\server\\share\\x', { isPrompt: false }], error: local('\\\\server\\share\\x') },
     { args: ['%2Fetc%2Fpasswd', { isPrompt: false }], error: local('%2Fetc%2Fpasswd') },
-    { args: ['/etc/passwd', { isPrompt: false, modelId: 'm-123' }], error: local('/etc/passwd', 'model_id') },
+    // With an id MLflow looks the run/logged model up; we have none, so it answers as for an unknown one.
+    { args: ['/etc/passwd', { isPrompt: false, modelId: 'm-123' }], error: "Invalid model version source: '/etc/passwd'. The model_id request parameter must identify the resource that contains the source." },
     { args: ['s3://bucket/path/model', { isPrompt: false }], ok: true },
     { args: ['s3://bucket/a//b', { isPrompt: false }], ok: true },
     { args: ['s3://bucket/a/', { isPrompt: false }], ok: true },
@@ -592,8 +593,10 @@ describe('validateModelVersionSource: traversal payloads from the advisories, un
   it.each(localSources)('rejects local source %s (no tracking store: never provably inside a run)', (source) =>
     expectInvalid(() => v.validateModelVersionSource(source, { isPrompt: false }), local(source)),
   );
-  it('uses the model_id wording when a model_id is given', () => {
-    expectInvalid(() => v.validateModelVersionSource('/x', { isPrompt: false, modelId: 'm-1' }), local('/x', 'model_id'));
+  it('answers as MLflow does for an unknown run or logged model when an id is given', () => {
+    expectInvalid(() => v.validateModelVersionSource('/x', { isPrompt: false, modelId: 'm-1' }), "Invalid model version source: '/x'. The model_id request parameter must identify the resource that contains the source.");
+    expectInvalid(() => v.validateModelVersionSource('/x', { isPrompt: false, runId: 'r1' }), "Invalid model version source: '/x'. The run_id request parameter must identify the resource that contains the source.");
+    expectInvalid(() => v.validateModelVersionSource('file:///x', { isPrompt: false, runId: 'r1' }), "Invalid model version source: 'file:///x'. The run_id request parameter must identify the resource that contains the source.");
   });
 });
 

@@ -608,6 +608,11 @@ export interface SourceValidationOptions {
   /** `MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX`, compiled; `re.search` semantics. */
   regex?: RegExp | undefined;
   /**
+   * The request's run_id. With an id, MLflow looks the run up to check that it contains a local
+   * source; this server has no runs, so the lookup always fails the way MLflow's does for an unknown run.
+   */
+  runId?: string | undefined;
+  /**
    * The request's model_id, if any. Only chooses the wording of the local-source message, as MLflow
    * does (`_validate_source_model` vs `_validate_source_run`).
    */
@@ -712,6 +717,11 @@ export function validateModelVersionSource(source: string, opts: SourceValidatio
   }
   if (isLocalSource(source, url)) {
     const id = opts.modelId ? 'model_id' : 'run_id';
+    if (opts.modelId || opts.runId) {
+      throw MlflowError.invalid(
+        `Invalid model version source: '${source}'. The ${id} request parameter must identify the resource that contains the source.`,
+      );
+    }
     throw MlflowError.invalid(
       `Invalid model version source: '${source}'. To use a local path as a model version source, the ${id}` +
         ' request parameter has to be specified and the local path has to be contained within the artifact' +
