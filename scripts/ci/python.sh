@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# CI, Python side: the official MLflow client against our server (test/python), our server side by side
+# with `mlflow server` on MLflow's own PostgreSQL database (test/python/test_mlflow_db.py), and the
+# differential replay against `mlflow server` (test/replay). Installs its own virtualenv
+# (scripts/python-env.sh) and expects what .ci/run provides: node_modules and a PostgreSQL server at
+# TEST_DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
+#
+#   bash scripts/ci/python.sh                 # everything
+#   bash scripts/ci/python.sh -k replay       # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
+export CI=${CI:-true}
+export REQUIRE_ARTIFACTS=${REQUIRE_ARTIFACTS:-1}
+# The virtualenv lives outside the clone so that later CI runs on the same machine reuse it (its stamp
+# file re-installs whenever the pinned requirements change).
+export VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/mlflow-registry-ts/venv}
+
+if [ ! -d node_modules ]; then pnpm install --frozen-lockfile; fi
+
+venv=$(bash scripts/python-env.sh | tail -n 1)
+
+set +e
+"$venv/bin/python" -m pytest test/python test/replay -p no:cacheprovider -q -rfEs --durations=8 "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "python.sh: pytest collected no tests: the Python suites are not set up" >&2
+  exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+  echo "python.sh: pytest failed (exit $rc); replay report: test/replay/report.md" >&2
+fi
+exit "$rc"

@@ -1,0 +1,284 @@
+"""Shared machinery of the Python compatibility suites (test/python, test/replay, scripts/replay.py).
+
+* fresh PostgreSQL databases on the server named by TEST_DATABASE_URL (default: the local
+  postgres://postgres:postgres@127.0.0.1:5432/postgres), dropped again afterwards;
+* OUR server, started as `node --import tsx packages/server/src/main.ts` from the repo root on a free
+  port, on PGlite (a temporary DATA_DIR) or on a PostgreSQL database;
+* MLflow's own `mlflow server` from this virtualenv, on a PostgreSQL database (its SQL backend).
+
+Both servers run in their own process group and are stopped by that group's id.
+Only the standard library, requests and psycopg2 are used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+DEFAULT_ADMIN_URL = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+
+# Every process this module started and has not stopped yet: stopped at interpreter exit too.
+_live: list[ServerProcess] = []
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+
+
+def admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or DEFAULT_ADMIN_URL
+
+
+def postgres_unavailable_reason() -> str | None:
+    """None when the admin database answers; otherwise why not."""
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(admin_url(), connect_timeout=5)
+        conn.close()
+        return None
+    except Exception as e:  # noqa: BLE001
+        return f"PostgreSQL at {redact(admin_url())} is not reachable: {e}".strip()
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def with_database(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+def sqlalchemy_url(url: str) -> str:
+    """postgres://… → postgresql+psycopg2://… (SQLAlchemy 2.1 otherwise picks psycopg 3)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg2"))
+
+
+def _admin_execute(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(admin_url(), connect_timeout=10)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def create_database(prefix: str = "pyt") -> str:
+    """Creates an empty database with a unique name; returns its postgres:// URL."""
+    name = f"{prefix}_{time.strftime('%m%d%H%M%S')}_{uuid.uuid4().hex[:8]}".lower()
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    return with_database(admin_url(), name)
+
+
+def drop_database(url: str) -> None:
+    if os.environ.get("KEEP_TEST_DATABASES") == "1":
+        return
+    name = urlsplit(url).path.lstrip("/")
+    try:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception as e:  # noqa: BLE001
+        print(f"harness: could not drop database {name}: {e}", file=sys.stderr)
+
+
+def connect(url: str):
+    import psycopg2
+
+    return psycopg2.connect(url, connect_timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Server processes
+# ---------------------------------------------------------------------------------------------
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+class ServerProcess:
+    """A server started in its own process group, with its output in a log file."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], cwd: str, port: int, workdir: str,
+                 stop_signal: int = signal.SIGTERM):
+        self.name = name
+        self.stop_signal = stop_signal
+        self.cmd = cmd
+        self.env = env
+        self.cwd = cwd
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float) -> ServerProcess:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.cmd, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+        _live.append(self)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._forget()
+                raise ServerStartError(
+                    f"{self.name} exited with code {self.proc.returncode} before answering /health:\n{self.log_tail()}"
+                )
+            try:
+                r = requests.get(self.url + "/health", timeout=2)
+                if r.status_code == 200:
+                    return self
+                last = f"HTTP {r.status_code}"
+            except requests.RequestException as e:
+                last = type(e).__name__
+            time.sleep(0.2)
+        self.stop()
+        raise ServerStartError(f"{self.name} did not answer /health within {timeout:.0f}s ({last}):\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 5) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            pgid = self.proc.pid  # start_new_session: the process leads its own group
+            try:
+                os.killpg(pgid, self.stop_signal)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(5)
+            # children left in the group (uvicorn workers) go with it
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._forget()
+
+    def _forget(self) -> None:
+        if self in _live:
+            _live.remove(self)
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for p in list(_live):
+        p.stop(timeout=5)
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    for k in ("DATABASE_URL", "PORT", "HOST", "DATA_DIR", "S3_BUCKET", "S3_PREFIX", "S3_ENDPOINT_URL"):
+        env.pop(k, None)
+    # No usage telemetry from MLflow's processes: this machine reaches no outside host.
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["DO_NOT_TRACK"] = "true"
+    env.update(extra or {})
+    return env
+
+
+def start_ours(
+    database_url: str | None = None,
+    *,
+    data_dir: str | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    timeout: float = 90,
+) -> ServerProcess:
+    """Starts our server: on `database_url` (PostgreSQL) if given, else PGlite under data_dir."""
+    node = shutil.which("node")
+    if node is None:
+        raise ServerStartError("node is not on PATH")
+    workdir = tempfile.mkdtemp(prefix="ours-")
+    data_dir = data_dir or os.path.join(workdir, "data")
+    port = port or free_port()
+    e = _clean_env({"PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": data_dir, "LOG_LEVEL": "warn"})
+    if database_url:
+        e["DATABASE_URL"] = database_url
+    e.update(env or {})
+    cmd = [node, "--import", "tsx", "packages/server/src/main.ts"]
+    return ServerProcess("ours", cmd, e, str(REPO_ROOT), port, workdir).start(timeout)
+
+
+def mlflow_command() -> list[str]:
+    exe = pathlib.Path(sys.executable).with_name("mlflow")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mlflow"]
+
+
+def start_mlflow(database_url: str, *, port: int | None = None, timeout: float = 180) -> ServerProcess:
+    """Starts `mlflow server` (this venv's MLflow) with its SQL backend on `database_url`.
+
+    On a fresh database this runs MLflow's own alembic migrations first. Job execution (huey
+    workers) is turned off: the registry does not need it.
+    """
+    workdir = tempfile.mkdtemp(prefix="mlflow-")
+    port = port or free_port()
+    e = _clean_env({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PYTHONUNBUFFERED": "1"})
+    cmd = mlflow_command() + [
+        "server",
+        "--backend-store-uri", sqlalchemy_url(database_url),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", "1",
+        "--artifacts-destination", os.path.join(workdir, "mlartifacts"),
+    ]
+    # Killed outright when done: its state is all in the database, and uvicorn's graceful stop takes seconds.
+    return ServerProcess("mlflow", cmd, e, workdir, port, workdir, stop_signal=signal.SIGKILL).start(timeout)
+
+
+def mlflow_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("mlflow")

@@ -1,0 +1,92 @@
+"""Differential replay as a test: corpus.yaml against MLflow's own server and ours (scripts/replay.py).
+
+Fails on any difference not listed in deviations.yaml; the full list is in test/replay/report.md.
+Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres):
+skipped without it locally, failed without it in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "test" / "python"))
+import harness  # noqa: E402
+
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import replay  # noqa: E402  (scripts/replay.py)
+
+
+def test_corpus_is_well_formed():
+    cases = replay.load_corpus()
+    assert len(cases) >= 300, f"the corpus has {len(cases)} cases, want at least 300"
+    ops = {c.operation for c in cases}
+    missing = sorted(set(replay.OPERATIONS.values()) - ops)
+    assert not missing, f"operations without a case: {missing}"
+    ids = {c.id for c in cases}
+    unknown = sorted(set(replay.load_deviations()) - ids)
+    assert not unknown, f"deviations.yaml names cases that are not in the corpus: {unknown}"
+
+
+def test_normalisation():
+    windows = [(100, 105, "create"), (110, 112, "update")]
+    body = {"registered_model": {"creation_timestamp": 103, "last_updated_timestamp": 111,
+                                 "tags": [{"key": "b", "value": "1"}, {"key": "a", "value": "2"}],
+                                 "aliases": [{"alias": "z", "version": "1"}, {"alias": "c", "version": "2"}],
+                                 "latest_versions": [{"version": "3", "current_stage": "Staging", "last_updated_timestamp": 999},
+                                                     {"version": "2", "current_stage": "None", "aliases": ["y", "x"]}]},
+            "message": "Valid keys are '{'run_id', 'name'}'"}
+    n = replay.normalise_json(body, windows)
+    rm = n["registered_model"]
+    assert (rm["creation_timestamp"], rm["last_updated_timestamp"]) == ("<t:create>", "<t:update>")
+    assert [t["key"] for t in rm["tags"]] == ["a", "b"]
+    assert [a["alias"] for a in rm["aliases"]] == ["c", "z"]
+    assert [v["version"] for v in rm["latest_versions"]] == ["2", "3"]
+    assert rm["latest_versions"][0]["aliases"] == ["x", "y"]
+    assert rm["latest_versions"][1]["last_updated_timestamp"] == "<t:?>"
+    assert n["message"] == "Valid keys are '{'name', 'run_id'}'"
+    err = lambda code, msg, **kw: {"status": 400, "body": {"error_code": code, "message": msg, **kw}}  # noqa: E731
+    assert replay.aspects_differing(err("A", "m"), err("A", "m")) == []
+    assert replay.aspects_differing(err("A", "m", sqlstate="KAM00"), err("A", "m")) == ["error_class"]
+    assert replay.aspects_differing(err("A", "m"), err("B", "n")) == ["error_code", "message"]
+    assert replay.aspects_differing({"status": 404, "body": "<non-JSON text/html body>"}, err("A", "m")) == ["status", "body"]
+
+
+@pytest.fixture(scope="module")
+def summary():
+    reason = harness.postgres_unavailable_reason()
+    if reason:
+        if os.environ.get("CI") or os.environ.get("TEST_DATABASE_URL"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    ours_db = os.environ.get("REPLAY_OURS_DB", "postgres")
+    return replay.replay(ours_db=ours_db, log=lambda m: print(m, file=sys.stderr))
+
+
+def test_no_unexplained_differences(summary):
+    bad = [o for o in summary["outcomes"] if o.differing and not o.explained]
+    if not bad:
+        return
+    by_aspects: dict[str, list[str]] = {}
+    for o in bad:
+        key = ", ".join(o.differing)
+        if o.deviation:
+            key += f" (a deviation accepts only {', '.join(o.deviation['accept'])})"
+        by_aspects.setdefault(key, []).append(o.case.id)
+    lines = [f"{len(ids)} differ in {k}: {', '.join(ids[:25])}{' …' if len(ids) > 25 else ''}"
+             for k, ids in sorted(by_aspects.items(), key=lambda kv: -len(kv[1]))]
+    pytest.fail(
+        f"{len(bad)} of {summary['cases']} replayed requests differ from MLflow without a deviation in "
+        f"test/replay/deviations.yaml; requests and both responses are in {summary['report']}:\n  "
+        + "\n  ".join(lines),
+        pytrace=False,
+    )
+
+
+def test_every_operation_replayed(summary):
+    assert summary["uncovered_operations"] == []
