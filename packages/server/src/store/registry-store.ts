@@ -57,12 +57,26 @@ const RM_LATEST = `(SELECT json_agg(json_build_object(
           WHERE v.workspace = rm.workspace AND v.name = rm.name AND v.current_stage <> '${STAGE_DELETED}'
           ORDER BY v.current_stage, v.version DESC) l) AS latest`;
 
-const RM_SELECT = `SELECT rm.name, rm.creation_time, rm.last_updated_time, rm.description,
+/** A model row (alias `rm`) with its tags, aliases and latest versions. */
+const RM_COLUMNS = `rm.name, rm.creation_time, rm.last_updated_time, rm.description,
   ${TAG_AGG('registered_model_tags', 't', 't.workspace = rm.workspace AND t.name = rm.name')} AS tags,
   (SELECT json_agg(json_build_array(a.alias, a.version) ORDER BY a.alias) FROM registered_model_aliases a
      WHERE a.workspace = rm.workspace AND a.name = rm.name) AS aliases,
-  ${RM_LATEST}
-  FROM registered_models rm`;
+  ${RM_LATEST}`;
+
+const RM_SELECT = `SELECT ${RM_COLUMNS} FROM registered_models rm`;
+
+/**
+ * LIMIT/OFFSET of a search page. The first page has no OFFSET: with it as a parameter PostgreSQL
+ * re-plans the prepared search on every call (its generic-plan estimate loses); without it the
+ * generic plan is kept (measured: database CPU per search 0.34 → 0.07–0.09 ms).
+ */
+function pageClause(params: unknown[], limit: number, offset: number): string {
+  params.push(limit);
+  if (offset === 0) return `LIMIT $${params.length}`;
+  params.push(offset);
+  return `LIMIT $${params.length - 1} OFFSET $${params.length}`;
+}
 
 const PROMPT_KEY = 'mlflow.prompt.is_prompt';
 /** The model's prompt-marker tag value as of the statement's snapshot ($1 workspace, $2 name). */
@@ -210,13 +224,16 @@ export class RegistryQueries {
       );
     }
     if (spec.excludePrompts) {
-      params.push(PROMPT_KEY);
+      // The key is a constant: as a literal it lets PostgreSQL keep the generic plan.
       where.push(
-        `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = rm.workspace AND p.name = rm.name AND p.key = $${params.length} AND p.value = 'true')`,
+        `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = rm.workspace AND p.name = rm.name AND p.key = '${PROMPT_KEY}' AND p.value = 'true')`,
       );
     }
-    params.push(spec.limit, spec.offset);
-    const text = `${RM_SELECT} WHERE ${where.join(' AND ')} ORDER BY ${orderBy('rm', spec.order)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    const order = orderBy('rm', spec.order);
+    // The page is chosen first and only its rows are decorated (tags, aliases, latest versions):
+    // decorating above LIMIT/OFFSET would compute them for the skipped rows too.
+    const text = `SELECT ${RM_COLUMNS} FROM (SELECT rm.* FROM registered_models rm WHERE ${where.join(' AND ')}
+      ORDER BY ${order} ${pageClause(params, spec.limit, spec.offset)}) rm ORDER BY ${order}`;
     return this.ex.query<RegisteredModelRow>(text, params, statementName('rm_search', text));
   }
 
@@ -489,15 +506,15 @@ export class RegistryQueries {
       );
     }
     if (spec.excludePrompts) {
-      params.push(PROMPT_KEY);
       // MLflow excludes every version of a model any of whose versions carries the prompt tag.
+      // The key is a constant: as a literal it lets PostgreSQL keep the generic plan.
       where.push(
-        `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.workspace = mv.workspace AND p.name = mv.name AND p.key = $${params.length} AND p.value = 'true')`,
+        `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.workspace = mv.workspace AND p.name = mv.name AND p.key = '${PROMPT_KEY}' AND p.value = 'true')`,
       );
     }
-    params.push(spec.limit, spec.offset);
-    const text = `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')} FROM model_versions mv WHERE ${where.join(' AND ')}
-      ORDER BY ${orderBy('mv', spec.order)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    const order = orderBy('mv', spec.order);
+    const text = `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')} FROM (SELECT mv.* FROM model_versions mv WHERE ${where.join(' AND ')}
+      ORDER BY ${order} ${pageClause(params, spec.limit, spec.offset)}) mv ORDER BY ${order}`;
     return this.ex.query<ModelVersionRow>(text, params, statementName('mv_search', text));
   }
 }
