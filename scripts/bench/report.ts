@@ -180,7 +180,7 @@ const REPRODUCE = `## Reproduce
 
 \`\`\`sh
 pnpm bench                  # small set, all workloads, ours vs MLflow (4 workers) vs MLflow --workers 2, writes this file
-pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): adds ~15 minutes
+pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): about 32 minutes in all
 pnpm bench --smoke          # CI: a few seconds, ours only, report to a temporary file
 pnpm bench --help           # every option
 \`\`\`
@@ -202,7 +202,12 @@ Needs: PostgreSQL (\`$BENCH_DATABASE_URL\`, else \`$TEST_DATABASE_URL\`, else
 | \`--no-floor\` | | skip the bare-SQL floor rows |
 | \`--pool\` | \`10\` | \`DB_POOL_MAX\` of our server and the floor's pool |
 | \`--report\` / \`--json\` | \`docs/benchmarks.md\` / temp dir | outputs |
-| \`--keep-db\`, \`--cpu-prof DIR\`, \`--ours-env K=V\`, \`--admin-url URL\` | | keep databases; profile our server; A/B settings; PostgreSQL server |
+| \`--keep-db\`, \`--cpu-prof DIR\`, \`--admin-url URL\` | | keep the databases; profile our server (\`scripts/bench/profile-summary.ts\` summarises); PostgreSQL server |
+| \`--servers ours,ours-alt\` with \`--alt-root DIR\` / \`--alt-env K=V\`; \`--ours-env K=V\` | | A/B: a second instance of our server from another checkout or with other settings, measured interleaved |
+| \`--render RESULTS.json\` | | re-render this file from a run's raw results (after editing \`scripts/bench/notes.md\`) |
+
+\`tsx scripts/bench/explain.ts <database url> [small|large]\` prints EXPLAIN ANALYZE of every read's SQL (custom and generic
+plan, and which one PostgreSQL picks) on a database kept with \`--keep-db\`.
 
 How it works (\`scripts/bench/\`): \`run.ts\` creates two databases per set; ours gets its schema from our server's own
 migrations (started once), MLflow's from \`mlflow db upgrade\`; \`dataset.ts\` bulk-loads identical rows into both with

@@ -46,6 +46,8 @@ interface Options {
   cpuProf: string | undefined;
   oursEnv: Record<string, string>;
   oursRoot: string;
+  /** Re-render the report from a results file instead of measuring. */
+  render: string | undefined;
   altEnv: Record<string, string>;
   altRoot: string;
 }
@@ -73,6 +75,7 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
   --alt-root DIR, --alt-env K=V
                           a second instance of our server ('ours-alt' in --servers; own database), from another
                           checkout and/or with other settings, measured interleaved with 'ours' (A/B)
+  --render RESULTS.json   only re-render the report (e.g. after editing scripts/bench/notes.md) from a run's raw results
   --admin-url URL         PostgreSQL server to create databases on (default: $BENCH_DATABASE_URL,
                           $TEST_DATABASE_URL, or postgres://postgres:postgres@127.0.0.1:5432/postgres)
 
@@ -93,6 +96,7 @@ function parseArgs(argv: string[]): Options {
   let json: string | undefined;
   let keepDb = false;
   let cpuProf: string | undefined;
+  let render: string | undefined;
   const oursEnv: Record<string, string> = {};
   let oursRoot = ROOT;
   const altEnv: Record<string, string> = {};
@@ -181,6 +185,9 @@ function parseArgs(argv: string[]): Options {
       case '--ours-root':
         oursRoot = path.resolve(val());
         break;
+      case '--render':
+        render = path.resolve(val());
+        break;
       case '--admin-url':
         adminUrl = val();
         break;
@@ -205,6 +212,7 @@ function parseArgs(argv: string[]): Options {
     cpuProf,
     oursEnv,
     oursRoot,
+    render,
     altEnv,
     altRoot: altRoot ?? oursRoot,
   };
@@ -321,6 +329,13 @@ function dbName(set: string, who: string): string {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  if (o.render) {
+    const results = JSON.parse(fs.readFileSync(o.render, 'utf8')) as RunResults;
+    const reportPath = o.report ?? path.join(path.dirname(o.render), 'benchmarks.md');
+    fs.writeFileSync(reportPath, renderReport(results, fs.readFileSync(path.join(here, 'notes.md'), 'utf8')));
+    log(`report: ${reportPath}`);
+    return;
+  }
   const version = wrkVersion(); // fails early with a clear message when wrk is missing
   const needsMlflow = o.servers.some((s) => s === 'mlflow' || s === 'mlflow-w2');
   const venv = needsMlflow ? ensureVenv() : undefined;
