@@ -5,20 +5,14 @@
  * matrix (§7.4), archive_existing_versions, and `GET alias?alias=latest` (MLflow 3.17.2: the highest
  * live version over all stages).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, sleep, uniq } from './util.js';
+import { describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, sleep, uniq, useServer } from './util.js';
 
 describe.each(backends())('lifecycle (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
-  const sql = <T = any>(text: string, params: unknown[] = []) => s.server.db.query<T>(text, params);
+  const sql = <T = any>(text: string, params: unknown[] = []) => c.s.server.db.query<T>(text, params);
 
   describe('version numbering (§7.1)', () => {
     it('counts soft-deleted versions: deleting v3 of {1,2,3} makes the next version 4', async () => {
@@ -192,7 +186,7 @@ describe.each(backends())('lifecycle (%s)', (backend) => {
       await c.del('/model-versions/delete', { name, version: '3' });
       const afterDelete = await rmTs();
       expect(afterDelete).toBeGreaterThan(before);
-      const [row] = await s.server.db.query<{ last_updated_time: number }>(`SELECT last_updated_time FROM model_versions WHERE name = $1 AND version = 3`, [name]);
+      const [row] = await c.s.server.db.query<{ last_updated_time: number }>(`SELECT last_updated_time FROM model_versions WHERE name = $1 AND version = 3`, [name]);
       expect(row!.last_updated_time).toBe(afterDelete);
       expect(row!.last_updated_time).toBeGreaterThan(v3.last_updated_timestamp);
 
@@ -201,7 +195,7 @@ describe.each(backends())('lifecycle (%s)', (backend) => {
       const renamed = uniq();
       const rn = (await c.post('/registered-models/rename', { name, new_name: renamed })).body.registered_model;
       expect(rn.last_updated_timestamp).toBeGreaterThan(afterDelete);
-      const times = await s.server.db.query<{ last_updated_time: number }>(`SELECT last_updated_time FROM model_versions WHERE name = $1`, [renamed]);
+      const times = await c.s.server.db.query<{ last_updated_time: number }>(`SELECT last_updated_time FROM model_versions WHERE name = $1`, [renamed]);
       expect(times).toHaveLength(3);
       for (const t of times) expect(t.last_updated_time).toBe(rn.last_updated_timestamp);
     });

@@ -3,21 +3,15 @@
  * transition-stage, delete, get, get-download-uri, set/delete tag), their error cases and MLflow
  * 3.17.2's messages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, invalidValue, missing, mustIdentify, uniq } from './util.js';
+import { describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, invalidValue, missing, mustIdentify, uniq, useServer } from './util.js';
 
 const notFound = (name: string) => `Registered Model with name=${name} not found`;
 const versionNotFound = (name: string, v: string | number) => `Model Version (name=${name}, version=${v}) not found`;
 
 describe.each(backends())('model versions (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
   describe('create', () => {
     it('creates version 1, 2, 3 … with the given fields', async () => {

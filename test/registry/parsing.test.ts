@@ -4,18 +4,12 @@
  * bodies, bool parsing, ParseDict's camelCase names and partial parses), routing under both
  * prefixes, and the error envelope. Expectations were checked against MLflow 3.17.2.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { API, Client, expectError, invalidValue, missing, sleep, uniq } from './util.js';
+import { describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { API, Client, expectError, invalidValue, missing, sleep, uniq, useServer } from './util.js';
 
 describe.each(backends())('request parsing (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
   const json = { 'content-type': 'application/json' };
 
@@ -292,7 +286,7 @@ describe.each(backends())('request parsing (%s)', (backend) => {
     });
 
     it('serves every operation under /ajax-api/2.0 too', async () => {
-      const ajax = new Client(s, '/ajax-api/2.0/mlflow');
+      const ajax = new Client(c.s, '/ajax-api/2.0/mlflow');
       const name = uniq();
       expect((await ajax.post('/registered-models/create', { name })).status).toBe(200);
       expect((await ajax.createVersion(name)).version).toBe('1');

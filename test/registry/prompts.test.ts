@@ -5,20 +5,17 @@
  * placeholder source; reads (get, alias "latest") serve prompts like models. Checked against MLflow
  * 3.17.2.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, uniq } from './util.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, uniq, useServer } from './util.js';
 
 const KEY = 'mlflow.prompt.is_prompt';
 const tag = (value: string) => ({ key: KEY, value });
 
 describe.each(backends())('prompts (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
+  const c = useServer(backend);
   let p: string;
   beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
     p = uniq('pr');
     await c.createModel(`${p}-1`, { tags: [tag('true')] }); // a prompt
     await c.createModel(`${p}-2`, { tags: [tag('TRUE')] }); // not excluded: exclusion compares with 'true'
@@ -29,7 +26,6 @@ describe.each(backends())('prompts (%s)', (backend) => {
     await c.createVersion(`${p}-1`, { source: 'prompt-template', tags: [tag('true'), { key: 'mlflow.prompt.text', value: 'Hello {{name}}' }] });
     await c.createVersion(`${p}-3`, { source: 's3://b/x' });
   });
-  afterAll(() => s.close());
 
   const rm = async (extra = '') =>
     ((await c.searchModels({ filter: `name LIKE '${p}-%'${extra}` })).registered_models ?? []).map((m: any) => m.name.slice(p.length + 1));

@@ -3,21 +3,15 @@
  * get-latest-versions, set/delete tag, set/delete/get alias), including their error cases and
  * MLflow 3.17.2's exact messages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, invalidValue, missing, uniq } from './util.js';
+import { describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, invalidValue, missing, uniq, useServer } from './util.js';
 
 const notFound = (name: string) => `Registered Model with name=${name} not found`;
 const versionNotFound = (name: string, v: string | number) => `Model Version (name=${name}, version=${v}) not found`;
 
 describe.each(backends())('registered models (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
   describe('create', () => {
     it('creates with tags and description; creation = last update', async () => {

@@ -2,20 +2,14 @@
  * Reference §2 (JSON conventions and what each entity emits), §7.5 (latest_versions per stage)
  * and §7.6 (where ModelVersion aliases are filled in). Checked against MLflow 3.17.2.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, uniq } from './util.js';
+import { describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { uniq, useServer } from './util.js';
 
 const byVersion = (a: any, b: any) => Number(a.version) - Number(b.version);
 
 describe.each(backends())('responses (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
   describe('RegisteredModel', () => {
     it('emits name and numeric timestamps; omits an empty description, tags, aliases and latest_versions', async () => {

@@ -4,21 +4,15 @@
  * order_by defaults, tie-breakers and errors, page tokens (opaque, validated, garbage refused) and
  * walking every page with small max_results. Deleted versions never appear.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, sleep, uniq } from './util.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, sleep, uniq, useServer } from './util.js';
 
 /** MLflow prints Python sets in hash order: accept any order of the given keys. */
 const pySet = (keys: string[]) => `\\{${keys.map(() => `'(?:${keys.join('|')})'`).join(', ')}\\}`;
 
 describe.each(backends())('search (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
-  beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
-  });
-  afterAll(() => s.close());
+  const c = useServer(backend);
 
   const rmNames = async (filter: string, extra: Record<string, any> = {}) =>
     ((await c.searchModels({ filter, ...extra })).registered_models ?? []).map((m: any) => m.name);

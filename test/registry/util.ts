@@ -4,8 +4,8 @@
  * lists; JSON bodies otherwise).
  */
 import http from 'node:http';
-import { expect } from 'vitest';
-import type { TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestServer, type Backend, type TestServer } from '../helpers/server.js';
 
 export const API = '/api/2.0/mlflow';
 
@@ -39,10 +39,20 @@ export function qs(query: Query = {}): string {
 }
 
 export class Client {
+  readonly #server: () => TestServer;
+
+  /** `server` may be a function, for a client created before its server starts (see `useServer`). */
   constructor(
-    readonly s: TestServer,
+    server: TestServer | (() => TestServer),
     readonly prefix = API,
-  ) {}
+  ) {
+    this.#server = typeof server === 'function' ? server : () => server;
+  }
+
+  /** The server this client talks to. */
+  get s(): TestServer {
+    return this.#server();
+  }
 
   async raw(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Res> {
     const res = await this.s.fetch(path, { method, body: init.body, headers: init.headers });
@@ -140,6 +150,23 @@ export class Client {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body;
   }
+}
+
+/**
+ * The per-suite server: registers a `beforeAll` that starts a server on `backend` (with extra
+ * environment `env`) and an `afterAll` that closes it, and returns a client for it. The client (and
+ * its server, `client.s`) can be used in hooks and tests, not while the suite is being collected.
+ */
+export function useServer(backend: Backend, env: Record<string, string> = {}): Client {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(backend, env);
+  });
+  afterAll(() => server?.close());
+  return new Client(() => {
+    if (!server) throw new Error('useServer: the server is not running (it starts in beforeAll)');
+    return server;
+  });
 }
 
 /** Asserts an MLflow error response: status, error_code and (optionally) the exact message. */

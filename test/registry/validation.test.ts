@@ -4,9 +4,9 @@
  * host-addressed schemes, prompt placeholders, the operator's source regex). Messages are MLflow
  * 3.17.2's; where MLflow answers 500 we answer 400 with its text.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { Client, expectError, invalidValue, localSourceMessage, mustIdentify, relativeSourceMessage, uniq } from './util.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../helpers/server.js';
+import { expectError, invalidValue, localSourceMessage, mustIdentify, relativeSourceMessage, uniq, useServer } from './util.js';
 
 const resolvesTo = (param: string, value: string, norm: string) =>
   `Invalid value "${value}" for parameter '${param}' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`;
@@ -18,17 +18,13 @@ const hostAddressed = (scheme: string) =>
 const PROMPT_TAG = { key: 'mlflow.prompt.is_prompt', value: 'true' };
 
 describe.each(backends())('validation (%s)', (backend) => {
-  let s: TestServer;
-  let c: Client;
+  const c = useServer(backend);
   let model: string;
   beforeAll(async () => {
-    s = await startTestServer(backend);
-    c = new Client(s);
     model = uniq();
     await c.createModel(model);
     await c.createVersion(model);
   });
-  afterAll(() => s.close());
 
   const create = (source: string, extra: Record<string, unknown> = {}) => c.post('/model-versions/create', { name: model, source, ...extra });
 
@@ -242,16 +238,10 @@ describe.each(backends())('validation (%s)', (backend) => {
   });
 
   describe('server options', () => {
-    let t: TestServer;
-    let o: Client;
-    beforeAll(async () => {
-      t = await startTestServer(backend, {
-        MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: '^(s3://allowed/|prompt-template$|https://)',
-        MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES: 'https',
-      });
-      o = new Client(t);
+    const o = useServer(backend, {
+      MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: '^(s3://allowed/|prompt-template$|https://)',
+      MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES: 'https',
     });
-    afterAll(() => t.close());
 
     it('applies MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX to every source, prompts included', async () => {
       const name = uniq();
