@@ -73,6 +73,14 @@ describe.each(backends())('webhook CRUD (%s)', (backend) => {
     const b = await create({ status: 'DISABLED', events: [{ entity: 2, action: 1 }] });
     expect(b.status).toBe(200);
     expect(b.body.webhook).toMatchObject({ status: 'DISABLED', events: [EV('MODEL_VERSION', 'CREATED')] });
+    // Proto numbers (webhooks.proto): PROMPT_VERSION_TAG=8, BUDGET_POLICY=10; DELETED=3, SET=4, EXCEEDED=5; DISABLED=2.
+    const c = await create({ status: 2, events: [{ entity: 10, action: 5 }, { entity: 8, action: 4 }, { entity: 4, action: 3 }] });
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body.webhook).toMatchObject({ status: 'DISABLED' });
+    expect(c.body.webhook.events).toEqual(
+      expect.arrayContaining([EV('BUDGET_POLICY', 'EXCEEDED'), EV('PROMPT_VERSION_TAG', 'SET'), EV('MODEL_VERSION_ALIAS', 'DELETED')]),
+    );
+    expect(c.body.webhook.events).toHaveLength(3);
   });
 
   it('validates like MLflow, with its messages', async () => {

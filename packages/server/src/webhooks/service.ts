@@ -30,28 +30,21 @@ import {
   validateWebhookUrl,
 } from '../registry/validation.js';
 import { DEFAULT_WORKSPACE } from '../store/schema.js';
+import { enumValues } from '../gen/enums.gen.js';
 import type { Fernet } from './fernet.js';
 import { WebhookQueries, type WebhookRow } from './store.js';
 import { checkHostResolvesPublic } from './ssrf.js';
 import { deliveryBody, deliveryHeaders, examplePayloadJson } from './payloads.js';
 import { postJson, TimeoutError } from './http.js';
 
-/** Protobuf enum numbers of mlflow/protos/webhooks.proto (ParseDict accepts numbers too). */
-const ENTITY_NAMES = [
-  'ENTITY_UNSPECIFIED',
-  'REGISTERED_MODEL',
-  'MODEL_VERSION',
-  'MODEL_VERSION_TAG',
-  'MODEL_VERSION_ALIAS',
-  'PROMPT',
-  'PROMPT_VERSION',
-  'PROMPT_TAG',
-  'PROMPT_VERSION_TAG',
-  'PROMPT_ALIAS',
-  'BUDGET_POLICY',
-];
-const ACTION_NAMES = ['ACTION_UNSPECIFIED', 'CREATED', 'UPDATED', 'DELETED', 'SET', 'EXCEEDED'];
-const STATUS_NAMES = ['STATUS_UNSPECIFIED', 'ACTIVE', 'DISABLED'];
+/**
+ * Enum names by protobuf number (mlflow/protos/webhooks.proto; ParseDict accepts numbers too). The
+ * spec lists each enum in proto order from 1; 0 is the proto's UNSPECIFIED default, which fails
+ * validation like any unknown name (WebhookStatus has no 0 in the proto; it is refused all the same).
+ */
+const ENTITY_NAMES: readonly string[] = ['ENTITY_UNSPECIFIED', ...enumValues.WebhookEntity];
+const ACTION_NAMES: readonly string[] = ['ACTION_UNSPECIFIED', ...enumValues.WebhookAction];
+const STATUS_NAMES: readonly string[] = ['STATUS_UNSPECIFIED', ...enumValues.WebhookStatus];
 
 const MAX_LIST_RESULTS = 1000;
 
