@@ -692,6 +692,139 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
       }
     });
   });
+  describe('history', () => {
+    /** Runs a change and returns a time strictly after it and before the next one. */
+    const after = async (change: () => Promise<unknown>): Promise<number> => {
+      await change();
+      await tick();
+      const t = Date.now();
+      await tick();
+      return t;
+    };
+
+    it('pages through a model\'s, a version\'s and an alias\'s history across a rename, and answers where an alias pointed', async () => {
+      const name = uniq('hist');
+      const renamed = `${name}-renamed`;
+      const t0 = await after(async () => undefined);
+      const tCreated = await after(async () => {
+        await client.createRegisteredModel({ name, tags: { team: 'ml' } });
+        await client.createModelVersion({ name, source: `s3://bucket/${name}/1` });
+        await client.createModelVersion({ name, source: `s3://bucket/${name}/2` });
+      });
+      const tChamp1 = await after(() => client.setRegisteredModelAlias({ name, alias: 'champion', version: 1 }));
+      const tChamp2 = await after(() => client.setRegisteredModelAlias({ name, alias: 'champion', version: '2' }));
+      await after(() => client.renameRegisteredModel({ name, newName: renamed }));
+
+      // The model: every change, oldest first, in pages of 2, under its new and its old name.
+      const pages = await client.getRegisteredModelHistory({ name: renamed, maxResults: 2 }).pages().next();
+      expect(pages.value?.items).toHaveLength(2);
+      expect(pages.value?.nextPageToken).toBeTypeOf('string');
+      const events = await client.getRegisteredModelHistory({ name: renamed, maxResults: 2 }).toArray();
+      expect(events.map((e) => `${e.entity}.${e.action}`)).toEqual([
+        'registered_model.created',
+        'model_version.created',
+        'model_version.created',
+        'model_version_alias.created',
+        'model_version_alias.created',
+        'registered_model.renamed',
+      ]);
+      const ids = events.map((e) => e.eventId);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      expect(events[0]).toMatchObject({ name, webhook: true, data: { name, tags: { team: 'ml' } } });
+      expect(events[0]!.timestamp).toBeGreaterThan(t0);
+      expect(events[0]!.timestamp).toBeLessThan(tCreated);
+      expect(events[0]).not.toHaveProperty('before');
+      expect(events[5]).toMatchObject({ name: renamed, before: { name }, webhook: false });
+      const byOldName = await client.getRegisteredModelHistoryPage({ name });
+      expect(byOldName.items.map((e) => e.eventId)).toEqual(ids);
+      expect(byOldName.nextPageToken).toBeUndefined();
+
+      // One version.
+      const v2 = await client.getModelVersionHistory({ name: renamed, version: 2 }).toArray();
+      expect(v2.map((e) => [e.entity, e.action, e.version, e.before ?? null])).toEqual([
+        ['model_version', 'created', '2', null],
+        ['model_version_alias', 'created', '2', { version: '1' }],
+      ]);
+      const v1Page = await client.getModelVersionHistoryPage({ name: renamed, version: '1', maxResults: 1 });
+      expect(v1Page.items.map((e) => `${e.entity}.${e.action}`)).toEqual(['model_version.created']);
+      expect(v1Page.nextPageToken).toBeTypeOf('string');
+
+      // The alias, and where it pointed at any time.
+      const champion = await client.getAliasHistory({ name: renamed, alias: 'champion' }).toArray();
+      expect(champion.map((e) => [e.alias, e.version, e.before ?? null])).toEqual([
+        ['champion', '1', null],
+        ['champion', '2', { version: '1' }],
+      ]);
+      expect(await client.getAliasAt({ name: renamed, alias: 'champion', at: t0 })).toEqual({ timestamp: t0, modelExists: false });
+      expect(await client.getAliasAt({ name: renamed, alias: 'champion', at: new Date(tCreated) })).toEqual({
+        timestamp: tCreated,
+        modelExists: true,
+        registeredModelName: name,
+      });
+      const at1 = await client.getAliasAt({ name: renamed, alias: 'champion', at: tChamp1 });
+      expect(at1).toMatchObject({ modelExists: true, registeredModelName: name, version: '1', eventId: champion[0]!.eventId });
+      expect(at1.setTimestamp).toBe(champion[0]!.timestamp);
+      expect(await client.getAliasAt({ name, alias: 'champion', at: Date.now() })).toMatchObject({ registeredModelName: renamed, version: '2' });
+      const withAt = await client.getAliasHistoryPage({ name: renamed, alias: 'champion', at: tChamp2, maxResults: 1 });
+      expect(withAt.items).toHaveLength(1);
+      expect(withAt.pointInTime).toMatchObject({ version: '2' });
+      expect(await client.getAliasHistoryPage({ name: renamed, alias: 'champion' })).not.toHaveProperty('pointInTime');
+
+      // The whole registry in a time range.
+      const range = await client.listRegistryEvents({ since: t0, until: new Date(tChamp1), maxResults: 2 }).toArray();
+      expect(range.map((e) => e.eventId)).toEqual(ids.slice(0, 4));
+      const firstPage = await client.listRegistryEventsPage({ since: t0, maxResults: 3 });
+      expect(firstPage.items.map((e) => e.eventId)).toEqual(ids.slice(0, 3));
+      expect(firstPage.nextPageToken).toBeTypeOf('string');
+      expect(await client.listRegistryEventsPage({ since: Date.now() + 60_000 })).toEqual({ items: [] });
+    });
+
+    it('answers RESOURCE_DOES_NOT_EXIST for an unknown model or version, INVALID_PARAMETER_VALUE for a bad page size', async () => {
+      const unknown = uniq('never');
+      for (const call of [
+        () => client.getRegisteredModelHistoryPage({ name: unknown }),
+        () => client.getModelVersionHistoryPage({ name: unknown, version: 1 }),
+        () => client.getAliasHistory({ name: unknown, alias: 'champion' }).toArray(),
+      ]) {
+        const e = await apiError(call());
+        expect([e.errorCode, e.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+      }
+      expect(await client.getAliasAt({ name: unknown, alias: 'champion', at: Date.now() })).toMatchObject({ modelExists: false });
+      const bad = await apiError(client.listRegistryEventsPage({ maxResults: 1001 }));
+      expect([bad.errorCode, bad.status, bad.message]).toEqual(['INVALID_PARAMETER_VALUE', 400, 'max_results must be between 1 and 1000.']);
+    });
+
+    it('lists a webhook\'s deliveries with their attempts, newest first, filtered by status', async () => {
+      const hook = await client.createWebhook({ name: uniq('deliveries'), url: hookUrl, events: ['registered_model.created'] });
+      const names = [uniq('delivered'), uniq('delivered')];
+      for (const name of names) await client.createRegisteredModel({ name });
+      let deliveries = await client.listWebhookDeliveries({ webhookId: hook.webhookId }).toArray();
+      for (let i = 0; i < 300 && !(deliveries.length === 2 && deliveries.every((d) => d.status === 'DELIVERED')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        deliveries = await client.listWebhookDeliveries({ webhookId: hook.webhookId, maxResults: 1 }).toArray();
+      }
+      expect(deliveries.map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED']);
+      const [newest, oldest] = deliveries;
+      expect(newest!.eventId).toBeGreaterThan(oldest!.eventId);
+      expect(newest).toMatchObject({ webhookId: hook.webhookId, entity: 'registered_model', action: 'created', attemptCount: 1, lastResponseStatus: 200 });
+      expect(newest!.deliveryId).toBeTypeOf('string');
+      expect(newest!.attempts).toHaveLength(1);
+      expect(newest!.attempts[0]).toMatchObject({ attempt: 1, responseStatus: 200, responseBody: 'ok' });
+      const created = await client.getRegisteredModelHistoryPage({ name: names[1]! });
+      expect(newest!.eventId).toBe(created.items[0]!.eventId);
+
+      const page = await client.listWebhookDeliveriesPage({ webhookId: hook.webhookId, maxResults: 1 });
+      expect(page.items.map((d) => d.deliveryId)).toEqual([newest!.deliveryId]);
+      expect(page.nextPageToken).toBeTypeOf('string');
+      expect(await client.listWebhookDeliveriesPage({ webhookId: hook.webhookId, status: 'FAILED' })).toEqual({ items: [] });
+
+      await client.deleteWebhook({ webhookId: hook.webhookId });
+      expect(await client.listWebhookDeliveries({ webhookId: hook.webhookId, status: 'DELIVERED' }).toArray()).toHaveLength(2);
+      const e = await apiError(client.listWebhookDeliveriesPage({ webhookId: '00000000-0000-4000-8000-000000000000' }));
+      expect([e.errorCode, e.status]).toEqual(['RESOURCE_DOES_NOT_EXIST', 404]);
+    });
+  });
+
   describe('drift', () => {
     it('received no field the spec does not declare, and only ErrorResponse errors', () => {
       expect(seen.length).toBeGreaterThan(200);
@@ -735,7 +868,8 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
           'deleteRegisteredModelAlias', 'getModelVersionByAlias', 'createModelVersion', 'updateModelVersion', 'transitionModelVersionStage',
           'deleteModelVersion', 'getModelVersion', 'searchModelVersions', 'getModelVersionDownloadUri', 'setModelVersionTag',
           'deleteModelVersionTag', 'createWebhook', 'listWebhooks', 'getWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook',
-          'listArtifacts', 'uploadArtifact', 'deleteArtifact',
+          'listArtifacts', 'uploadArtifact', 'deleteArtifact', 'getRegisteredModelHistory', 'getModelVersionHistory',
+          'getAliasHistory', 'listRegistryEvents', 'listWebhookDeliveries',
         ]),
       );
     });

@@ -8,18 +8,31 @@ import * as sdk from './gen/sdk.gen.js';
 import type * as wire from './gen/types.gen.js';
 import { zUploadArtifactResponse2 } from './gen/zod.gen.js';
 import {
+  toAliasPointInTime,
+  toDirectDownload,
+  toDirectUpload,
   toFileInfo,
   toModelVersion,
   toRegisteredModel,
+  toRegistryEvent,
   toWebhook,
+  toWebhookDelivery,
   toWebhookTestResult,
   toWireEvent,
+  type AliasHistoryPage,
+  type AliasPointInTime,
+  type DirectDownload,
+  type DirectUpload,
+  type DirectUploadPart,
   type FileInfo,
   type ModelVersion,
   type ModelVersionStage,
   type Page,
   type RegisteredModel,
+  type RegistryEvent,
   type Webhook,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
   type WebhookEvent,
   type WebhookEventName,
   type WebhookStatus,
@@ -107,6 +120,21 @@ export interface SearchPageParams extends SearchParams {
   pageToken?: string;
 }
 
+/** A point in time: milliseconds since the Unix epoch, or a `Date`. */
+export type Timestamp = number | Date;
+
+/** Parameters of a history listing (page size 1 … 1000, server default 100). */
+export interface HistoryParams {
+  /** Page size, 1 … 1000 (server default 100). */
+  maxResults?: number;
+}
+
+/** Parameters of one page of a history listing. */
+export interface HistoryPageParams extends HistoryParams {
+  /** `nextPageToken` of the previous page; absent for the first page. */
+  pageToken?: string;
+}
+
 /** Body of an artifact upload. Streams are sent as they are read (not buffered, so not retried). */
 export type ArtifactBody = ReadableStream<Uint8Array> | Blob | Uint8Array | ArrayBuffer | string;
 
@@ -147,6 +175,14 @@ function wireTags(tags: Tags | undefined): { key: string; value: string }[] | un
 }
 
 const str = (v: VersionNumber): string => String(v);
+
+const millis = (t: Timestamp | undefined): number | undefined => (t instanceof Date ? t.getTime() : t);
+
+function eventPage(data: wire.RegistryEventsResponse): Page<RegistryEvent> {
+  const page: Page<RegistryEvent> = { items: (data.events ?? []).map(toRegistryEvent) };
+  if (data.next_page_token) page.nextPageToken = data.next_page_token;
+  return page;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -911,5 +947,304 @@ export class MlflowRegistryClient {
       }),
     );
     return toWebhookTestResult(data.result);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // History (an extension of this server, /api/2.0/mlflow-ts/history; not in `mlflow server`)
+
+  /**
+   * Every recorded change of a registered model (or prompt), oldest first: creation, updates,
+   * renames, tags, aliases, versions and their stages, deletion. `name` may be the model's current
+   * name or any earlier one: the history follows renames. Unknown name → `RESOURCE_DOES_NOT_EXIST`.
+   *
+   * @example
+   * ```ts
+   * for await (const e of client.getRegisteredModelHistory({ name: 'iris' })) {
+   *   console.log(new Date(e.timestamp).toISOString(), e.entity, e.action, e.version ?? '', e.alias ?? '');
+   * }
+   * ```
+   */
+  getRegisteredModelHistory(params: { name: string } & HistoryParams, options?: CallOptions): PageIterator<RegistryEvent> {
+    return new PageIterator((pageToken) => this.getRegisteredModelHistoryPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of a registered model's history (see {@link getRegisteredModelHistory}).
+   *
+   * @example
+   * ```ts
+   * const { items, nextPageToken } = await client.getRegisteredModelHistoryPage({ name: 'iris', maxResults: 50 });
+   * ```
+   */
+  async getRegisteredModelHistoryPage(params: { name: string } & HistoryPageParams, options?: CallOptions): Promise<Page<RegistryEvent>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getRegisteredModelHistory({ ...o, query: { name: params.name, max_results: params.maxResults, page_token: params.pageToken } }),
+    );
+    return eventPage(data);
+  }
+
+  /**
+   * The recorded changes of one model version, oldest first: creation, description and stage
+   * changes, tags, aliases moved onto or away from it, deletion. No recorded event for that version →
+   * `RESOURCE_DOES_NOT_EXIST`.
+   *
+   * @example
+   * ```ts
+   * const stages = (await client.getModelVersionHistory({ name: 'iris', version: 3 }).toArray())
+   *   .filter((e) => e.action === 'stage_transitioned');
+   * ```
+   */
+  getModelVersionHistory(params: ModelVersionRef & HistoryParams, options?: CallOptions): PageIterator<RegistryEvent> {
+    return new PageIterator((pageToken) => this.getModelVersionHistoryPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of a model version's history (see {@link getModelVersionHistory}).
+   *
+   * @example
+   * ```ts
+   * const page = await client.getModelVersionHistoryPage({ name: 'iris', version: 3, maxResults: 20 });
+   * ```
+   */
+  async getModelVersionHistoryPage(params: ModelVersionRef & HistoryPageParams, options?: CallOptions): Promise<Page<RegistryEvent>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getModelVersionHistory({
+        ...o,
+        query: { name: params.name, version: str(params.version), max_results: params.maxResults, page_token: params.pageToken },
+      }),
+    );
+    return eventPage(data);
+  }
+
+  /**
+   * The changes of one alias, oldest first: each time it was set (moved) or deleted, deletions of the
+   * version it pointed to, and the deletion of the model. Unknown model → `RESOURCE_DOES_NOT_EXIST`.
+   *
+   * @example
+   * ```ts
+   * for await (const e of client.getAliasHistory({ name: 'iris', alias: 'champion' })) {
+   *   console.log(e.action, e.version, 'was', e.before?.version);
+   * }
+   * ```
+   */
+  getAliasHistory(params: { name: string; alias: string } & HistoryParams, options?: CallOptions): PageIterator<RegistryEvent> {
+    return new PageIterator((pageToken) => this.getAliasHistoryPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of an alias's history; with `at`, also `pointInTime`: which version the alias
+   * pointed to at that moment (see {@link getAliasAt}).
+   *
+   * @example
+   * ```ts
+   * const page = await client.getAliasHistoryPage({ name: 'iris', alias: 'champion', at: Date.parse('2025-01-01T00:00:00Z') });
+   * console.log(page.items.length, page.pointInTime?.version);
+   * ```
+   */
+  async getAliasHistoryPage(
+    params: { name: string; alias: string; at?: Timestamp } & HistoryPageParams,
+    options?: CallOptions,
+  ): Promise<AliasHistoryPage> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.getAliasHistory({
+        ...o,
+        query: { name: params.name, alias: params.alias, at: millis(params.at), max_results: params.maxResults, page_token: params.pageToken },
+      }),
+    );
+    const page: AliasHistoryPage = eventPage(data);
+    if (data.point_in_time) page.pointInTime = toAliasPointInTime(data.point_in_time);
+    return page;
+  }
+
+  /**
+   * Answers "which version did this alias point to at time `at`?", replaying the model's events up
+   * to then, across renames. `version` is absent when the alias did not exist at that time, and
+   * `modelExists` is false when no such model existed then.
+   *
+   * @example
+   * ```ts
+   * const then = await client.getAliasAt({ name: 'iris', alias: 'champion', at: new Date('2025-01-01T00:00:00Z') });
+   * console.log(then.modelExists ? (then.version ?? 'no alias then') : 'no model then');
+   * ```
+   */
+  async getAliasAt(params: { name: string; alias: string; at: Timestamp }, options?: CallOptions): Promise<AliasPointInTime> {
+    const page = await this.getAliasHistoryPage({ name: params.name, alias: params.alias, at: params.at, maxResults: 1 }, options);
+    if (!page.pointInTime) {
+      throw new MlflowApiError({
+        errorCode: 'INVALID_RESPONSE',
+        status: 200,
+        message: 'The alias history response has no point_in_time although `at` was given',
+      });
+    }
+    return page.pointInTime;
+  }
+
+  /**
+   * Every recorded registry change with `since <= timestamp < until` (both optional), in the order
+   * they were recorded: audit the whole registry, or feed another system.
+   *
+   * @example
+   * ```ts
+   * const dayAgo = Date.now() - 24 * 3600_000;
+   * for await (const e of client.listRegistryEvents({ since: dayAgo, maxResults: 500 })) {
+   *   console.log(e.eventId, e.name, e.entity, e.action);
+   * }
+   * ```
+   */
+  listRegistryEvents(params: { since?: Timestamp; until?: Timestamp } & HistoryParams = {}, options?: CallOptions): PageIterator<RegistryEvent> {
+    return new PageIterator((pageToken) => this.listRegistryEventsPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of registry events (see {@link listRegistryEvents}).
+   *
+   * @example
+   * ```ts
+   * const { items, nextPageToken } = await client.listRegistryEventsPage({ since: new Date('2025-01-01'), maxResults: 100 });
+   * ```
+   */
+  async listRegistryEventsPage(
+    params: { since?: Timestamp; until?: Timestamp } & HistoryPageParams = {},
+    options?: CallOptions,
+  ): Promise<Page<RegistryEvent>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.listRegistryEvents({
+        ...o,
+        query: { since: millis(params.since), until: millis(params.until), max_results: params.maxResults, page_token: params.pageToken },
+      }),
+    );
+    return eventPage(data);
+  }
+
+  /**
+   * The deliveries of registry events to one webhook (also a deleted one), newest first, each with
+   * its attempts; optionally only those with a given `status`. Unknown webhook →
+   * `RESOURCE_DOES_NOT_EXIST`.
+   *
+   * @example
+   * ```ts
+   * for await (const d of client.listWebhookDeliveries({ webhookId: hook.webhookId, status: 'FAILED' })) {
+   *   console.log(d.entity, d.action, d.attemptCount, d.lastError);
+   * }
+   * ```
+   */
+  listWebhookDeliveries(
+    params: { webhookId: string; status?: WebhookDeliveryStatus } & HistoryParams,
+    options?: CallOptions,
+  ): PageIterator<WebhookDelivery> {
+    return new PageIterator((pageToken) => this.listWebhookDeliveriesPage({ ...params, pageToken }, options));
+  }
+
+  /**
+   * Returns one page of a webhook's deliveries (see {@link listWebhookDeliveries}).
+   *
+   * @example
+   * ```ts
+   * const { items } = await client.listWebhookDeliveriesPage({ webhookId: hook.webhookId, maxResults: 10 });
+   * ```
+   */
+  async listWebhookDeliveriesPage(
+    params: { webhookId: string; status?: WebhookDeliveryStatus } & HistoryPageParams,
+    options?: CallOptions,
+  ): Promise<Page<WebhookDelivery>> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) =>
+      sdk.listWebhookDeliveries({
+        ...o,
+        path: { webhook_id: params.webhookId },
+        query: { status: params.status, max_results: params.maxResults, page_token: params.pageToken },
+      }),
+    );
+    const page: Page<WebhookDelivery> = { items: (data.deliveries ?? []).map(toWebhookDelivery) };
+    if (data.next_page_token) page.nextPageToken = data.next_page_token;
+    return page;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Direct transfers (an extension of this server, /api/2.0/mlflow-ts/artifacts; needs its S3 store
+  // and ARTIFACTS_DIRECT_TRANSFER=true, otherwise NOT_IMPLEMENTED): the bytes go between the caller
+  // and S3 over presigned URLs, never through the registry server.
+
+  /**
+   * Signs an upload of `size` bytes to the artifact `path`. A file of at most `partSize` bytes
+   * (default 64 MiB) gets one URL and no `uploadId`: PUT the whole file to it and you are done. A
+   * larger file gets a multipart upload: PUT bytes `[(n-1)·partSize, n·partSize)` to the URL of part
+   * `n`, keep each answer's `ETag`, then call {@link completeDirectUpload} (or
+   * {@link abortDirectUpload}). Not retried.
+   *
+   * @example
+   * ```ts
+   * const bytes = new TextEncoder().encode('flavors: {}\n');
+   * const up = await client.createDirectUpload({ path: 'iris/1/MLmodel', size: bytes.length });
+   * const [cred] = up.credentials;
+   * await fetch(cred!.url, { method: 'PUT', body: bytes, headers: cred!.headers });
+   * ```
+   */
+  async createDirectUpload(params: { path: string; size: number; partSize?: number }, options?: CallOptions): Promise<DirectUpload> {
+    const data = await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.createDirectUpload({ ...o, body: { path: params.path, size: params.size, part_size: params.partSize } }),
+    );
+    return toDirectUpload(data);
+  }
+
+  /**
+   * Assembles the uploaded parts of a multipart direct upload into the artifact `path`. An unknown
+   * upload → `RESOURCE_DOES_NOT_EXIST`; a missing or wrong part → `INVALID_PARAMETER_VALUE`.
+   *
+   * @example
+   * ```ts
+   * const data = new Uint8Array(12 * 1024 * 1024);
+   * const up = await client.createDirectUpload({ path: 'iris/1/weights.bin', size: data.length, partSize: 5 * 1024 * 1024 });
+   * const parts = await Promise.all(
+   *   up.credentials.map(async (c) => {
+   *     const chunk = data.subarray((c.partNumber - 1) * up.partSize, c.partNumber * up.partSize);
+   *     const res = await fetch(c.url, { method: 'PUT', body: chunk, headers: c.headers });
+   *     return { partNumber: c.partNumber, etag: res.headers.get('etag')! };
+   *   }),
+   * );
+   * await client.completeDirectUpload({ path: up.path, uploadId: up.uploadId!, parts });
+   * ```
+   */
+  async completeDirectUpload(
+    params: { path: string; uploadId: string; parts: readonly DirectUploadPart[] },
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.completeDirectUpload({
+        ...o,
+        body: { path: params.path, upload_id: params.uploadId, parts: params.parts.map((p) => ({ part_number: p.partNumber, etag: p.etag })) },
+      }),
+    );
+  }
+
+  /**
+   * Aborts a multipart direct upload and discards its parts. An unknown upload →
+   * `RESOURCE_DOES_NOT_EXIST`.
+   *
+   * @example
+   * ```ts
+   * const up = await client.createDirectUpload({ path: 'iris/1/weights.bin', size: 12 * 1024 * 1024, partSize: 5 * 1024 * 1024 });
+   * await client.abortDirectUpload({ path: up.path, uploadId: up.uploadId! });
+   * ```
+   */
+  async abortDirectUpload(params: { path: string; uploadId: string }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: false }, options, (o) =>
+      sdk.abortDirectUpload({ ...o, body: { path: params.path, upload_id: params.uploadId } }),
+    );
+  }
+
+  /**
+   * Returns a presigned GET URL for the artifact file `path`, so that the bytes come straight from
+   * S3; `Range` requests work on it. A missing file → `RESOURCE_DOES_NOT_EXIST`; a directory →
+   * `INVALID_PARAMETER_VALUE`.
+   *
+   * @example
+   * ```ts
+   * const dl = await client.getDirectDownloadUrl({ path: 'iris/1/MLmodel' });
+   * const text = await (await fetch(dl.url, { headers: dl.headers })).text();
+   * ```
+   */
+  async getDirectDownloadUrl(params: { path: string }, options?: CallOptions): Promise<DirectDownload> {
+    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getDirectDownloadUrl({ ...o, query: { path: params.path } }));
+    return toDirectDownload(data);
   }
 }

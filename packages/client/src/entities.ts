@@ -133,6 +133,153 @@ export interface FileInfo {
   fileSize?: number;
 }
 
+/**
+ * One recorded change of the registry (the history API, an extension of this server). `data` and
+ * `before` are kept as recorded, in the wire's snake_case: for the events MLflow delivers to webhooks,
+ * `data` is exactly the webhook payload's `data`.
+ */
+export interface RegistryEvent {
+  /** Sequence number (increasing in the order events were recorded). */
+  eventId: number;
+  /** Time of the change, milliseconds since the Unix epoch. */
+  timestamp: number;
+  /** What changed, in lower case: `registered_model`, `model_version`, `model_version_alias`, `prompt_tag`, … */
+  entity: string;
+  /** How it changed, in lower case: `created`, `updated`, `renamed`, `deleted`, `set`, `stage_transitioned`, … */
+  action: string;
+  /** Name of the registered model at the time (for a rename, the new name). */
+  name: string;
+  /** Version concerned, if any. */
+  version?: string;
+  /** Alias concerned, if any. */
+  alias?: string;
+  /** The change. */
+  data: Record<string, unknown>;
+  /** State before the change, where it applies (previous alias version, tag value, name, stage, …). */
+  before?: Record<string, unknown>;
+  /** User who made the change, when known. */
+  actor?: string;
+  /** Whether this event is delivered to webhooks. */
+  webhook: boolean;
+}
+
+/** Where an alias pointed at a given time (see `getAliasHistoryPage` with `at`). */
+export interface AliasPointInTime {
+  /** The time asked about, milliseconds since the Unix epoch. */
+  timestamp: number;
+  /** Whether the model existed at that time. */
+  modelExists: boolean;
+  /** The model's name at that time. */
+  registeredModelName?: string;
+  /** Version the alias pointed to; absent when the alias did not exist then. */
+  version?: string;
+  /** When the alias was set to that version. */
+  setTimestamp?: number;
+  /** The event that set it. */
+  eventId?: number;
+}
+
+/** One page of an alias's history, with the answer for `at` when it was given. */
+export interface AliasHistoryPage extends Page<RegistryEvent> {
+  /** Present when `at` was given. */
+  pointInTime?: AliasPointInTime;
+}
+
+/** State of a webhook delivery. */
+export type WebhookDeliveryStatus = wire.WebhookDelivery['status'];
+
+/** One attempt of a webhook delivery. */
+export interface WebhookDeliveryAttempt {
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** When the request was sent (absent for an attempt lost with a stopped worker). */
+  startedTimestamp?: number;
+  /** When the outcome was known. */
+  finishedTimestamp: number;
+  /** HTTP status the receiver answered with. */
+  responseStatus?: number;
+  /** First 1000 characters of the receiver's answer. */
+  responseBody?: string;
+  /** Why the attempt did not succeed. */
+  error?: string;
+}
+
+/** The delivery of one registry event to one webhook, with its attempts. */
+export interface WebhookDelivery {
+  /** The `X-MLflow-Delivery-Id` header (the same for every attempt). */
+  deliveryId: string;
+  /** The registry event delivered. */
+  eventId: number;
+  webhookId: string;
+  /** Event entity, in lower case as in the delivery body. */
+  entity: string;
+  /** Event action, in lower case as in the delivery body. */
+  action: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts made so far. */
+  attemptCount: number;
+  /** When the event was recorded, milliseconds since the Unix epoch. */
+  createdTimestamp: number;
+  /** For `PENDING`, when the next attempt is due. */
+  nextAttemptTimestamp?: number;
+  /** When it reached a final status. */
+  finishedTimestamp?: number;
+  /** HTTP status of the last answer. */
+  lastResponseStatus?: number;
+  /** Why the last attempt did not succeed. */
+  lastError?: string;
+  /** Every attempt, in order (`[]` before the first). */
+  attempts: WebhookDeliveryAttempt[];
+}
+
+/** A presigned URL to PUT one part of a direct upload to. */
+export interface DirectUploadCredential {
+  /** 1-based part number. */
+  partNumber: number;
+  /** Presigned URL: PUT the part's bytes to it directly (not through the registry server). */
+  url: string;
+  /** Headers to send with the PUT (`{}` when there are none). */
+  headers: Record<string, string>;
+}
+
+/** A signed direct upload, as returned by `createDirectUpload`. */
+export interface DirectUpload {
+  /** The normalised artifact path that will be written. */
+  path: string;
+  /** Size of the file in bytes. */
+  size: number;
+  /** Bytes per part (the last part may be shorter); equals `size` for a single-PUT upload. */
+  partSize: number;
+  /** Multipart upload id, for `completeDirectUpload`/`abortDirectUpload`; absent for a single PUT. */
+  uploadId?: string;
+  /** One presigned PUT URL per part, in part order (exactly one for a single PUT). */
+  credentials: DirectUploadCredential[];
+  /** When the URLs expire, milliseconds since the Unix epoch. */
+  expiresAt: number;
+}
+
+/** An uploaded part of a direct multipart upload. */
+export interface DirectUploadPart {
+  /** 1-based part number. */
+  partNumber: number;
+  /** The `ETag` header the part's PUT answered with (quotes included). */
+  etag: string;
+}
+
+/** A presigned download URL, as returned by `getDirectDownloadUrl`. */
+export interface DirectDownload {
+  /** The normalised artifact path. */
+  path: string;
+  /** Presigned GET URL of the file; `Range` requests work on it. */
+  url: string;
+  /** Headers to send with the GET (usually `{}`). */
+  headers: Record<string, string>;
+  /** File size in bytes. */
+  fileSize: number;
+  /** When the URL expires, milliseconds since the Unix epoch. */
+  expiresAt: number;
+}
+
 /** One page of a paginated listing. */
 export interface Page<T> {
   items: T[];
@@ -222,6 +369,80 @@ export function toFileInfo(w: wire.FileInfo, dir: string | undefined): FileInfo 
     isDir: w.is_dir,
     fileSize: w.file_size,
   });
+}
+
+/** @internal */
+export function toRegistryEvent(w: wire.RegistryEvent): RegistryEvent {
+  return compact({
+    eventId: w.event_id,
+    timestamp: w.timestamp,
+    entity: w.entity,
+    action: w.action,
+    name: w.name,
+    version: w.version,
+    alias: w.alias,
+    data: w.data,
+    before: w.before,
+    actor: w.actor,
+    webhook: w.webhook,
+  });
+}
+
+/** @internal */
+export function toAliasPointInTime(w: wire.AliasPointInTime): AliasPointInTime {
+  return compact({
+    timestamp: w.timestamp,
+    modelExists: w.model_exists,
+    registeredModelName: w.registered_model_name,
+    version: w.version,
+    setTimestamp: w.set_timestamp,
+    eventId: w.event_id,
+  });
+}
+
+/** @internal */
+export function toWebhookDelivery(w: wire.WebhookDelivery): WebhookDelivery {
+  return compact({
+    deliveryId: w.delivery_id,
+    eventId: w.event_id,
+    webhookId: w.webhook_id,
+    entity: w.entity,
+    action: w.action,
+    status: w.status,
+    attemptCount: w.attempt_count,
+    createdTimestamp: w.created_timestamp,
+    nextAttemptTimestamp: w.next_attempt_timestamp,
+    finishedTimestamp: w.finished_timestamp,
+    lastResponseStatus: w.last_response_status,
+    lastError: w.last_error,
+    attempts: (w.attempts ?? []).map((a) =>
+      compact({
+        attempt: a.attempt,
+        startedTimestamp: a.started_timestamp,
+        finishedTimestamp: a.finished_timestamp,
+        responseStatus: a.response_status,
+        responseBody: a.response_body,
+        error: a.error,
+      }),
+    ),
+  });
+}
+
+/** @internal */
+export function toDirectUpload(w: wire.CreateDirectUploadResponse): DirectUpload {
+  return compact({
+    path: w.path,
+    size: w.size,
+    partSize: w.part_size,
+    uploadId: w.upload_id,
+    credentials: w.credentials.map((c) => ({ partNumber: c.part_number, url: c.url, headers: { ...c.headers } })),
+    expiresAt: w.expires_at,
+  });
+}
+
+/** @internal */
+export function toDirectDownload(w: wire.DirectDownloadResponse): DirectDownload {
+  return { path: w.path, url: w.url, headers: { ...w.headers }, fileSize: w.file_size, expiresAt: w.expires_at };
 }
 
 const EVENTS: Readonly<Record<WebhookEventName, WebhookEvent>> = {

@@ -20,6 +20,9 @@ export {
   type SearchParams,
   type SearchPageParams,
   type ArtifactBody,
+  type Timestamp,
+  type HistoryParams,
+  type HistoryPageParams,
 } from './client.js';
 export { MlflowApiError, type MlflowApiErrorInit, type ErrorCode, type MlflowErrorCode, type ClientErrorCode } from './errors.js';
 export { PageIterator } from './pagination.js';
@@ -38,4 +41,14 @@ export type {
   WebhookTestResult,
   FileInfo,
   Page,
+  RegistryEvent,
+  AliasPointInTime,
+  AliasHistoryPage,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookDeliveryStatus,
+  DirectUpload,
+  DirectUploadCredential,
+  DirectUploadPart,
+  DirectDownload,
 } from './entities.js';
