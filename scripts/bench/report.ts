@@ -212,7 +212,7 @@ plan, and which one PostgreSQL picks) on a database kept with \`--keep-db\`.
 How it works (\`scripts/bench/\`): \`run.ts\` creates two databases per set; ours gets its schema from our server's own
 migrations (started once), MLflow's from \`mlflow db upgrade\`; \`dataset.ts\` bulk-loads identical rows into both with
 \`INSERT … SELECT generate_series\` and runs \`VACUUM ANALYZE\`. It then starts our server
-(\`node --import tsx packages/server/src/main.ts\`, PostgreSQL, \`LOG_LEVEL=warn\`) and \`mlflow server\` twice (SQL backend;
+(\`node packages/server/dist/main.js\`, transpiled by \`pnpm build\`, PostgreSQL, \`LOG_LEVEL=warn\`) and \`mlflow server\` twice (SQL backend;
 default settings, and \`--workers 2\`), and for each workload and connection count runs \`wrk\` (one thread, a separate
 process; \`wrk.lua\` varies the model, version, run id, tag value and page across requests and makes every created name
 unique) against each server in turn, so that background load on the shared machine hits all of them alike. While a cell

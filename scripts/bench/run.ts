@@ -20,6 +20,7 @@ import { DbCpuSampler, TreeSampler, type CellResources } from './procstat.js';
 import { mlflowDbUpgrade, mlflowVersion, startMlflow, startOurs, type RunningServer } from './servers.js';
 import { runFloor, runWrk, WRK_THREADS, wrkVersion, type LoadResult } from './load.js';
 import { WORKLOADS, workloadById, type WorkloadId } from './workloads.js';
+import { buildServer } from '../build.js';
 import { renderReport, type BenchMeta, type CellResult, type RunResults, type ServerSummary } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -307,7 +308,7 @@ interface Provisioned {
  * installed node_modules linked in. Our server and the floor run from it, so that edits to the working
  * tree while a run is in progress (other people work in it too) cannot mix two versions in one report.
  */
-function snapshotServer(root: string, dest: string): string {
+async function snapshotServer(root: string, dest: string): Promise<string> {
   const server = path.join(dest, 'packages', 'server');
   fs.mkdirSync(server, { recursive: true });
   fs.cpSync(path.join(root, 'packages', 'server', 'src'), path.join(server, 'src'), {
@@ -319,6 +320,7 @@ function snapshotServer(root: string, dest: string): string {
   for (const f of ['package.json', 'tsconfig.base.json']) fs.copyFileSync(path.join(root, f), path.join(dest, f));
   fs.symlinkSync(path.join(root, 'packages', 'server', 'node_modules'), path.join(server, 'node_modules'));
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dest, 'node_modules'));
+  await buildServer(dest); // the server runs as plain JavaScript, as `pnpm start` runs it
   return dest;
 }
 
@@ -343,16 +345,16 @@ async function main(): Promise<void> {
   log(`working directory ${workDir} (server logs, raw results); wrk ${version}`);
   const meta = await collectMeta(o, venv);
   const ourCode = new Map<string, string>();
-  const snapshot = (root: string) => {
+  const snapshot = async (root: string) => {
     let dir = ourCode.get(root);
     if (!dir) {
-      dir = snapshotServer(root, path.join(workDir, `server-code-${ourCode.size}`));
+      dir = await snapshotServer(root, path.join(workDir, `server-code-${ourCode.size}`));
       ourCode.set(root, dir);
     }
     return dir;
   };
-  if (o.servers.includes('ours')) o.oursRoot = snapshot(o.oursRoot);
-  if (o.servers.includes('ours-alt')) o.altRoot = snapshot(o.altRoot);
+  if (o.servers.includes('ours')) o.oursRoot = await snapshot(o.oursRoot);
+  if (o.servers.includes('ours-alt')) o.altRoot = await snapshot(o.altRoot);
 
   const cells: CellResult[] = [];
   const summaries: ServerSummary[] = [];

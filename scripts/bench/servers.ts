@@ -1,6 +1,6 @@
 /**
  * Starting and stopping the servers under test, each in its own process group (so the harness
- * stops exactly the processes it started): ours with `node --import tsx packages/server/src/main.ts`
+ * stops exactly the processes it started): ours with `node packages/server/dist/main.js` (built by scripts/build.ts)
  * on PostgreSQL, and `mlflow server` from the virtualenv on a SQL backend.
  */
 import fs from 'node:fs';
@@ -121,7 +121,7 @@ export async function startOurs(o: OursOptions): Promise<RunningServer> {
   const logFile = path.join(o.workDir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
   const dataDir = path.join(o.workDir, `${label}-data`);
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), '--import', 'tsx', 'packages/server/src/main.ts'], {
+  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), 'packages/server/dist/main.js'], {
     cwd: o.root,
     env: {
       ...process.env,

@@ -31,7 +31,8 @@ export interface Database extends Executor {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const MIGRATIONS_DIR = path.join(here, 'migrations');
+// Resolved from the package root so the transpiled copy in dist/ (scripts/build.ts) finds the SQL files in src/.
+export const MIGRATIONS_DIR = path.resolve(here, '../../src/store/migrations');
 /** Arbitrary constant key of the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK_KEY = 4_242_017_001;
 
