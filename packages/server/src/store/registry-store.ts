@@ -207,21 +207,32 @@ export class RegistryQueries {
   async searchRegisteredModels(spec: SearchSpec): Promise<RegisteredModelRow[]> {
     const params: unknown[] = [this.ws];
     const where = ['rm.workspace = $1'];
-    const byTag = new Map<string, string[]>();
+    const byTag = new Map<string, SqlCondition[]>();
     for (const c of spec.conditions) {
-      if (c.column === 'tag') {
-        const list = byTag.get(c.tagKey!) ?? [];
-        list.push(comparison('t.value', c, params));
-        byTag.set(c.tagKey!, list);
-      } else {
-        where.push(comparison(`rm.${c.column}`, c, params));
-      }
+      if (c.column === 'tag') byTag.set(c.tagKey!, [...(byTag.get(c.tagKey!) ?? []), c]);
+      else where.push(comparison(`rm.${c.column}`, c, params));
     }
+    // With a tag equality and the default name order, the page is read straight off the index on
+    // (workspace, key, md5(value), name): it yields that tag's models already in name order, so
+    // LIMIT/OFFSET stop after the page instead of filtering every model carrying the key
+    // (1 row in 20 matched in the benchmark; 1 in 1,000s on large registries).
+    const nameOrder = spec.order.length === 1 && spec.order[0]!.column === 'name';
+    const driveKey = nameOrder ? [...byTag].find(([, conds]) => conds.some((c) => c.comparator === '=' && typeof c.value === 'string'))?.[0] : undefined;
+    let from = 'registered_models rm';
     for (const [key, conds] of byTag) {
+      const alias = key === driveKey ? 'd' : 't';
+      const sqlConds = conds.map((c) => comparison(`${alias}.value`, c, params));
       params.push(key);
-      where.push(
-        `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.workspace = rm.workspace AND t.name = rm.name AND t.key = $${params.length} AND ${conds.join(' AND ')})`,
-      );
+      if (key === driveKey) {
+        const eq = conds.find((c) => c.comparator === '=')!;
+        params.push(eq.value);
+        from = 'registered_model_tags d JOIN registered_models rm ON rm.workspace = d.workspace AND rm.name = d.name';
+        where.push(`d.workspace = $1 AND d.key = $${params.length - 1} AND md5(d.value) = md5($${params.length}) AND ${sqlConds.join(' AND ')}`);
+      } else {
+        where.push(
+          `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.workspace = rm.workspace AND t.name = rm.name AND t.key = $${params.length} AND ${sqlConds.join(' AND ')})`,
+        );
+      }
     }
     if (spec.excludePrompts) {
       // The key is a constant: as a literal it lets PostgreSQL keep the generic plan.
@@ -229,11 +240,13 @@ export class RegistryQueries {
         `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = rm.workspace AND p.name = rm.name AND p.key = '${PROMPT_KEY}' AND p.value = 'true')`,
       );
     }
+    // Ordering by d.name (equal to rm.name) is what lets PostgreSQL take the order from the index.
+    const inner = driveKey ? orderBy('d', spec.order) : orderBy('rm', spec.order);
     const order = orderBy('rm', spec.order);
     // The page is chosen first and only its rows are decorated (tags, aliases, latest versions):
     // decorating above LIMIT/OFFSET would compute them for the skipped rows too.
-    const text = `SELECT ${RM_COLUMNS} FROM (SELECT rm.* FROM registered_models rm WHERE ${where.join(' AND ')}
-      ORDER BY ${order} ${pageClause(params, spec.limit, spec.offset)}) rm ORDER BY ${order}`;
+    const text = `SELECT ${RM_COLUMNS} FROM (SELECT rm.* FROM ${from} WHERE ${where.join(' AND ')}
+      ORDER BY ${inner} ${pageClause(params, spec.limit, spec.offset)}) rm ORDER BY ${order}`;
     return this.ex.query<RegisteredModelRow>(text, params, statementName('rm_search', text));
   }
 

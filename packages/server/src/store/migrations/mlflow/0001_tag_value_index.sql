@@ -1,0 +1,1 @@
+CREATE INDEX "idx_registered_model_tags_key_value_md5" ON "registered_model_tags" USING btree ("workspace","key",md5("value"),"name");
