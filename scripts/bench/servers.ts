@@ -121,7 +121,7 @@ export async function startOurs(o: OursOptions): Promise<RunningServer> {
   const logFile = path.join(o.workDir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
   const dataDir = path.join(o.workDir, `${label}-data`);
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), 'packages/server/dist/main.js'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...(o.nodeFlags ?? []), 'packages/server/dist/main.js'] /* as `pnpm start` */, {
     cwd: o.root,
     env: {
       ...process.env,

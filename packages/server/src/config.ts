@@ -36,6 +36,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbPoolMax: number;
+  /** READ_CACHE_SIZE: registered models kept by the get-registered-model cache (0 = off). */
+  readCacheSize: number;
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */
   s3: S3Config | undefined;
@@ -234,6 +236,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR') ?? 'data'),
     dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
+    // On by default only where this process is the only writer (the embedded database).
+    readCacheSize: int(env, 'READ_CACHE_SIZE', env.DATABASE_URL ? 0 : 10_000, 0, 10_000_000),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     s3,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

@@ -18,6 +18,8 @@ import { registryHandlers } from './http/handlers/registry.js';
 import { artifactHandlers } from './http/handlers/artifacts.js';
 import { createWebhooks } from './webhooks/index.js';
 import { createArtifacts } from './artifacts/index.js';
+import { RegisteredModelCache } from './registry/read-cache.js';
+import { ChangeFeed } from './events/changes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -43,7 +45,9 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const artifacts = await createArtifacts(config, log);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
   const webhooks = await createWebhooks(db, config, log);
+  const { cache, feed } = await createReadCache(db, config, log);
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
+    cache,
     events: webhooks.events,
     downloadUri: (location) => artifacts.locations.downloadUri(location),
     sourceRegex: config.sourceRegex,
@@ -64,9 +68,28 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     app,
     db,
     close: async () => {
+      await feed?.stop();
       await artifacts.close();
       await webhooks.close();
       await db.close();
     },
   };
+}
+
+/**
+ * The get-registered-model cache (READ_CACHE_SIZE). On PostgreSQL it is consistent across replicas
+ * through the change feed; on a database created by mlflow server it stays off, because MLflow's own
+ * writes announce nothing.
+ */
+async function createReadCache(db: Database, config: Config, log: Logger): Promise<{ cache?: RegisteredModelCache; feed?: ChangeFeed }> {
+  if (config.readCacheSize === 0) return {};
+  if (db.mlflowOwned) {
+    log.warn('READ_CACHE_SIZE is ignored: this database was created by mlflow server, whose writes would not reach the cache');
+    return {};
+  }
+  if (db.kind === 'pglite' || !config.databaseUrl) return { cache: new RegisteredModelCache(config.readCacheSize, true) };
+  const cache = new RegisteredModelCache(config.readCacheSize, false);
+  const feed = new ChangeFeed({ databaseUrl: config.databaseUrl, cache, log });
+  await feed.start();
+  return { cache, feed };
 }

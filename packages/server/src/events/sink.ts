@@ -7,15 +7,19 @@
  * sent on COMMIT) and the local worker is woken after COMMIT.
  */
 import type { Executor } from '../store/db.js';
-import type { EventSink, RegistryEvent } from '../registry/events.js';
+import { changedModelNames, type EventSink, type RegistryEvent } from '../registry/events.js';
 import { DEFAULT_WORKSPACE } from '../store/schema.js';
 import { pyJsonDumps } from '../webhooks/pyjson.js';
 import { DB_NOW_MS } from '../webhooks/store.js';
 import type { CommitHooks } from './commit-hooks.js';
 
 export const DELIVERY_CHANNEL = 'mlflow_ts_webhook_deliveries';
+/** Every registry change is announced here (payload: JSON array of model names, or `null` for "all"). */
+export const CHANGES_CHANNEL = 'mlflow_ts_registry_changes';
+/** NOTIFY payloads must stay under 8000 bytes; a longer list becomes "everything changed". */
+const MAX_CHANGES_PAYLOAD = 7000;
 
-const RECORD_SQL = `
+const recordSql = (announce: boolean) => `
 WITH ev AS (
   INSERT INTO registry_events (time, workspace, entity, action, name, version, alias, data, before, actor, webhook, payload)
   SELECT $2::bigint, $3, x.e->>'entity', x.e->>'action', x.e->>'name', (x.e->>'version')::integer, x.e->>'alias',
@@ -33,8 +37,12 @@ WITH ev AS (
   RETURNING 1
 ), n AS (
   SELECT pg_notify('${DELIVERY_CHANNEL}', '') AS x WHERE EXISTS (SELECT 1 FROM dl)
-)
-SELECT (SELECT count(*) FROM dl)::integer AS deliveries, (SELECT count(*) FROM n)::integer AS notified`;
+)${announce ? `, c AS (SELECT pg_notify('${CHANGES_CHANNEL}', $4) AS x)` : ''}
+SELECT (SELECT count(*) FROM dl)::integer AS deliveries, (SELECT count(*) FROM n)::integer AS notified${
+  announce ? ', (SELECT count(*) FROM c)::integer AS announced' : ''
+}`;
+const RECORD_SQL = recordSql(false);
+const RECORD_ANNOUNCE_SQL = recordSql(true);
 
 /** Strings as PostgreSQL will store them (lone UTF-16 surrogates become U+FFFD, as in the registry tables). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -48,6 +56,11 @@ export interface PgEventSinkOptions {
   onDeliveries?: () => void;
   /** The acting user, once authentication exists. */
   actor?: () => string | null;
+  /**
+   * NOTIFY the changed model names on CHANGES_CHANNEL with each change (PostgreSQL), so that the
+   * read caches of every replica can drop them (registry/read-cache.ts, events/changes.ts).
+   */
+  announceChanges?: boolean;
 }
 
 export class PgEventSink implements EventSink {
@@ -75,7 +88,14 @@ export class PgEventSink implements EventSink {
         payload: e.webhook ? pyJsonDumps(data) : null,
       };
     });
-    const res = await tx.query<{ deliveries: number }>(RECORD_SQL, [JSON.stringify(rows, wellFormed), at, this.ws], 'events_record');
+    const params: unknown[] = [JSON.stringify(rows, wellFormed), at, this.ws];
+    if (this.opts.announceChanges) {
+      const names = JSON.stringify(changedModelNames(events), wellFormed);
+      params.push(Buffer.byteLength(names) <= MAX_CHANGES_PAYLOAD ? names : 'null');
+    }
+    const res = this.opts.announceChanges
+      ? await tx.query<{ deliveries: number }>(RECORD_ANNOUNCE_SQL, params, 'events_record_announce')
+      : await tx.query<{ deliveries: number }>(RECORD_SQL, params, 'events_record');
     if ((res[0]?.deliveries ?? 0) > 0 && this.opts.onDeliveries) {
       const wake = this.opts.onDeliveries;
       if (!this.opts.hooks?.afterCommit(tx, wake)) setTimeout(wake, 10);

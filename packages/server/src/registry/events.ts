@@ -29,3 +29,14 @@ export interface EventSink {
 }
 
 export const noEvents: EventSink = { record: async () => {} };
+
+/** The models a set of events changed (renames: both names), for read-cache invalidation. */
+export function changedModelNames(events: readonly RegistryEvent[]): string[] {
+  const names = new Set<string>();
+  for (const e of events) {
+    names.add(e.name);
+    const before = e.before?.name;
+    if (typeof before === 'string') names.add(before);
+  }
+  return [...names];
+}

@@ -22,7 +22,8 @@ import type {
 } from '../gen/api/types.gen.js';
 import { toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
-import type { EventSink, RegistryEvent } from './events.js';
+import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
+import type { RegisteredModelCache } from './read-cache.js';
 import {
   createPageToken,
   isQueryingPrompts,
@@ -86,6 +87,8 @@ export interface RegistryServiceOptions {
   checkSourceHost?: (source: string) => string | undefined;
   /** Turns a stored download location into the URI handed to clients (see artifacts/download-uri.ts). */
   downloadUri?: (location: string) => Promise<string> | string;
+  /** Cache of get-registered-model reads (READ_CACHE_SIZE); see read-cache.ts for its consistency rules. */
+  cache?: RegisteredModelCache;
   now?: () => number;
 }
 
@@ -231,13 +234,18 @@ export class RegistryService {
 
   /** Runs `fn` in a transaction and records the events it returns in that same transaction. */
   private async write<T>(fn: (q: RegistryQueries, events: RegistryEvent[], now: number) => Promise<T>): Promise<T> {
-    return this.store.transaction(async (q, tx) => {
+    let committed: RegistryEvent[] = [];
+    const result = await this.store.transaction(async (q, tx) => {
       const events: RegistryEvent[] = [];
       const now = this.now();
       const result = await fn(q, events, now);
       if (events.length > 0) await this.opts.events.record(tx, events, now);
+      committed = events;
       return result;
     });
+    // After COMMIT and before the response: this replica never serves its own write stale.
+    if (committed.length > 0) this.opts.cache?.invalidate(changedModelNames(committed));
+    return result;
   }
 
   private async fullModel(q: RegistryQueries, name: string): Promise<RegisteredModelRow> {
@@ -302,7 +310,10 @@ export class RegistryService {
     checkSchema(req, { name: S.name });
     const name = req.str('name');
     validateModelName(name);
-    return { registered_model: toRegisteredModel(await this.fullModel(this.store.read, name)) };
+    const read = this.store.read;
+    const row = this.opts.cache ? await this.opts.cache.getOrLoad(name, () => read.getRegisteredModel(name)) : await read.getRegisteredModel(name);
+    if (!row) throw notFoundModel(name);
+    return { registered_model: toRegisteredModel(row) };
   }
 
   async updateRegisteredModel(req: Req): Promise<UpdateRegisteredModelResponse> {

@@ -31,7 +31,12 @@ export async function createWebhooks(db: Database, config: Config, log: Logger):
   const hooked = withCommitHooks(db);
   const cipher = await loadSecretCipher(db, cfg.secretEncryptionKey, log);
   const worker = cfg.deliveryEnabled ? new DeliveryWorker({ db, databaseUrl: config.databaseUrl, config: cfg, cipher, log }) : undefined;
-  const events = new PgEventSink({ hooks: hooked, onDeliveries: worker ? () => worker.kick() : undefined });
+  const events = new PgEventSink({
+    hooks: hooked,
+    onDeliveries: worker ? () => worker.kick() : undefined,
+    // Only where a read cache may listen: NOTIFY serialises commits (create-model throughput -28 % measured).
+    announceChanges: db.kind === 'postgres' && config.readCacheSize > 0 && !db.mlflowOwned,
+  });
   const service = new WebhookService(db, { config: cfg, cipher, log });
   const history = new HistoryService(db);
   worker?.start();
