@@ -26,9 +26,12 @@ import { renderReport, type BenchMeta, type CellResult, type RunResults, type Se
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
 
-export type ServerId = 'ours' | 'ours-alt' | 'mlflow' | 'mlflow-w2';
-const ALL_SERVERS: ServerId[] = ['ours', 'mlflow', 'mlflow-w2'];
-const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-alt', 'mlflow', 'mlflow-w2'];
+export type ServerId = 'ours' | 'ours-cache' | 'ours-alt' | 'mlflow' | 'mlflow-w2';
+const ALL_SERVERS: ServerId[] = ['ours', 'ours-cache', 'mlflow', 'mlflow-w2'];
+const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-cache', 'ours-alt', 'mlflow', 'mlflow-w2'];
+/** 'ours-cache': our server (same code as 'ours', own database) with the read cache on (README, "Read cache"). */
+export const CACHE_ENV = { READ_CACHE_SIZE: '200000' };
+const isOurs = (id: ServerId): id is 'ours' | 'ours-cache' | 'ours-alt' => id === 'ours' || id === 'ours-cache' || id === 'ours-alt';
 
 interface Options {
   smoke: boolean;
@@ -59,8 +62,9 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
                           report to a temporary file (unless --report); exits 1 if a request failed
   --large                 also run the large set (100,000 models, 1,000,000 versions)
   --sets small,large      datasets to run (default: small)
-  --servers ours,mlflow,mlflow-w2
-                          servers (default: all three; mlflow = its default 4 workers)
+  --servers ours,ours-cache,mlflow,mlflow-w2
+                          servers (default: these four; ours-cache = ours with READ_CACHE_SIZE set, on its own
+                          database; mlflow = its default 4 workers)
   --workloads a,b         default: all (${WORKLOADS.map((w) => w.id).join(', ')})
   --connections 1,8,32,64 concurrent connections (default: 1,8,32,64)
   --duration S            seconds per measured cell (default: 5)
@@ -300,6 +304,7 @@ interface Provisioned {
   set: DatasetSpec;
   oursDb?: { name: string; url: string };
   altDb?: { name: string; url: string };
+  cacheDb?: { name: string; url: string };
   mlflowDb?: { name: string; url: string; sqlalchemy: string };
 }
 
@@ -322,6 +327,10 @@ async function snapshotServer(root: string, dest: string): Promise<string> {
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dest, 'node_modules'));
   await buildServer(dest); // the server runs as plain JavaScript, as `pnpm start` runs it
   return dest;
+}
+
+function ourDb(p: Provisioned, id: 'ours' | 'ours-cache' | 'ours-alt'): { name: string; url: string } | undefined {
+  return id === 'ours' ? p.oursDb : id === 'ours-cache' ? p.cacheDb : p.altDb;
 }
 
 function dbName(set: string, who: string): string {
@@ -353,7 +362,7 @@ async function main(): Promise<void> {
     }
     return dir;
   };
-  if (o.servers.includes('ours')) o.oursRoot = await snapshot(o.oursRoot);
+  if (o.servers.includes('ours') || o.servers.includes('ours-cache')) o.oursRoot = await snapshot(o.oursRoot);
   if (o.servers.includes('ours-alt')) o.altRoot = await snapshot(o.altRoot);
 
   const cells: CellResult[] = [];
@@ -399,14 +408,15 @@ async function main(): Promise<void> {
       provisioned.push(p);
 
       // ---- provision ------------------------------------------------------------------------
-      for (const id of ['ours', 'ours-alt'] as const) {
+      for (const id of ['ours', 'ours-cache', 'ours-alt'] as const) {
         if (!o.servers.includes(id)) continue;
-        const name = dbName(setName, id === 'ours' ? 'ours' : 'alt');
+        const name = dbName(setName, id === 'ours' ? 'ours' : id === 'ours-cache' ? 'cache' : 'alt');
         const db = { name, url: await createDatabase(o.adminUrl, name) };
         if (id === 'ours') p.oursDb = db;
+        else if (id === 'ours-cache') p.cacheDb = db;
         else p.altDb = db;
         log(`[${setName}] ${name}: our server applies its migrations`);
-        const root = id === 'ours' ? o.oursRoot : o.altRoot;
+        const root = id === 'ours-alt' ? o.altRoot : o.oursRoot;
         const s = await startOurs({ root, databaseUrl: db.url, workDir, label: `${id}-${setName}-migrate` });
         await s.stop();
         const r = await loadDataset(db.url, set);
@@ -429,16 +439,16 @@ async function main(): Promise<void> {
       for (const id of o.servers) {
         log(`[${setName}] starting ${id}`);
         let s: RunningServer;
-        if (id === 'ours' || id === 'ours-alt') {
+        if (isOurs(id)) {
           if (o.cpuProf) fs.mkdirSync(o.cpuProf, { recursive: true });
           s = await startOurs({
-            root: id === 'ours' ? o.oursRoot : o.altRoot,
-            databaseUrl: (id === 'ours' ? p.oursDb : p.altDb)!.url,
+            root: id === 'ours-alt' ? o.altRoot : o.oursRoot,
+            databaseUrl: ourDb(p, id)!.url,
             workDir,
             label: `${id}-${setName}`,
             poolMax: o.poolMax,
             nodeFlags: o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.cpuProf, id)}`] : [],
-            env: id === 'ours' ? o.oursEnv : { ...o.oursEnv, ...o.altEnv },
+            env: id === 'ours' ? o.oursEnv : id === 'ours-cache' ? { ...o.oursEnv, ...CACHE_ENV } : { ...o.oursEnv, ...o.altEnv },
           });
         } else {
           s = await startMlflow({
@@ -473,7 +483,7 @@ async function main(): Promise<void> {
             }
             const runTag = `${(cellNo++).toString(36)}${randomBytes(3).toString('hex')}`;
             const sampler = new TreeSampler(s.pid, () => s.httpRoot());
-            const dbCpu = new DbCpuSampler(backends((id === 'ours' ? p.oursDb : id === 'ours-alt' ? p.altDb : p.mlflowDb)!.name));
+            const dbCpu = new DbCpuSampler(backends((isOurs(id) ? ourDb(p, id) : p.mlflowDb)!.name));
             await dbCpu.begin();
             sampler.start();
             const r = await runWrk({ url: s.url, workload: wid, connections: c, seconds: o.seconds, dataset: set, runTag });
@@ -545,7 +555,7 @@ async function main(): Promise<void> {
 
   // The smoke run gates on the harness working, never on numbers.
   // (MLflow may legitimately complete nothing in a short cell; that is a measurement, not a harness failure.)
-  const broken = cells.filter((c) => (c.server === 'ours' || c.server === 'ours-alt') && (c.requests === 0 || c.non2xx + c.socketErrors > 0));
+  const broken = cells.filter((c) => isOurs(c.server as ServerId) && (c.requests === 0 || c.non2xx + c.socketErrors > 0));
   const brokenFloor = cells.filter((c) => c.server === 'floor' && (c.requests === 0 || c.non2xx > 0));
   if (broken.length + brokenFloor.length > 0) {
     for (const c of [...broken, ...brokenFloor]) {
