@@ -163,6 +163,7 @@ export class RegistryQueries {
        INSERT INTO registered_model_tags (workspace, name, key, value)
        SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)`,
       [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])],
+      'w_insert_registered_model',
     );
   }
 
@@ -170,6 +171,7 @@ export class RegistryQueries {
     const rows = await this.ex.query(
       `UPDATE registered_models SET description = $3, last_updated_time = $4 WHERE workspace = $1 AND name = $2 RETURNING name`,
       [this.ws, name, description, now],
+      'w_update_registered_model_description',
     );
     return rows.length > 0;
   }
@@ -179,9 +181,10 @@ export class RegistryQueries {
     const rows = await this.ex.query(
       `UPDATE registered_models SET name = $3, last_updated_time = $4 WHERE workspace = $1 AND name = $2 RETURNING name`,
       [this.ws, name, newName, now],
+      'w_rename_registered_model',
     );
     if (rows.length === 0) return false;
-    await this.ex.query(`UPDATE model_versions SET last_updated_time = $3 WHERE workspace = $1 AND name = $2`, [this.ws, newName, now]);
+    await this.ex.query(`UPDATE model_versions SET last_updated_time = $3 WHERE workspace = $1 AND name = $2`, [this.ws, newName, now], 'w_rename_registered_model_1');
     return true;
   }
 
@@ -191,7 +194,7 @@ export class RegistryQueries {
    * version a concurrent creator committed (else its foreign key would fail the delete).
    */
   async deleteRegisteredModel(name: string): Promise<boolean> {
-    const locked = await this.ex.query(`SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR UPDATE`, [this.ws, name]);
+    const locked = await this.ex.query(`SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR UPDATE`, [this.ws, name], 'w_delete_registered_model');
     if (locked.length === 0) return false;
     const rows = await this.ex.query(
       `WITH d1 AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2),
@@ -200,6 +203,7 @@ export class RegistryQueries {
             d4 AS (DELETE FROM model_versions WHERE workspace = $1 AND name = $2)
        DELETE FROM registered_models WHERE workspace = $1 AND name = $2 RETURNING name`,
       [this.ws, name],
+      'w_delete_registered_model_1',
     );
     return rows.length > 0;
   }
@@ -282,6 +286,7 @@ export class RegistryQueries {
               ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
       [this.ws, name, key, value],
+      'w_set_registered_model_tag',
     );
     const r = rows[0];
     if (!r) return undefined;
@@ -295,6 +300,7 @@ export class RegistryQueries {
        SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists,
               (SELECT value FROM d) AS value, EXISTS (SELECT 1 FROM d) AS deleted, ${PROMPT_TAG_VALUE} AS prompt`,
       [this.ws, name, key],
+      'w_delete_registered_model_tag',
     );
     const r = rows[0]!;
     return { exists: r.exists, deleted: r.deleted ? { value: r.value } : undefined, promptTag: key === PROMPT_KEY ? null : r.prompt };
@@ -314,6 +320,7 @@ export class RegistryQueries {
               ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1)
        SELECT (SELECT version FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
       [this.ws, name, alias, version],
+      'w_set_alias',
     );
     const r = rows[0];
     return r && { previous: r.previous, promptTag: r.prompt };
@@ -325,6 +332,7 @@ export class RegistryQueries {
        SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists, (SELECT version FROM d) AS version,
               ${PROMPT_TAG_VALUE} AS prompt`,
       [this.ws, name, alias],
+      'w_delete_alias',
     );
     const r = rows[0]!;
     return { exists: r.exists, deletedVersion: r.version ?? undefined, promptTag: r.prompt };
@@ -378,6 +386,7 @@ export class RegistryQueries {
     const locked = await this.ex.query(
       `UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`,
       [this.ws, name, mv.now],
+      'w_insert_model_version',
     );
     if (locked.length === 0) return undefined;
     const rows = await this.ex.query<ModelVersionRow>(
@@ -393,6 +402,7 @@ export class RegistryQueries {
          RETURNING key, value)
        SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags FROM v`,
       [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])],
+      'w_insert_model_version_1',
     );
     return rows[0];
   }
@@ -402,6 +412,7 @@ export class RegistryQueries {
       `UPDATE model_versions SET description = $4, last_updated_time = $5
         WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
       [this.ws, name, version, description, now],
+      'w_update_model_version_description',
     );
     return rows.length > 0;
   }
@@ -413,12 +424,13 @@ export class RegistryQueries {
    * the stage.
    */
   async transitionStage(name: string, version: number, stage: string, archiveOthers: boolean, now: number): Promise<{ archived: number[] } | undefined> {
-    const model = await this.ex.query(`UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`, [this.ws, name, now]);
+    const model = await this.ex.query(`UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`, [this.ws, name, now], 'w_transition_stage');
     if (model.length === 0) return undefined;
     const rows = await this.ex.query<{ version: number }>(
       `UPDATE model_versions SET current_stage = $4, last_updated_time = $5
         WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' RETURNING version`,
       [this.ws, name, version, stage, now],
+      'w_transition_stage_1',
     );
     if (rows.length === 0) return undefined;
     let archived: number[] = [];
@@ -427,6 +439,7 @@ export class RegistryQueries {
         `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $5
           WHERE workspace = $1 AND name = $2 AND version <> $3::bigint AND current_stage = $4 RETURNING version`,
         [this.ws, name, version, stage, now],
+        'w_transition_stage_2',
       );
       archived = a.map((r) => r.version);
     }
@@ -441,11 +454,13 @@ export class RegistryQueries {
     const model = await this.ex.query(
       `UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING 1`,
       [this.ws, name, now],
+      'w_soft_delete_model_version',
     );
     if (model.length === 0) return undefined;
     const locked = await this.ex.query(
       `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' FOR UPDATE`,
       [this.ws, name, version],
+      'w_soft_delete_model_version_1',
     );
     if (locked.length === 0) return undefined;
     const rows = await this.ex.query<{ aliases: string[] | null }>(
@@ -456,6 +471,7 @@ export class RegistryQueries {
        a AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND version IN (SELECT version FROM v) RETURNING alias)
        SELECT (SELECT json_agg(alias ORDER BY alias) FROM a) AS aliases FROM v`,
       [this.ws, name, version, now],
+      'w_soft_delete_model_version_2',
     );
     if (rows.length === 0) return undefined;
     return { aliases: rows[0]!.aliases ?? [] };
@@ -482,6 +498,7 @@ export class RegistryQueries {
               ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
       [this.ws, name, version, key, value],
+      'w_set_model_version_tag',
     );
     const r = rows[0];
     if (!r) return undefined;
@@ -494,6 +511,7 @@ export class RegistryQueries {
             d AS (DELETE FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4 AND EXISTS (SELECT 1 FROM live) RETURNING value)
        SELECT EXISTS (SELECT 1 FROM live) AS exists, EXISTS (SELECT 1 FROM d) AS deleted, (SELECT value FROM d) AS value, ${PROMPT_TAG_VALUE} AS prompt`,
       [this.ws, name, version, key],
+      'w_delete_model_version_tag',
     );
     const r = rows[0]!;
     return { exists: r.exists, deleted: r.deleted ? { value: r.value } : undefined, promptTag: r.prompt };
