@@ -188,7 +188,7 @@ function targets(r: RunResults, ix: Index): Target[] {
 const REPRODUCE = `## Reproduce
 
 \`\`\`sh
-pnpm bench                  # small set, all workloads, ours vs MLflow (4 workers) vs MLflow --workers 2, writes this file
+pnpm bench                  # small set, all workloads, ours (default and with READ_CACHE_SIZE) vs MLflow (4 workers) vs MLflow --workers 2, writes this file
 pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): about 32 minutes in all
 pnpm bench --smoke          # CI: a few seconds, ours only, report to a temporary file
 pnpm bench --help           # every option
@@ -197,8 +197,8 @@ pnpm bench --help           # every option
 Needs: PostgreSQL (\`$BENCH_DATABASE_URL\`, else \`$TEST_DATABASE_URL\`, else
 \`postgres://postgres:postgres@127.0.0.1:5432/postgres\`; the harness creates and drops its own databases),
 \`wrk\` (\`apt-get install wrk\`), and for MLflow the virtualenv \`\${VENV:-.venv}\` (created by
-\`scripts/python-env.sh\` when missing). The default run takes about 15 minutes (10 workloads × 4 connection counts ×
-3 servers × 5 s, plus floors, warm-ups and start-up).
+\`scripts/python-env.sh\` when missing). The default run takes about 20 minutes (10 workloads × 4 connection counts ×
+4 servers × 5 s, plus floors, warm-ups and start-up).
 
 | option | default | meaning |
 |---|---|---|
