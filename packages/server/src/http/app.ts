@@ -6,13 +6,15 @@
 import fs from 'node:fs';
 import { Hono, type Context } from 'hono';
 import { errorBody, MlflowError } from '../errors.js';
+import { RenderedJson } from '../registry/entities.js';
 import { rawTargetHasDotDot } from '../artifacts/paths.js';
 import type { Logger } from '../log.js';
 import { operations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
 import { parseRequest, type Req } from './request.js';
 import { mountDocs } from './docs.js';
 
-export type HandlerResult = object | Response;
+/** An object to serialise, a body the service already serialised, or a complete Response. */
+export type HandlerResult = object | RenderedJson | Response;
 export type Handler = (req: Req, c: Context) => Promise<HandlerResult> | HandlerResult;
 export type Handlers = { readonly [K in OperationId]: Handler };
 
@@ -81,6 +83,7 @@ export function createApp(opts: AppOptions): Hono {
         const req = await parseRequest(c, op);
         const out = await handler(req, c);
         if (out instanceof Response) return out;
+        if (out instanceof RenderedJson) return c.body(out.text, 200, JSON_HEADERS);
         return c.body(JSON.stringify(out), 200, JSON_HEADERS);
       });
     }

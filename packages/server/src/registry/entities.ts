@@ -40,7 +40,13 @@ export interface RegisteredModelRow {
   description: string | null;
   tags: TagPairs | null;
   aliases: [string, number][] | null;
-  latest: ModelVersionRow[] | null;
+  /** JSON text of `latest_versions` in wire format, rendered by the store; null when there is none. */
+  latest: string | null;
+}
+
+/** A response body already serialised (the HTTP layer sends it as is). */
+export class RenderedJson {
+  constructor(readonly text: string) {}
 }
 
 function tagList(pairs: TagPairs | null): { key: string; value?: string }[] | undefined {
@@ -79,12 +85,16 @@ export function toRegisteredModel(row: RegisteredModelRow): RegisteredModel {
   if (row.creation_time !== null) out.creation_timestamp = row.creation_time;
   if (row.last_updated_time) out.last_updated_timestamp = row.last_updated_time;
   if (row.description) out.description = row.description;
-  if (row.latest && row.latest.length > 0) {
-    // RegisteredModel.latest_versions never carry aliases (MLflow fills them nowhere there).
-    out.latest_versions = row.latest.map((mv) => toModelVersion({ ...mv, name: row.name }, false));
-  }
+  // RegisteredModel.latest_versions never carry aliases (MLflow fills them nowhere there).
+  if (row.latest) out.latest_versions = JSON.parse(row.latest) as ModelVersion[];
   const tags = tagList(row.tags);
   if (tags) out.tags = tags;
   if (row.aliases && row.aliases.length > 0) out.aliases = row.aliases.map(([alias, version]) => ({ alias, version: String(version) }));
   return out as RegisteredModel;
+}
+
+/** toRegisteredModel as JSON text, with the store's `latest_versions` text spliced in unparsed. */
+export function registeredModelJson(row: RegisteredModelRow): string {
+  const base = JSON.stringify(toRegisteredModel({ ...row, latest: null }));
+  return row.latest ? `${base.slice(0, -1)},"latest_versions":${row.latest}}` : base;
 }

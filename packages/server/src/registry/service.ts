@@ -12,15 +12,13 @@ import type {
   GetModelVersionByAliasResponse,
   GetModelVersionDownloadUriResponse,
   GetModelVersionResponse,
-  GetRegisteredModelResponse,
   RenameRegisteredModelResponse,
   SearchModelVersionsResponse,
-  SearchRegisteredModelsResponse,
   TransitionModelVersionStageResponse,
   UpdateModelVersionResponse,
   UpdateRegisteredModelResponse,
 } from '../gen/api/types.gen.js';
-import { toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
+import { RenderedJson, registeredModelJson, toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
 import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
 import type { RegisteredModelCache } from './read-cache.js';
@@ -306,14 +304,15 @@ export class RegistryService {
     }
   }
 
-  async getRegisteredModel(req: Req): Promise<GetRegisteredModelResponse> {
+  async getRegisteredModel(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name });
     const name = req.str('name');
     validateModelName(name);
     const read = this.store.read;
     const row = this.opts.cache ? await this.opts.cache.getOrLoad(name, () => read.getRegisteredModel(name)) : await read.getRegisteredModel(name);
     if (!row) throw notFoundModel(name);
-    return { registered_model: toRegisteredModel(row) };
+    // GetRegisteredModelResponse, serialised here so the store's latest_versions text is spliced in unparsed.
+    return new RenderedJson(`{"registered_model":${registeredModelJson(row)}}`);
   }
 
   async updateRegisteredModel(req: Req): Promise<UpdateRegisteredModelResponse> {
@@ -370,7 +369,7 @@ export class RegistryService {
     return {};
   }
 
-  async searchRegisteredModels(req: Req): Promise<SearchRegisteredModelsResponse> {
+  async searchRegisteredModels(req: Req): Promise<RenderedJson> {
     checkSchema(req, {
       filter: S.string,
       max_results: ['intlike', atMost(RM_MAX_RESULTS)],
@@ -398,11 +397,12 @@ export class RegistryService {
       limit,
       offset,
     });
-    const out: SearchRegisteredModelsResponse = {};
+    // SearchRegisteredModelsResponse, serialised here (see getRegisteredModel); both fields omitted when unset.
+    const fields: string[] = [];
     const page = rows.slice(0, Math.max(0, maxResults));
-    if (page.length > 0) out.registered_models = page.map(toRegisteredModel);
-    if (rows.length === limit) out.next_page_token = pageToken(offset + maxResults);
-    return out;
+    if (page.length > 0) fields.push(`"registered_models":[${page.map(registeredModelJson).join(',')}]`);
+    if (rows.length === limit) fields.push(`"next_page_token":${JSON.stringify(pageToken(offset + maxResults))}`);
+    return new RenderedJson(`{${fields.join(',')}}`);
   }
 
   async getLatestVersions(req: Req): Promise<GetLatestVersionsResponse> {

@@ -45,14 +45,21 @@ const MV_ALIASES = (v: string) =>
   `(SELECT json_agg(a.alias ORDER BY a.alias) FROM registered_model_aliases a ` +
   `WHERE a.workspace = ${v}.workspace AND a.name = ${v}.name AND a.version = ${v}.version) AS aliases`;
 
-/** Latest non-deleted version per stage, as JSON objects, ordered by version. */
-const RM_LATEST = `(SELECT json_agg(json_build_object(
-      'name', l.name, 'version', l.version, 'creation_time', l.creation_time,
-      'last_updated_time', l.last_updated_time, 'description', l.description,
-      'current_stage', l.current_stage, 'source', l.source, 'run_id', l.run_id, 'run_link', l.run_link,
-      'status', l.status, 'status_message', l.status_message,
-      'tags', ${TAG_AGG('model_version_tags', 't', 't.workspace = l.workspace AND t.name = l.name AND t.version = l.version')}
-    ) ORDER BY l.version)
+/**
+ * Latest non-deleted version per stage, ordered by version, rendered by PostgreSQL as the JSON text of
+ * the response's `latest_versions` (MLflow's wire format, see toModelVersion in registry/entities.ts):
+ * the server splices it into responses instead of parsing and re-serialising it (for a search page,
+ * most of the objects a request allocated). json_strip_nulls drops unset fields, as the proto does;
+ * a tag without a value loses its `value` the same way.
+ */
+const RM_LATEST = `(SELECT json_agg(json_strip_nulls(json_build_object(
+      'name', l.name, 'version', l.version::text, 'creation_timestamp', l.creation_time,
+      'last_updated_timestamp', l.last_updated_time, 'description', l.description,
+      'current_stage', coalesce(l.current_stage, 'None'), 'source', l.source, 'run_id', l.run_id, 'run_link', l.run_link,
+      'status', coalesce(l.status, 'READY'), 'status_message', nullif(l.status_message, ''),
+      'tags', (SELECT json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key) FROM model_version_tags t
+                WHERE t.workspace = l.workspace AND t.name = l.name AND t.version = l.version)
+    )) ORDER BY l.version)::text
     FROM (SELECT DISTINCT ON (v.current_stage) v.* FROM model_versions v
           WHERE v.workspace = rm.workspace AND v.name = rm.name AND v.current_stage <> '${STAGE_DELETED}'
           ORDER BY v.current_stage, v.version DESC) l) AS latest`;
