@@ -9,6 +9,12 @@ import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { processTree } from './procstat.js';
 
+/** The node flags of `pnpm start` in that checkout's package.json, so the benchmark runs the server as it is started. */
+function startFlags(root: string): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return /node ((?:--[\w-]+=\S+ )*)packages\/server\/dist\/main\.js/.exec(start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+}
+
 export interface RunningServer {
   label: string;
   url: string;
@@ -121,7 +127,7 @@ export async function startOurs(o: OursOptions): Promise<RunningServer> {
   const logFile = path.join(o.workDir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
   const dataDir = path.join(o.workDir, `${label}-data`);
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...(o.nodeFlags ?? []), 'packages/server/dist/main.js'] /* as `pnpm start` */, {
+  const child = spawn(process.execPath, [...startFlags(o.root), ...(o.nodeFlags ?? []), 'packages/server/dist/main.js'], {
     cwd: o.root,
     env: {
       ...process.env,
