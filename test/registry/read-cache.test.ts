@@ -1,8 +1,9 @@
 /**
- * The get-registered-model read cache (READ_CACHE_SIZE, registry/read-cache.ts): a replica never
- * serves its own writes stale, whatever the mutation; reads racing writes never leave a stale entry
- * behind; on PostgreSQL another replica's writes reach the cache through the change feed; when the feed's connection dies the cache is off until it
- * is back, and nothing stale is served meanwhile.
+ * The read cache (READ_CACHE_SIZE, registry/read-cache.ts): a replica never serves its own writes
+ * stale, whatever the mutation and whichever cached read (get model, get version, latest versions,
+ * alias, search pages); reads racing writes never leave a stale entry behind; on PostgreSQL another
+ * replica's writes reach the cache through the change feed; when the feed's connection dies the
+ * cache is off until it is back, and nothing stale is served meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
@@ -50,6 +51,72 @@ async function mutationsAreVisible(w: Client, r: Client): Promise<void> {
   expect((await r.get('/registered-models/get', { name })).status).toBe(404);
 }
 
+/**
+ * Every read the cache serves, about model `name` and its renamed self: status and body (minus
+ * timestamps, which differ between two databases), for comparing a caching server with one that reads
+ * the database every time.
+ */
+async function cachedReads(c: Client, name: string): Promise<unknown[]> {
+  const reads: [string, Record<string, string | number | string[]>][] = [];
+  for (const n of [name, `${name}-r`]) {
+    reads.push(['/registered-models/get', { name: n }]);
+    reads.push(['/registered-models/get-latest-versions', { name: n }]);
+    reads.push(['/registered-models/get-latest-versions', { name: n, stages: ['production', 'None'] }]);
+    for (const version of ['1', '2', '3']) reads.push(['/model-versions/get', { name: n, version }]);
+    for (const alias of ['champion', 'latest']) reads.push(['/registered-models/alias', { name: n, alias }]);
+  }
+  reads.push(['/registered-models/search', { filter: `name LIKE '${name}%'` }]);
+  reads.push(['/registered-models/search', { filter: `name LIKE '${name}%'`, max_results: 1 }]);
+  reads.push(['/registered-models/search', { filter: `name LIKE '${name}%'`, max_results: 1, page_token: 'MQ==' }]);
+  reads.push(['/registered-models/search', { filter: `tags.t = '2' AND name LIKE '${name}%'` }]);
+  reads.push(['/model-versions/search', { filter: `name = '${name}'` }]);
+  reads.push(['/model-versions/search', { filter: `name LIKE '${name}%' AND run_id = 'r2'` }]);
+  reads.push(['/model-versions/search', { filter: `name = '${name}'`, max_results: 1, order_by: ['version_number DESC'] }]);
+  const out: unknown[] = [];
+  for (const [path, query] of reads) {
+    const res = await c.get(path, query);
+    out.push({ path, query, status: res.status, body: withoutTimestamps(res.body) });
+  }
+  return out;
+}
+
+function withoutTimestamps(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(withoutTimestamps);
+  if (x === null || typeof x !== 'object') return x;
+  return Object.fromEntries(
+    Object.entries(x)
+      .filter(([k]) => k !== 'creation_timestamp' && k !== 'last_updated_timestamp')
+      .map(([k, v]) => [k, withoutTimestamps(v)]),
+  );
+}
+
+/** Every kind of registry mutation, in an order where each one changes what some cached read answers. */
+const MUTATIONS: [string, (c: Client, name: string) => Promise<{ status: number }>][] = [
+  ['create model', (c, name) => c.post('/registered-models/create', { name, tags: [{ key: 't', value: '1' }] })],
+  ['set model tag', (c, name) => c.post('/registered-models/set-tag', { name, key: 't', value: '2' })],
+  ['create version 1', (c, name) => c.post('/model-versions/create', { name, source: 's3://b/m/1', tags: [{ key: 'k', value: 'a' }] })],
+  ['create version 2', (c, name) => c.post('/model-versions/create', { name, source: 's3://b/m/2', run_id: 'r2' })],
+  ['create version 3', (c, name) => c.post('/model-versions/create', { name, source: 's3://b/m/3' })],
+  ['version 1 to Production', (c, name) => c.post('/model-versions/transition-stage', { name, version: '1', stage: 'Production', archive_existing_versions: false })],
+  ['version 2 to Staging', (c, name) => c.post('/model-versions/transition-stage', { name, version: '2', stage: 'Staging', archive_existing_versions: false })],
+  ['update version', (c, name) => c.patch('/model-versions/update', { name, version: '1', description: 'v1' })],
+  ['set version tag', (c, name) => c.post('/model-versions/set-tag', { name, version: '1', key: 'k', value: 'b' })],
+  ['delete version tag', (c, name) => c.del('/model-versions/delete-tag', { name, version: '1', key: 'k' })],
+  ['set alias', (c, name) => c.post('/registered-models/alias', { name, alias: 'champion', version: '2' })],
+  ['move alias', (c, name) => c.post('/registered-models/alias', { name, alias: 'champion', version: '1' })],
+  ['version 3 to Production, archiving', (c, name) => c.post('/model-versions/transition-stage', { name, version: '3', stage: 'Production', archive_existing_versions: true })],
+  ['delete alias', (c, name) => c.del('/registered-models/alias', { name, alias: 'champion' })],
+  ['alias on version 3', (c, name) => c.post('/registered-models/alias', { name, alias: 'champion', version: '3' })],
+  ['delete version 3 (and its alias)', (c, name) => c.del('/model-versions/delete', { name, version: '3' })],
+  ['update model', (c, name) => c.patch('/registered-models/update', { name, description: 'd' })],
+  ['delete model tag', (c, name) => c.del('/registered-models/delete-tag', { name, key: 't' })],
+  ['set model tag again', (c, name) => c.post('/registered-models/set-tag', { name, key: 't', value: '2' })],
+  ['rename', (c, name) => c.post('/registered-models/rename', { name, new_name: `${name}-r` })],
+  ['create the old name again', (c, name) => c.post('/registered-models/create', { name, tags: [{ key: 't', value: '2' }] })],
+  ['delete the renamed model', (c, name) => c.del('/registered-models/delete', { name: `${name}-r` })],
+  ['delete the model', (c, name) => c.del('/registered-models/delete', { name })],
+];
+
 /** Polls until `check` passes (for changes that travel between replicas); fails after `ms`. */
 async function eventually(check: () => Promise<void>, ms = 3000): Promise<number> {
   const t0 = Date.now();
@@ -65,10 +132,23 @@ async function eventually(check: () => Promise<void>, ms = 3000): Promise<number
 }
 
 describe.each(backends())('read cache, one replica (%s)', (backend) => {
-  const c = useServer(backend, { READ_CACHE_SIZE: '3' });
+  const c = useServer(backend, { READ_CACHE_SIZE: '100' });
+  const plain = useServer(backend, { READ_CACHE_SIZE: '0' });
 
   it('every mutation is visible to the next read', async () => {
     await mutationsAreVisible(c, c);
+  });
+
+  it('after every kind of mutation, every cached read answers what a server without the cache answers', async () => {
+    const name = uniq('diff');
+    for (const [what, mutate] of MUTATIONS) {
+      // Warm the cache (the second pass is served from it), then change the model on both servers.
+      await cachedReads(c, name);
+      await cachedReads(c, name);
+      expect((await mutate(c, name)).status, what).toBe(200);
+      expect((await mutate(plain, name)).status, what).toBe(200);
+      expect(await cachedReads(c, name), what).toEqual(await cachedReads(plain, name));
+    }
   });
 
   it('reads racing writes never leave a stale entry behind', async () => {
@@ -76,18 +156,31 @@ describe.each(backends())('read cache, one replica (%s)', (backend) => {
     await c.createModel(name);
     for (let round = 0; round < 20; round++) {
       const value = String(round);
-      const reads = Array.from({ length: 8 }, () => c.getModel(name));
+      const read = (i: number) => (i % 2 ? c.getModel(name) : c.searchModels({ filter: `name = '${name}'` }));
+      const reads = Array.from({ length: 8 }, (_, i) => read(i));
       const write = c.post('/registered-models/set-tag', { name, key: 'round', value });
-      const more = Array.from({ length: 8 }, () => c.getModel(name));
+      const more = Array.from({ length: 8 }, (_, i) => read(i));
       await Promise.all([...reads, write, ...more]);
       expect((await c.getModel(name)).tags).toEqual([{ key: 'round', value }]);
+      expect((await c.searchModels({ filter: `name = '${name}'` })).registered_models[0].tags).toEqual([{ key: 'round', value }]);
     }
   });
 
-  it('stays within its size and serves every model correctly past it', async () => {
-    const names = Array.from({ length: 6 }, (_, i) => uniq(`lru${i}`));
-    for (const n of names) await c.createModel(n, { description: n });
-    for (let k = 0; k < 3; k++) for (const n of names) expect((await c.getModel(n)).description).toBe(n);
+  describe('with room for three answers', () => {
+    const small = useServer(backend, { READ_CACHE_SIZE: '3' });
+    it('stays within its size and serves every model correctly past it', async () => {
+      const names = Array.from({ length: 6 }, (_, i) => uniq(`lru${i}`));
+      for (const n of names) {
+        await small.createModel(n, { description: n });
+        await small.createVersion(n, { source: `s3://b/${n}` });
+      }
+      for (let k = 0; k < 3; k++) {
+        for (const n of names) {
+          expect((await small.getModel(n)).description).toBe(n);
+          expect((await small.getVersion(n, 1)).source).toBe(`s3://b/${n}`);
+        }
+      }
+    });
   });
 });
 
@@ -110,6 +203,23 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
 
   it('the caching replica sees its own writes at once', async () => {
     await mutationsAreVisible(cr, cr);
+  });
+
+  it("after every kind of mutation on another replica, every cached read answers what the database holds", async () => {
+    const truth = await startTestServer('postgres', { READ_CACHE_SIZE: '0' }, { databaseUrl: writer.config.databaseUrl });
+    try {
+      const ct = new Client(truth);
+      const name = uniq('diff');
+      for (const [what, mutate] of MUTATIONS) {
+        await cachedReads(cr, name);
+        await cachedReads(cr, name);
+        expect((await mutate(cw, name)).status, what).toBe(200);
+        const expected = await cachedReads(ct, name);
+        await eventually(async () => expect(await cachedReads(cr, name), what).toEqual(expected));
+      }
+    } finally {
+      await truth.close();
+    }
   });
 
   it("another replica's writes reach the cache through the change feed", async () => {

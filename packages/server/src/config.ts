@@ -36,7 +36,7 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbPoolMax: number;
-  /** READ_CACHE_SIZE: registered models kept by the get-registered-model cache (0 = off). */
+  /** READ_CACHE_SIZE: answers kept by the read cache of the per-model reads (0 = off). */
   readCacheSize: number;
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */

@@ -18,7 +18,7 @@ import { registryHandlers } from './http/handlers/registry.js';
 import { artifactHandlers } from './http/handlers/artifacts.js';
 import { createWebhooks } from './webhooks/index.js';
 import { createArtifacts } from './artifacts/index.js';
-import { RegisteredModelCache } from './registry/read-cache.js';
+import { ModelReadCache } from './registry/read-cache.js';
 import { ChangeFeed } from './events/changes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -81,14 +81,14 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
  * through the change feed; on a database created by mlflow server it stays off, because MLflow's own
  * writes announce nothing.
  */
-async function createReadCache(db: Database, config: Config, log: Logger): Promise<{ cache?: RegisteredModelCache; feed?: ChangeFeed }> {
+async function createReadCache(db: Database, config: Config, log: Logger): Promise<{ cache?: ModelReadCache; feed?: ChangeFeed }> {
   if (config.readCacheSize === 0) return {};
   if (db.mlflowOwned) {
     log.warn('READ_CACHE_SIZE is ignored: this database was created by mlflow server, whose writes would not reach the cache');
     return {};
   }
-  if (db.kind === 'pglite' || !config.databaseUrl) return { cache: new RegisteredModelCache(config.readCacheSize, true) };
-  const cache = new RegisteredModelCache(config.readCacheSize, false);
+  if (db.kind === 'pglite' || !config.databaseUrl) return { cache: new ModelReadCache(config.readCacheSize, true) };
+  const cache = new ModelReadCache(config.readCacheSize, false);
   const feed = new ChangeFeed({ databaseUrl: config.databaseUrl, cache, log });
   await feed.start();
   return { cache, feed };

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../log.js';
-import type { RegisteredModelCache } from '../registry/read-cache.js';
+import type { ModelReadCache } from '../registry/read-cache.js';
 import { CHANGES_CHANNEL } from './sink.js';
 
 /** The feed's connection is recognisable in pg_stat_activity. */
@@ -17,7 +17,7 @@ export const FEED_APPLICATION_NAME = 'mlflow-registry-change-feed';
 
 export interface ChangeFeedOptions {
   databaseUrl: string;
-  cache: RegisteredModelCache;
+  cache: ModelReadCache;
   log: Logger;
   /** Heartbeat period; the connection must answer within the same time. */
   heartbeatMs?: number;

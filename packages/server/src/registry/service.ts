@@ -4,14 +4,11 @@
  * requests and returns response bodies in MLflow's wire format. No HTTP and no SQL here.
  */
 import { MlflowError } from '../errors.js';
-import { isPromptValue, type RegistryQueries, type RegistryStore, type SqlCondition } from '../store/registry-store.js';
+import { isPromptValue, type RegistryQueries, type RegistryStore, type SearchSpec, type SqlCondition } from '../store/registry-store.js';
 import type {
   CreateModelVersionResponse,
   CreateRegisteredModelResponse,
-  GetLatestVersionsResponse,
-  GetModelVersionByAliasResponse,
   GetModelVersionDownloadUriResponse,
-  GetModelVersionResponse,
   RenameRegisteredModelResponse,
   SearchModelVersionsResponse,
   TransitionModelVersionStageResponse,
@@ -21,7 +18,7 @@ import type {
 import { RenderedJson, registeredModelJson, toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
 import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
-import type { RegisteredModelCache } from './read-cache.js';
+import { SEARCHES, type ModelReadCache } from './read-cache.js';
 import {
   createPageToken,
   isQueryingPrompts,
@@ -58,6 +55,19 @@ const ACTIVE_STAGES = ['Staging', 'Production'];
 const RM_MAX_RESULTS = 1000;
 const MV_MAX_RESULTS = 200_000;
 
+// Read-cache keys under a model's name (read-cache.ts): each answer is kept as response JSON text.
+const MODEL_KEY = 'model';
+const LATEST_KEY = 'latest';
+const versionKey = (version: number) => `v:${version}`;
+const aliasKey = (alias: string) => `a:${alias}`;
+
+/** A model's latest version per stage, rendered (get-latest-versions and the `latest` alias). */
+interface LatestVersion {
+  stage: string;
+  version: number;
+  json: string;
+}
+
 /**
  * The handler's range lambda `_assert_less_than_or_equal(int(x), max)`. Where int() raises (e.g.
  * "1e1", which ParseDict accepts) MLflow answers an HTML 500; we fail the check (400).
@@ -85,8 +95,8 @@ export interface RegistryServiceOptions {
   checkSourceHost?: (source: string) => string | undefined;
   /** Turns a stored download location into the URI handed to clients (see artifacts/download-uri.ts). */
   downloadUri?: (location: string) => Promise<string> | string;
-  /** Cache of get-registered-model reads (READ_CACHE_SIZE); see read-cache.ts for its consistency rules. */
-  cache?: RegisteredModelCache;
+  /** Cache of the per-model reads (READ_CACHE_SIZE); see read-cache.ts for its consistency rules. */
+  cache?: ModelReadCache;
   now?: () => number;
 }
 
@@ -246,6 +256,24 @@ export class RegistryService {
     return result;
   }
 
+  /** Reads an answer about model `name` through the read cache, when there is one. */
+  private cached<T>(name: string, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    return this.opts.cache ? this.opts.cache.getOrLoad(name, key, load) : load();
+  }
+
+  /** The latest version per stage of a model, or undefined when the model does not exist. */
+  private latestVersions(name: string): Promise<LatestVersion[] | undefined> {
+    return this.cached(name, LATEST_KEY, async () => {
+      const { exists, versions } = await this.store.read.getLatestVersions(name);
+      if (!exists) return undefined;
+      return versions.map((v) => ({
+        stage: v.current_stage ?? 'None',
+        version: v.version,
+        json: JSON.stringify(toModelVersion({ ...v, name }, true)),
+      }));
+    });
+  }
+
   private async fullModel(q: RegistryQueries, name: string): Promise<RegisteredModelRow> {
     const row = await q.getRegisteredModel(name);
     if (!row) throw notFoundModel(name);
@@ -308,11 +336,13 @@ export class RegistryService {
     checkSchema(req, { name: S.name });
     const name = req.str('name');
     validateModelName(name);
-    const read = this.store.read;
-    const row = this.opts.cache ? await this.opts.cache.getOrLoad(name, () => read.getRegisteredModel(name)) : await read.getRegisteredModel(name);
-    if (!row) throw notFoundModel(name);
+    const model = await this.cached(name, MODEL_KEY, async () => {
+      const row = await this.store.read.getRegisteredModel(name);
+      return row && registeredModelJson(row);
+    });
+    if (model === undefined) throw notFoundModel(name);
     // GetRegisteredModelResponse, serialised here so the store's latest_versions text is spliced in unparsed.
-    return new RenderedJson(`{"registered_model":${registeredModelJson(row)}}`);
+    return new RenderedJson(`{"registered_model":${model}}`);
   }
 
   async updateRegisteredModel(req: Req): Promise<UpdateRegisteredModelResponse> {
@@ -390,31 +420,61 @@ export class RegistryService {
     // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
     if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
     const excludePrompts = !isQueryingPrompts(filters);
-    const rows = await this.store.read.searchRegisteredModels({
-      conditions: toConditions(filters, excludePrompts),
-      excludePrompts,
-      order,
-      limit,
-      offset,
-    });
-    // SearchRegisteredModelsResponse, serialised here (see getRegisteredModel); both fields omitted when unset.
-    const fields: string[] = [];
-    const page = rows.slice(0, Math.max(0, maxResults));
-    if (page.length > 0) fields.push(`"registered_models":[${page.map(registeredModelJson).join(',')}]`);
-    if (rows.length === limit) fields.push(`"next_page_token":${JSON.stringify(pageToken(offset + maxResults))}`);
-    return new RenderedJson(`{${fields.join(',')}}`);
+    const spec = { conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset };
+    const key = `models:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, token])}`;
+    const body = await this.cached(SEARCHES, key, () => this.searchRegisteredModelsJson(spec, maxResults));
+    return new RenderedJson(body!);
   }
 
-  async getLatestVersions(req: Req): Promise<GetLatestVersionsResponse> {
+  /** SearchRegisteredModelsResponse as JSON text (see getRegisteredModel); both fields omitted when unset. */
+  private async searchRegisteredModelsJson(spec: SearchSpec, maxResults: number): Promise<string> {
+    const { limit, offset } = spec;
+    let found: number;
+    let page: string[];
+    if (this.opts.cache?.live) {
+      const names = await this.store.read.searchRegisteredModelNames(spec);
+      found = names.length;
+      page = await this.modelsByName(names.slice(0, Math.max(0, maxResults)));
+    } else {
+      const rows = await this.store.read.searchRegisteredModels(spec);
+      found = rows.length;
+      page = rows.slice(0, Math.max(0, maxResults)).map(registeredModelJson);
+    }
+    const fields: string[] = [];
+    if (page.length > 0) fields.push(`"registered_models":[${page.join(',')}]`);
+    if (found === limit) fields.push(`"next_page_token":${JSON.stringify(pageToken(offset + maxResults))}`);
+    return `{${fields.join(',')}}`;
+  }
+
+  /**
+   * The registered models of a search page as JSON, from the read cache, with one query for those it
+   * lacks. A model deleted or renamed since the page was chosen is left out of the page (as if the
+   * search had run a moment later).
+   */
+  private async modelsByName(names: string[]): Promise<string[]> {
+    const cache = this.opts.cache!;
+    const out = names.map((name) => cache.get<string>(name, MODEL_KEY));
+    const missing = names.filter((_, i) => out[i] === undefined);
+    if (missing.length > 0) {
+      const epoch = cache.epoch;
+      const loaded = new Map((await this.store.read.getRegisteredModels(missing)).map((row) => [row.name, registeredModelJson(row)]));
+      for (const [name, json] of loaded) cache.put(epoch, name, MODEL_KEY, json);
+      names.forEach((name, i) => (out[i] ??= loaded.get(name)));
+    }
+    return out.filter((json) => json !== undefined);
+  }
+
+  async getLatestVersions(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, stages: ['array', 'itemString'] });
     const name = req.str('name');
     validateModelName(name);
-    const { exists, versions } = await this.store.read.getLatestVersions(name);
-    if (!exists) throw notFoundModel(name);
+    const latest = await this.latestVersions(name);
+    if (!latest) throw notFoundModel(name);
     const requested = req.strList('stages');
     const stages = new Set((requested.length === 0 ? STAGES : requested).map((s) => canonicalStage(s)));
-    const mvs = versions.filter((v) => stages.has(v.current_stage ?? 'None')).map((v) => toModelVersion({ ...v, name }, true));
-    return mvs.length > 0 ? { model_versions: mvs } : {};
+    const mvs = latest.filter((v) => stages.has(v.stage)).map((v) => v.json);
+    // GetLatestVersionsResponse; model_versions omitted when empty.
+    return new RenderedJson(mvs.length > 0 ? `{"model_versions":[${mvs.join(',')}]}` : '{}');
   }
 
   async setRegisteredModelTag(req: Req): Promise<Empty> {
@@ -514,24 +574,30 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersionByAlias(req: Req): Promise<GetModelVersionByAliasResponse> {
+  async getModelVersionByAlias(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, alias: S.required });
     const name = req.str('name');
     const alias = req.str('alias');
     validateModelName(name);
     validateAliasName(alias);
     if (alias.toLowerCase() === 'latest') {
-      const { exists, versions } = await this.store.read.getLatestVersions(name);
-      if (!exists) throw notFoundModel(name);
-      if (versions.length === 0) throw MlflowError.notFound(`Latest version not found for model ${name}.`);
-      const max = versions.reduce((a, b) => (b.version > a.version ? b : a));
-      return { model_version: toModelVersion({ ...max, name }, true) };
+      const latest = await this.latestVersions(name);
+      if (!latest) throw notFoundModel(name);
+      if (latest.length === 0) throw MlflowError.notFound(`Latest version not found for model ${name}.`);
+      const max = latest.reduce((a, b) => (b.version > a.version ? b : a));
+      return new RenderedJson(`{"model_version":${max.json}}`);
     }
-    const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
-    if (!exists) throw notFoundModel(name);
-    if (aliasVersion === undefined) throw MlflowError.invalid(`Registered model alias ${alias} not found.`);
-    if (!row) throw notFoundVersion(name, aliasVersion);
-    return { model_version: toModelVersion(row, true) };
+    // Only a found version is cached; the three failures are answered from the database each time.
+    let failure: MlflowError | undefined;
+    const version = await this.cached(name, aliasKey(alias), async () => {
+      const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
+      if (!exists) failure = notFoundModel(name);
+      else if (aliasVersion === undefined) failure = MlflowError.invalid(`Registered model alias ${alias} not found.`);
+      else if (!row) failure = notFoundVersion(name, aliasVersion);
+      return row && JSON.stringify(toModelVersion(row, true));
+    });
+    if (version === undefined) throw failure!;
+    return new RenderedJson(`{"model_version":${version}}`);
   }
 
   // ---- model versions ------------------------------------------------------------------------
@@ -775,15 +841,20 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersion(req: Req): Promise<GetModelVersionResponse> {
+  async getModelVersion(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, version: S.required });
     const name = req.str('name');
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    return { model_version: toModelVersion(await this.liveVersion(this.store.read, name, version), true) };
+    const json = await this.cached(name, versionKey(version), async () => {
+      const row = await this.store.read.getModelVersion(name, version);
+      return row && JSON.stringify(toModelVersion(row, true));
+    });
+    if (json === undefined) throw notFoundVersion(name, version);
+    return new RenderedJson(`{"model_version":${json}}`);
   }
 
-  async searchModelVersions(req: Req): Promise<SearchModelVersionsResponse> {
+  async searchModelVersions(req: Req): Promise<RenderedJson> {
     checkSchema(req, {
       filter: S.string,
       max_results: ['intlike', atMost(MV_MAX_RESULTS)],
@@ -799,19 +870,23 @@ export class RegistryService {
     const token = req.str('page_token');
     const offset = token ? parsePageToken(token) : 0;
     const excludePrompts = !isQueryingPrompts(filters);
-    const rows = await this.store.read.searchModelVersions({
-      conditions: toConditions(filters, excludePrompts),
-      excludePrompts,
-      order,
-      limit: maxResults + 1,
-      offset,
+    const key = `versions:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, token])}`;
+    const body = await this.cached(SEARCHES, key, async () => {
+      const rows = await this.store.read.searchModelVersions({
+        conditions: toConditions(filters, excludePrompts),
+        excludePrompts,
+        order,
+        limit: maxResults + 1,
+        offset,
+      });
+      const out: SearchModelVersionsResponse = {};
+      const page = rows.slice(0, maxResults);
+      // Search results never carry aliases in MLflow.
+      if (page.length > 0) out.model_versions = page.map((r) => toModelVersion(r, false));
+      if (rows.length === maxResults + 1) out.next_page_token = createPageToken(offset + maxResults);
+      return JSON.stringify(out);
     });
-    const out: SearchModelVersionsResponse = {};
-    const page = rows.slice(0, maxResults);
-    // Search results never carry aliases in MLflow.
-    if (page.length > 0) out.model_versions = page.map((r) => toModelVersion(r, false));
-    if (rows.length === maxResults + 1) out.next_page_token = createPageToken(offset + maxResults);
-    return out;
+    return new RenderedJson(body!);
   }
 
   async getModelVersionDownloadUri(req: Req): Promise<GetModelVersionDownloadUriResponse> {

@@ -215,7 +215,29 @@ export class RegistryQueries {
     return rows.length > 0;
   }
 
+  /** Models with everything a response needs, for any of `names` that exist (in no particular order). */
+  async getRegisteredModels(names: readonly string[]): Promise<RegisteredModelRow[]> {
+    return this.ex.query<RegisteredModelRow>(`${RM_SELECT} WHERE rm.workspace = $1 AND rm.name = ANY($2::text[])`, [this.ws, names], 'rm_get_many');
+  }
+
+  /** A search page, decorated in the same statement. */
   async searchRegisteredModels(spec: SearchSpec): Promise<RegisteredModelRow[]> {
+    const { text, params, order } = this.registeredModelPage(spec);
+    // The page is chosen first and only its rows are decorated (tags, aliases, latest versions):
+    // decorating above LIMIT/OFFSET would compute them for the skipped rows too.
+    const full = `SELECT ${RM_COLUMNS} FROM (${text}) rm ORDER BY ${order}`;
+    return this.ex.query<RegisteredModelRow>(full, params, statementName('rm_search', full));
+  }
+
+  /** The names of a search page, in page order (for a caller that has the models cached). */
+  async searchRegisteredModelNames(spec: SearchSpec): Promise<string[]> {
+    const { text, params } = this.registeredModelPage(spec);
+    const rows = await this.ex.query<{ name: string }>(text, params, statementName('rm_search_names', text));
+    return rows.map((r) => r.name);
+  }
+
+  /** The statement choosing a search page (`SELECT rm.*` of its models, in order), and the order for an outer query. */
+  private registeredModelPage(spec: SearchSpec): { text: string; params: unknown[]; order: string } {
     const params: unknown[] = [this.ws];
     const where = ['rm.workspace = $1'];
     const byTag = new Map<string, SqlCondition[]>();
@@ -253,12 +275,8 @@ export class RegistryQueries {
     }
     // Ordering by d.name (equal to rm.name) is what lets PostgreSQL take the order from the index.
     const inner = driveKey ? orderBy('d', spec.order) : orderBy('rm', spec.order);
-    const order = orderBy('rm', spec.order);
-    // The page is chosen first and only its rows are decorated (tags, aliases, latest versions):
-    // decorating above LIMIT/OFFSET would compute them for the skipped rows too.
-    const text = `SELECT ${RM_COLUMNS} FROM (SELECT rm.* FROM ${from} WHERE ${where.join(' AND ')}
-      ORDER BY ${inner} ${pageClause(params, spec.limit, spec.offset)}) rm ORDER BY ${order}`;
-    return this.ex.query<RegisteredModelRow>(text, params, statementName('rm_search', text));
+    const text = `SELECT rm.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${inner} ${pageClause(params, spec.limit, spec.offset)}`;
+    return { text, params, order: orderBy('rm', spec.order) };
   }
 
   async getLatestVersions(name: string): Promise<{ exists: boolean; versions: ModelVersionRow[] }> {
