@@ -30,7 +30,7 @@ export type ServerId = 'ours' | 'ours-cache' | 'ours-alt' | 'mlflow' | 'mlflow-w
 const ALL_SERVERS: ServerId[] = ['ours', 'ours-cache', 'mlflow', 'mlflow-w2'];
 const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-cache', 'ours-alt', 'mlflow', 'mlflow-w2'];
 /** 'ours-cache': our server (same code as 'ours', own database) with the read cache on (README, "Read cache"). */
-export const CACHE_ENV = { READ_CACHE_SIZE: '200000' };
+export const CACHE_ENV = { READ_CACHE_SIZE: '20000' };
 const isOurs = (id: ServerId): id is 'ours' | 'ours-cache' | 'ours-alt' => id === 'ours' || id === 'ours-cache' || id === 'ours-alt';
 
 interface Options {
