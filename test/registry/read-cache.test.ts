@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { Client, sleep, uniq, useServer } from './util.js';
-import { FEED_APPLICATION_NAME } from '../../packages/server/src/events/changes.js';
+import { LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
 
 /** Every registry mutation, each followed by the get-registered-model answer it must produce. */
 async function mutationsAreVisible(w: Client, r: Client): Promise<void> {
@@ -247,7 +247,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
     expect((await cr.getModel(name)).description).toBe('before');
     const killed = await writer.server.db.query<{ n: number }>(
       `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
-      [FEED_APPLICATION_NAME],
+      [LISTENER_APPLICATION_NAME],
     );
     expect(killed[0]!.n).toBeGreaterThanOrEqual(1);
     await sleep(100); // the reader notices the closed connection
@@ -257,7 +257,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
     await eventually(async () => {
       const rows = await writer.server.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
-        [FEED_APPLICATION_NAME],
+        [LISTENER_APPLICATION_NAME],
       );
       expect(rows[0]!.n).toBe(2); // both replicas' feeds
     }, 5000);

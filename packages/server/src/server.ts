@@ -19,7 +19,8 @@ import { artifactHandlers } from './http/handlers/artifacts.js';
 import { createWebhooks } from './webhooks/index.js';
 import { createArtifacts } from './artifacts/index.js';
 import { ModelReadCache } from './registry/read-cache.js';
-import { ChangeFeed } from './events/changes.js';
+import { followChanges } from './events/changes.js';
+import { PgListener } from './events/listener.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -44,8 +45,11 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 
   const artifacts = await createArtifacts(config, log);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
-  const webhooks = await createWebhooks(db, config, log);
-  const { cache, feed } = await createReadCache(db, config, log);
+  // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache.
+  const listener = db.kind === 'postgres' && config.databaseUrl ? new PgListener({ databaseUrl: config.databaseUrl, log }) : undefined;
+  const webhooks = await createWebhooks(db, config, log, listener);
+  const cache = createReadCache(db, config, log, listener);
+  await listener?.start();
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
     cache,
     events: webhooks.events,
@@ -68,7 +72,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     app,
     db,
     close: async () => {
-      await feed?.stop();
+      await listener?.stop();
       await artifacts.close();
       await webhooks.close();
       await db.close();
@@ -77,19 +81,18 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 }
 
 /**
- * The get-registered-model cache (READ_CACHE_SIZE). On PostgreSQL it is consistent across replicas
- * through the change feed; on a database created by mlflow server it stays off, because MLflow's own
- * writes announce nothing.
+ * The read cache (READ_CACHE_SIZE). On PostgreSQL it is consistent across replicas through the change
+ * feed, and unused until the feed listens; on a database created by mlflow server it stays off,
+ * because MLflow's own writes announce nothing.
  */
-async function createReadCache(db: Database, config: Config, log: Logger): Promise<{ cache?: ModelReadCache; feed?: ChangeFeed }> {
-  if (config.readCacheSize === 0) return {};
+function createReadCache(db: Database, config: Config, log: Logger, listener: PgListener | undefined): ModelReadCache | undefined {
+  if (config.readCacheSize === 0) return undefined;
   if (db.mlflowOwned) {
     log.warn('READ_CACHE_SIZE is ignored: this database was created by mlflow server, whose writes would not reach the cache');
-    return {};
+    return undefined;
   }
-  if (db.kind === 'pglite' || !config.databaseUrl) return { cache: new ModelReadCache(config.readCacheSize, true) };
+  if (!listener) return new ModelReadCache(config.readCacheSize, true); // the embedded database: this process is the only writer
   const cache = new ModelReadCache(config.readCacheSize, false);
-  const feed = new ChangeFeed({ databaseUrl: config.databaseUrl, cache, log });
-  await feed.start();
-  return { cache, feed };
+  followChanges(listener, cache, log);
+  return cache;
 }

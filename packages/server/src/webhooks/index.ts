@@ -6,6 +6,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/db.js';
+import type { PgListener } from '../events/listener.js';
 import type { EventSink } from '../registry/events.js';
 import type { Handler } from '../http/app.js';
 import { withCommitHooks } from '../events/commit-hooks.js';
@@ -26,11 +27,11 @@ export interface Webhooks {
   close(): Promise<void>;
 }
 
-export async function createWebhooks(db: Database, config: Config, log: Logger): Promise<Webhooks> {
+export async function createWebhooks(db: Database, config: Config, log: Logger, listener?: PgListener): Promise<Webhooks> {
   const cfg = config.webhooks;
   const hooked = withCommitHooks(db);
   const cipher = await loadSecretCipher(db, cfg.secretEncryptionKey, log);
-  const worker = cfg.deliveryEnabled ? new DeliveryWorker({ db, databaseUrl: config.databaseUrl, config: cfg, cipher, log }) : undefined;
+  const worker = cfg.deliveryEnabled ? new DeliveryWorker({ db, databaseUrl: config.databaseUrl, listener, config: cfg, cipher, log }) : undefined;
   const events = new PgEventSink({
     hooks: hooked,
     onDeliveries: worker ? () => worker.kick() : undefined,

@@ -26,6 +26,7 @@ import type { WebhookConfig } from '../config.js';
 import { validateWebhookUrl } from '../registry/validation.js';
 import { MlflowError } from '../errors.js';
 import { DELIVERY_CHANNEL } from '../events/sink.js';
+import type { PgListener } from '../events/listener.js';
 import type { Fernet } from './fernet.js';
 import { deliveryBody, deliveryHeaders } from './payloads.js';
 import { createAgents, postJson, TimeoutError } from './http.js';
@@ -135,8 +136,10 @@ const origin = (url: string | null): string | undefined => {
 
 export interface DeliveryWorkerOptions {
   db: Database;
-  /** PostgreSQL URL for LISTEN (wake-ups from other replicas); unset on PGlite. */
+  /** PostgreSQL URL of the worker's own pool; unset on PGlite. */
   databaseUrl?: string;
+  /** The process's LISTEN connection (PostgreSQL), for wake-ups from other replicas; polling covers any gap. */
+  listener?: PgListener;
   config: WebhookConfig;
   cipher: Fernet;
   log: Logger;
@@ -158,8 +161,6 @@ export class DeliveryWorker {
   private backlog = false;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
-  private listener: pg.Client | undefined;
-  private listenRetry: NodeJS.Timeout | undefined;
   /** Wake-ups for the retries this worker scheduled (polling finds them too, later). */
   private readonly retryTimers = new Set<NodeJS.Timeout>();
 
@@ -201,6 +202,8 @@ export class DeliveryWorker {
     this.cfg = opts.config;
     this.log = opts.log;
     this.cipher = opts.cipher;
+    // Another replica created deliveries; after a reconnect some may have been announced unheard.
+    opts.listener?.subscribe(DELIVERY_CHANNEL, { notify: () => this.kick(), up: () => this.kick() });
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 200);
   }
 
@@ -208,7 +211,6 @@ export class DeliveryWorker {
     if (!this.stopped) return;
     this.stopped = false;
     this.loopDone = this.loop();
-    if (this.opts.databaseUrl) void this.listen();
   }
 
   /** Wakes the worker: new deliveries may be due. */
@@ -222,7 +224,6 @@ export class DeliveryWorker {
     if (this.stopped) return;
     this.stopped = true;
     this.wakeUp?.();
-    clearTimeout(this.listenRetry);
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     await this.loopDone;
@@ -238,9 +239,6 @@ export class DeliveryWorker {
       for (const f of this.inflight.values()) f.abort.abort();
       await Promise.all([...this.inflight.values()].map((f) => f.done));
     }
-    const l = this.listener;
-    this.listener = undefined;
-    await l?.end().catch(() => {});
     this.agents.http.destroy();
     this.agents.https.destroy();
     await this.pool?.end().catch(() => {});
@@ -396,38 +394,6 @@ export class DeliveryWorker {
         error: outcome.error,
         retry_in_ms: outcome.retryInMs,
       });
-    }
-  }
-
-  /** LISTEN for deliveries created by other replicas (best effort: polling covers any gap). */
-  private async listen(): Promise<void> {
-    if (this.stopped || !this.opts.databaseUrl) return;
-    const client = new pg.Client({ connectionString: this.opts.databaseUrl });
-    const retry = () => {
-      if (this.listener === client) this.listener = undefined;
-      client.end().catch(() => {});
-      if (!this.stopped) this.listenRetry = setTimeout(() => void this.listen(), 2000);
-    };
-    client.on('error', (err) => {
-      this.log.debug('webhook delivery: LISTEN connection failed', { error: err.message });
-      retry();
-    });
-    client.on('notification', () => this.kick());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DELIVERY_CHANNEL}`);
-      if (this.stopped) {
-        await client.end();
-        return;
-      }
-      this.listener = client;
-      client.on('end', () => {
-        if (this.listener === client) retry();
-      });
-      this.kick();
-    } catch (err) {
-      this.log.debug('webhook delivery: cannot LISTEN', { error: (err as Error).message });
-      retry();
     }
   }
 }

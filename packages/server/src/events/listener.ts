@@ -1,0 +1,124 @@
+/**
+ * The process's one LISTEN connection to PostgreSQL, shared by every channel it follows (the read
+ * cache's change feed, the webhook worker's wake-ups). It reconnects after any failure and checks
+ * the connection with a heartbeat, because a silently dead connection would mean missed
+ * notifications. Subscribers hear when LISTEN is up (notifications may have been missed before that
+ * moment) and when it is down (they are being missed now).
+ */
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+/** The connection is recognisable in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'mlflow-registry-listener';
+
+export interface ChannelSubscriber {
+  notify(payload: string | undefined): void;
+  /** LISTEN is established, at start or after a reconnect. */
+  up?(): void;
+  /** The connection is lost; up() follows once it is back. */
+  down?(): void;
+}
+
+export interface PgListenerOptions {
+  databaseUrl: string;
+  log: Logger;
+  /** Heartbeat period; the connection must answer within the same time. */
+  heartbeatMs?: number;
+  retryMs?: number;
+}
+
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]*$/;
+
+export class PgListener {
+  private readonly subscribers = new Map<string, ChannelSubscriber[]>();
+  private client: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private started = false;
+
+  constructor(private readonly opts: PgListenerOptions) {}
+
+  /** Follows `channel` (a constant identifier); only before start(). */
+  subscribe(channel: string, subscriber: ChannelSubscriber): void {
+    if (this.started) throw new Error('PgListener.subscribe after start');
+    if (!CHANNEL_NAME.test(channel)) throw new Error(`invalid channel name '${channel}'`);
+    this.subscribers.set(channel, [...(this.subscribers.get(channel) ?? []), subscriber]);
+  }
+
+  /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */
+  start(): Promise<void> {
+    this.started = true;
+    return this.subscribers.size > 0 ? this.connect() : Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const c = this.client;
+    this.client = undefined;
+    if (c) this.each((s) => s.down?.());
+    await c?.end().catch(() => {});
+  }
+
+  private each(fn: (s: ChannelSubscriber) => void): void {
+    for (const list of this.subscribers.values()) {
+      for (const s of list) {
+        try {
+          fn(s);
+        } catch (err) {
+          this.opts.log.error('LISTEN subscriber failed', { error: (err as Error).message });
+        }
+      }
+    }
+  }
+
+  private down(client: pg.Client, why: string): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.opts.log.warn('LISTEN connection lost, reconnecting', { reason: why });
+    this.each((s) => s.down?.());
+    clearTimeout(this.timer);
+    client.end().catch(() => {});
+    if (!this.stopped) this.timer = setTimeout(() => void this.connect(), this.opts.retryMs ?? 1000);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.opts.databaseUrl, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
+    client.on('error', (err) => this.down(client, err.message));
+    client.on('end', () => this.down(client, 'connection ended'));
+    client.on('notification', (n) => {
+      for (const s of this.subscribers.get(n.channel) ?? []) s.notify(n.payload);
+    });
+    this.client = client;
+    try {
+      await client.connect();
+      for (const channel of this.subscribers.keys()) await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      this.down(client, (err as Error).message);
+      return;
+    }
+    if (this.stopped || this.client !== client) return void client.end().catch(() => {});
+    this.opts.log.debug('listening', { channels: [...this.subscribers.keys()] });
+    this.each((s) => s.up?.());
+    this.heartbeat(client);
+  }
+
+  private heartbeat(client: pg.Client): void {
+    const period = this.opts.heartbeatMs ?? 5000;
+    this.timer = setTimeout(() => {
+      if (this.client !== client) return;
+      const deadline = setTimeout(() => this.down(client, 'heartbeat timed out'), period);
+      client.query('SELECT 1').then(
+        () => {
+          clearTimeout(deadline);
+          if (this.client === client) this.heartbeat(client);
+        },
+        (err: Error) => {
+          clearTimeout(deadline);
+          this.down(client, err.message);
+        },
+      );
+    }, period);
+  }
+}
