@@ -12,19 +12,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from '../helpers/server.js';
-import { MlflowApiError, MlflowRegistryClient, type ModelVersion } from '../../packages/client/src/index.js';
-
-/** Awaits a promise that must reject with an MlflowApiError and returns that error. */
-async function apiError(p: Promise<unknown>): Promise<MlflowApiError> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MlflowApiError);
-  return err as MlflowApiError;
-}
+import { MlflowRegistryClient, type ModelVersion } from '../../packages/client/src/index.js';
+import { apiError } from './util.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

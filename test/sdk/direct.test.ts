@@ -9,23 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADAPTERS, S3_ENDPOINT, S3_SKIP_MESSAGE } from '../artifacts/helpers.js';
-import { MlflowApiError, MlflowRegistryClient, type DirectUploadPart } from '../../packages/client/src/index.js';
+import { MlflowRegistryClient, type DirectUploadPart } from '../../packages/client/src/index.js';
+import { apiError } from './util.js';
 
 if (!S3_ENDPOINT) console.log(S3_SKIP_MESSAGE);
 
 const s3Adapter = ADAPTERS.find((a) => a.name === 's3')!;
-
-/** Awaits a promise that must reject with an MlflowApiError and returns that error. */
-async function apiError(p: Promise<unknown>): Promise<MlflowApiError> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MlflowApiError);
-  return err as MlflowApiError;
-}
 
 describe('SDK direct transfers: not enabled', () => {
   it('fails with NOT_IMPLEMENTED (501) on the local artifact store', async () => {

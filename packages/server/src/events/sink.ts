@@ -7,7 +7,7 @@
  * sent on COMMIT) and the local worker is woken after COMMIT.
  */
 import type { Executor } from '../store/db.js';
-import { changedModelNames, type EventSink, type RegistryEvent } from '../registry/events.js';
+import type { EventSink, RegistryEvent } from '../registry/events.js';
 import { DEFAULT_WORKSPACE } from '../store/schema.js';
 import { pyJsonDumps } from '../webhooks/pyjson.js';
 import { DB_NOW_MS } from '../webhooks/store.js';
@@ -70,7 +70,7 @@ export class PgEventSink implements EventSink {
     this.ws = opts.workspace ?? DEFAULT_WORKSPACE;
   }
 
-  async record(tx: Executor, events: readonly RegistryEvent[], at: number): Promise<void> {
+  async record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[]): Promise<void> {
     if (events.length === 0) return;
     const actor = this.opts.actor?.() ?? null;
     const rows = events.map((e) => {
@@ -90,7 +90,7 @@ export class PgEventSink implements EventSink {
     });
     const params: unknown[] = [JSON.stringify(rows, wellFormed), at, this.ws];
     if (this.opts.announceChanges) {
-      const names = JSON.stringify(changedModelNames(events), wellFormed);
+      const names = JSON.stringify(changed, wellFormed);
       params.push(Buffer.byteLength(names) <= MAX_CHANGES_PAYLOAD ? names : 'null');
     }
     const res = this.opts.announceChanges

@@ -80,21 +80,19 @@ export function toModelVersion(row: ModelVersionRow, withAliases: boolean): Mode
   return out as ModelVersion;
 }
 
-export function toRegisteredModel(row: RegisteredModelRow): RegisteredModel {
+/**
+ * A registered model in wire format, as JSON text. The store's `latest_versions` text is spliced in
+ * unparsed (it is most of a model's bytes); RegisteredModel.latest_versions never carry aliases
+ * (MLflow fills them nowhere there).
+ */
+export function registeredModelJson(row: RegisteredModelRow): string {
   const out: Record<string, unknown> = { name: row.name };
   if (row.creation_time !== null) out.creation_timestamp = row.creation_time;
   if (row.last_updated_time) out.last_updated_timestamp = row.last_updated_time;
   if (row.description) out.description = row.description;
-  // RegisteredModel.latest_versions never carry aliases (MLflow fills them nowhere there).
-  if (row.latest) out.latest_versions = JSON.parse(row.latest) as ModelVersion[];
   const tags = tagList(row.tags);
   if (tags) out.tags = tags;
   if (row.aliases && row.aliases.length > 0) out.aliases = row.aliases.map(([alias, version]) => ({ alias, version: String(version) }));
-  return out as RegisteredModel;
-}
-
-/** toRegisteredModel as JSON text, with the store's `latest_versions` text spliced in unparsed. */
-export function registeredModelJson(row: RegisteredModelRow): string {
-  const base = JSON.stringify(toRegisteredModel({ ...row, latest: null }));
+  const base = JSON.stringify(out as RegisteredModel);
   return row.latest ? `${base.slice(0, -1)},"latest_versions":${row.latest}}` : base;
 }

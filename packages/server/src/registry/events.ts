@@ -25,7 +25,8 @@ export interface RegistryEvent {
 }
 
 export interface EventSink {
-  record(tx: Executor, events: readonly RegistryEvent[], at: number): Promise<void>;
+  /** `changed`: changedModelNames(events), which the caller needs too (read-cache invalidation). */
+  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[]): Promise<void>;
 }
 
 export const noEvents: EventSink = { record: async () => {} };

@@ -7,15 +7,12 @@ import { MlflowError } from '../errors.js';
 import { isPromptValue, type RegistryQueries, type RegistryStore, type SearchSpec, type SqlCondition } from '../store/registry-store.js';
 import type {
   CreateModelVersionResponse,
-  CreateRegisteredModelResponse,
   GetModelVersionDownloadUriResponse,
-  RenameRegisteredModelResponse,
   SearchModelVersionsResponse,
   TransitionModelVersionStageResponse,
   UpdateModelVersionResponse,
-  UpdateRegisteredModelResponse,
 } from '../gen/api/types.gen.js';
-import { RenderedJson, registeredModelJson, toModelVersion, toRegisteredModel, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
+import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
 import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
 import { SEARCHES, type ModelReadCache } from './read-cache.js';
@@ -98,6 +95,11 @@ export interface RegistryServiceOptions {
   /** Cache of the per-model reads (READ_CACHE_SIZE); see read-cache.ts for its consistency rules. */
   cache?: ModelReadCache;
   now?: () => number;
+}
+
+/** The response of get, create, update and rename: `{registered_model}`. */
+function modelResponse(row: RegisteredModelRow): RenderedJson {
+  return new RenderedJson(`{"registered_model":${registeredModelJson(row)}}`);
 }
 
 function notFoundModel(name: string): MlflowError {
@@ -242,17 +244,19 @@ export class RegistryService {
 
   /** Runs `fn` in a transaction and records the events it returns in that same transaction. */
   private async write<T>(fn: (q: RegistryQueries, events: RegistryEvent[], now: number) => Promise<T>): Promise<T> {
-    let committed: RegistryEvent[] = [];
+    let changed: string[] = [];
     const result = await this.store.transaction(async (q, tx) => {
       const events: RegistryEvent[] = [];
       const now = this.now();
       const result = await fn(q, events, now);
-      if (events.length > 0) await this.opts.events.record(tx, events, now);
-      committed = events;
+      if (events.length > 0) {
+        changed = changedModelNames(events);
+        await this.opts.events.record(tx, events, now, changed);
+      }
       return result;
     });
     // After COMMIT and before the response: this replica never serves its own write stale.
-    if (committed.length > 0) this.opts.cache?.invalidate(changedModelNames(committed));
+    if (changed.length > 0) this.opts.cache?.invalidate(changed);
     return result;
   }
 
@@ -282,7 +286,7 @@ export class RegistryService {
 
   // ---- registered models ---------------------------------------------------------------------
 
-  async createRegisteredModel(req: Req): Promise<CreateRegisteredModelResponse> {
+  async createRegisteredModel(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, tags: ['array'], description: S.string });
     const name = req.str('name');
     validateModelName(name);
@@ -304,17 +308,7 @@ export class RegistryService {
         });
         return now;
       });
-      return {
-        registered_model: toRegisteredModel({
-          name,
-          creation_time: now,
-          last_updated_time: now,
-          description,
-          tags: [...tags],
-          aliases: null,
-          latest: null,
-        }),
-      };
+      return modelResponse({ name, creation_time: now, last_updated_time: now, description, tags: [...tags], aliases: null, latest: null });
     } catch (err) {
       if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
         const existing = await this.store.read.modelPromptTag(name);
@@ -341,11 +335,10 @@ export class RegistryService {
       return row && registeredModelJson(row);
     });
     if (model === undefined) throw notFoundModel(name);
-    // GetRegisteredModelResponse, serialised here so the store's latest_versions text is spliced in unparsed.
     return new RenderedJson(`{"registered_model":${model}}`);
   }
 
-  async updateRegisteredModel(req: Req): Promise<UpdateRegisteredModelResponse> {
+  async updateRegisteredModel(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, description: S.string });
     const name = req.str('name');
     const description = req.str('description');
@@ -364,10 +357,10 @@ export class RegistryService {
       });
       return this.fullModel(q, name);
     });
-    return { registered_model: toRegisteredModel(row) };
+    return modelResponse(row);
   }
 
-  async renameRegisteredModel(req: Req): Promise<RenameRegisteredModelResponse> {
+  async renameRegisteredModel(req: Req): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, new_name: S.required });
     const name = req.str('name');
     const newName = req.str('new_name');
@@ -379,7 +372,7 @@ export class RegistryService {
         events.push({ entity: 'registered_model', action: 'renamed', name: newName, data: { name: newName }, before: { name }, webhook: false });
         return this.fullModel(q, newName);
       });
-      return { registered_model: toRegisteredModel(row) };
+      return modelResponse(row);
     } catch (err) {
       if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
         throw MlflowError.alreadyExists(`Registered Model (name=${newName}) already exists. Error: ${err.message}`);
