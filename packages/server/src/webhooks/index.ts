@@ -35,7 +35,7 @@ export async function createWebhooks(db: Database, config: Config, log: Logger, 
   const events = new PgEventSink({
     hooks: hooked,
     onDeliveries: worker ? () => worker.kick() : undefined,
-    // Only where a read cache may listen: NOTIFY serialises commits (create-model throughput -28 % measured).
+    // Only where a read cache may listen: NOTIFY serialises commits (up to -28 % create-model throughput measured).
     announceChanges: db.kind === 'postgres' && config.readCacheSize > 0 && !db.mlflowOwned,
   });
   const service = new WebhookService(db, { config: cfg, cipher, log });
