@@ -495,6 +495,17 @@ async function main(): Promise<void> {
             const pk = peak.get(id) ?? { rss: 0, hwm: 0, http: 0 };
             peak.set(id, { rss: Math.max(pk.rss, res.peakRssMb), hwm: Math.max(pk.hwm, res.hwmMb), http: Math.max(pk.http, res.peakHttpRssMb ?? 0) });
             log(`[${setName}] ${wid.padEnd(13)} c=${String(c).padStart(2)} ${id.padEnd(9)} ${line(r, res)}`);
+            // MLflow answers slow searches long after wrk has gone (on the large set, sequential scans of
+            // 1,000,000 versions queued behind 64 connections): cancel what it still runs, or the next cell
+            // (the floor among them) would share the machine with it.
+            if (!isOurs(id)) {
+              const cancelled = await admin.query<{ n: number }>(
+                `SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity
+                  WHERE datname = $1 AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()`,
+                [p.mlflowDb!.name],
+              );
+              if (cancelled.rows[0]!.n > 0) log(`[${setName}] ${wid.padEnd(13)} c=${String(c).padStart(2)} ${id}: cancelled ${cancelled.rows[0]!.n} queries still running after the cell`);
+            }
             await sleep(o.smoke ? 100 : 500);
           }
           if (o.floor && w.floor && p.oursDb) {
