@@ -58,6 +58,13 @@ const LATEST_KEY = 'latest';
 const versionKey = (version: number) => `v:${version}`;
 const aliasKey = (alias: string) => `a:${alias}`;
 
+/**
+ * The read-cache key of a search answer: the request's raw parameters. Parsing them is deterministic,
+ * so a cached answer stands for a request that passed validation; a hit skips the parsing too.
+ */
+const searchKey = (kind: 'models' | 'versions', req: Req, maxResults: number) =>
+  `${kind}:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, req.str('page_token')])}`;
+
 /** A model's latest version per stage, rendered (get-latest-versions and the `latest` alias). */
 interface LatestVersion {
   stage: string;
@@ -405,17 +412,17 @@ export class RegistryService {
         `Invalid value for request parameter max_results. It must be at most ${RM_MAX_RESULTS}, but got value ${maxResults}`,
       );
     }
-    const filters = parseRegisteredModelFilter(req.optStr('filter'));
-    const order = parseRegisteredModelOrderBy(req.strList('order_by'));
-    const token = req.str('page_token');
-    const offset = token ? parsePageToken(token) : 0;
-    const limit = maxResults + 1;
-    // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
-    if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
-    const excludePrompts = !isQueryingPrompts(filters);
-    const spec = { conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset };
-    const key = `models:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, token])}`;
-    const body = await this.cached(SEARCHES, key, () => this.searchRegisteredModelsJson(spec, maxResults));
+    const body = await this.cached(SEARCHES, searchKey('models', req, maxResults), async () => {
+      const filters = parseRegisteredModelFilter(req.optStr('filter'));
+      const order = parseRegisteredModelOrderBy(req.strList('order_by'));
+      const token = req.str('page_token');
+      const offset = token ? parsePageToken(token) : 0;
+      const limit = maxResults + 1;
+      // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
+      if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
+      const excludePrompts = !isQueryingPrompts(filters);
+      return this.searchRegisteredModelsJson({ conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset }, maxResults);
+    });
     return new RenderedJson(body!);
   }
 
@@ -858,13 +865,12 @@ export class RegistryService {
     if (maxResults < 1) {
       throw MlflowError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
     }
-    const filters = parseModelVersionFilter(req.optStr('filter'));
-    const order = parseModelVersionOrderBy(req.strList('order_by'));
-    const token = req.str('page_token');
-    const offset = token ? parsePageToken(token) : 0;
-    const excludePrompts = !isQueryingPrompts(filters);
-    const key = `versions:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, token])}`;
-    const body = await this.cached(SEARCHES, key, async () => {
+    const body = await this.cached(SEARCHES, searchKey('versions', req, maxResults), async () => {
+      const filters = parseModelVersionFilter(req.optStr('filter'));
+      const order = parseModelVersionOrderBy(req.strList('order_by'));
+      const token = req.str('page_token');
+      const offset = token ? parsePageToken(token) : 0;
+      const excludePrompts = !isQueryingPrompts(filters);
       const rows = await this.store.read.searchModelVersions({
         conditions: toConditions(filters, excludePrompts),
         excludePrompts,
