@@ -121,6 +121,16 @@ describe('configuration', () => {
     expect(loadConfig({}).port).toBe(8000);
   });
 
+  it('READ_CACHE_MB is a budget in megabytes, on by default only with the embedded database', () => {
+    expect(loadConfig({}).readCacheBytes).toBe(16 * 1024 * 1024);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' }).readCacheBytes).toBe(0);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', READ_CACHE_MB: '0.5' }).readCacheBytes).toBe(512 * 1024);
+    expect(() => loadConfig({ READ_CACHE_MB: '-1' })).toThrow(/READ_CACHE_MB must be a number between 0 and 100000, got '-1'/);
+    expect(() => loadConfig({ READ_CACHE_MB: '16MB' })).toThrow(/READ_CACHE_MB must be a number/);
+    // The old setting counted answers; silently ignoring it would leave a deployment without its cache.
+    expect(() => loadConfig({ READ_CACHE_SIZE: '20000' })).toThrow(/READ_CACHE_SIZE .* was replaced by READ_CACHE_MB/);
+  });
+
   const runMain = (env: Record<string, string>) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'packages/server/src/main.ts')], {

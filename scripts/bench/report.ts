@@ -64,7 +64,7 @@ const SERVER_LABEL: Record<CellResult['server'], string> = {
 
 const CONFIG_LABEL: Record<OurConfig, string> = {
   ours: 'ours, default settings (PostgreSQL)',
-  'ours-cache': 'ours with the read cache (`READ_CACHE_SIZE`, README "Read cache")',
+  'ours-cache': 'ours with the read cache (`READ_CACHE_MB`, README "Read cache")',
 };
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -195,7 +195,7 @@ function targets(r: RunResults, ix: Index): Target[] {
 const REPRODUCE = `## Reproduce
 
 \`\`\`sh
-pnpm bench                  # small set, all workloads, ours (default and with READ_CACHE_SIZE) vs MLflow (4 workers) vs MLflow --workers 2, writes this file
+pnpm bench                  # small set, all workloads, ours (default and with READ_CACHE_MB) vs MLflow (4 workers) vs MLflow --workers 2, writes this file
 pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): about 32 minutes in all
 pnpm bench --smoke          # CI: a few seconds, ours only, report to a temporary file
 pnpm bench --help           # every option
@@ -312,7 +312,7 @@ export function renderReport(r: RunResults, notes: string): string {
     L.push(
       '"MLflow" in the ratio is the better of its two configurations in that cell. "ours ÷ floor": share of the bare-SQL throughput the server reaches.' +
         (withCache
-          ? ' "read cache on": the same server with `READ_CACHE_SIZE` set (it answers the per-model reads and repeated searches from memory; its writes also NOTIFY the other replicas, which is what its write rows cost).'
+          ? ' "read cache on": the same server with `READ_CACHE_MB` set (it answers the per-model reads and repeated searches from memory; its writes also NOTIFY the other replicas, which is what its write rows cost).'
           : ''),
     );
     L.push('');

@@ -30,7 +30,7 @@ export type ServerId = 'ours' | 'ours-cache' | 'ours-alt' | 'mlflow' | 'mlflow-w
 const ALL_SERVERS: ServerId[] = ['ours', 'ours-cache', 'mlflow', 'mlflow-w2'];
 const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-cache', 'ours-alt', 'mlflow', 'mlflow-w2'];
 /** 'ours-cache': our server (same code as 'ours', own database) with the read cache on (README, "Read cache"). */
-export const CACHE_ENV = { READ_CACHE_SIZE: '20000' };
+export const CACHE_ENV = { READ_CACHE_MB: '4' };
 const isOurs = (id: ServerId): id is 'ours' | 'ours-cache' | 'ours-alt' => id === 'ours' || id === 'ours-cache' || id === 'ours-alt';
 
 interface Options {
@@ -63,7 +63,7 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
   --large                 also run the large set (100,000 models, 1,000,000 versions)
   --sets small,large      datasets to run (default: small)
   --servers ours,ours-cache,mlflow,mlflow-w2
-                          servers (default: these four; ours-cache = ours with READ_CACHE_SIZE set, on its own
+                          servers (default: these four; ours-cache = ours with READ_CACHE_MB set, on its own
                           database; mlflow = its default 4 workers)
   --workloads a,b         default: all (${WORKLOADS.map((w) => w.id).join(', ')})
   --connections 1,8,32,64 concurrent connections (default: 1,8,32,64)
@@ -374,11 +374,11 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const s of running.splice(0)) await s.stop().catch(() => {});
     if (o.keepDb) {
-      for (const p of provisioned) log(`kept databases: ${[p.oursDb?.name, p.altDb?.name, p.mlflowDb?.name].filter(Boolean).join(', ')}`);
+      for (const p of provisioned) log(`kept databases: ${[p.oursDb?.name, p.cacheDb?.name, p.altDb?.name, p.mlflowDb?.name].filter(Boolean).join(', ')}`);
       return;
     }
     for (const p of provisioned.splice(0)) {
-      for (const d of [p.oursDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name).catch(() => {});
+      for (const d of [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name).catch(() => {});
     }
   };
   const onSignal = (sig: string) => {
@@ -545,7 +545,7 @@ async function main(): Promise<void> {
         running.splice(running.indexOf(s), 1);
       }
       if (!o.keepDb) {
-        for (const d of [p.oursDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name);
+        for (const d of [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name);
         provisioned.splice(provisioned.indexOf(p), 1);
       }
     }

@@ -9,10 +9,16 @@ import path from 'node:path';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { processTree } from './procstat.js';
 
-/** The node flags of `pnpm start` in that checkout's package.json, so the benchmark runs the server as it is started. */
-function startFlags(root: string): string[] {
+/**
+ * How `pnpm start` in that checkout's package.json runs the server (its environment assignments and
+ * node flags), so the benchmark runs the server as it is started.
+ */
+export function startCommand(root: string): { env: Record<string, string>; flags: string[] } {
   const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  return /node ((?:--[\w-]+=\S+ )*)packages\/server\/dist\/main\.js/.exec(start)?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+  const m = /((?:[A-Z_]+=\S+ )*)node ((?:--[\w-]+(?:=\S+)? )*)packages\/server\/dist\/main\.js/.exec(start);
+  const words = (s: string | undefined) => (s ?? '').trim().split(' ').filter(Boolean);
+  const env = Object.fromEntries(words(m?.[1]).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+  return { env, flags: words(m?.[2]) };
 }
 
 export interface RunningServer {
@@ -127,10 +133,12 @@ export async function startOurs(o: OursOptions): Promise<RunningServer> {
   const logFile = path.join(o.workDir, `${label}.log`);
   const out = fs.openSync(logFile, 'a');
   const dataDir = path.join(o.workDir, `${label}-data`);
-  const child = spawn(process.execPath, [...startFlags(o.root), ...(o.nodeFlags ?? []), 'packages/server/dist/main.js'], {
+  const start = startCommand(o.root);
+  const child = spawn(process.execPath, [...start.flags, ...(o.nodeFlags ?? []), 'packages/server/dist/main.js'], {
     cwd: o.root,
     env: {
       ...process.env,
+      ...start.env,
       DATABASE_URL: o.databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -1,5 +1,5 @@
 /**
- * The read cache (READ_CACHE_SIZE, registry/read-cache.ts): a replica never serves its own writes
+ * The read cache (READ_CACHE_MB, registry/read-cache.ts): a replica never serves its own writes
  * stale, whatever the mutation and whichever cached read (get model, get version, latest versions,
  * alias, search pages); reads racing writes never leave a stale entry behind; on PostgreSQL another
  * replica's writes reach the cache through the change feed; when the feed's connection dies the
@@ -132,8 +132,8 @@ async function eventually(check: () => Promise<void>, ms = 3000): Promise<number
 }
 
 describe.each(backends())('read cache, one replica (%s)', (backend) => {
-  const c = useServer(backend, { READ_CACHE_SIZE: '100' });
-  const plain = useServer(backend, { READ_CACHE_SIZE: '0' });
+  const c = useServer(backend, { READ_CACHE_MB: '1' });
+  const plain = useServer(backend, { READ_CACHE_MB: '0' });
 
   it('every mutation is visible to the next read', async () => {
     await mutationsAreVisible(c, c);
@@ -166,8 +166,8 @@ describe.each(backends())('read cache, one replica (%s)', (backend) => {
     }
   });
 
-  describe('with room for three answers', () => {
-    const small = useServer(backend, { READ_CACHE_SIZE: '3' });
+  describe('with room for about three answers (2 kB)', () => {
+    const small = useServer(backend, { READ_CACHE_MB: '0.002' });
     it('stays within its size and serves every model correctly past it', async () => {
       const names = Array.from({ length: 6 }, (_, i) => uniq(`lru${i}`));
       for (const n of names) {
@@ -191,8 +191,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
   let cr: Client;
   beforeAll(async () => {
     const databaseUrl = await createTestDatabase();
-    writer = await startTestServer('postgres', { READ_CACHE_SIZE: '1000' }, { databaseUrl });
-    reader = await startTestServer('postgres', { READ_CACHE_SIZE: '1000' }, { databaseUrl });
+    writer = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
+    reader = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
     cw = new Client(writer);
     cr = new Client(reader);
   });
@@ -206,7 +206,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
   });
 
   it("after every kind of mutation on another replica, every cached read answers what the database holds", async () => {
-    const truth = await startTestServer('postgres', { READ_CACHE_SIZE: '0' }, { databaseUrl: writer.config.databaseUrl });
+    const truth = await startTestServer('postgres', { READ_CACHE_MB: '0' }, { databaseUrl: writer.config.databaseUrl });
     try {
       const ct = new Client(truth);
       const name = uniq('diff');

@@ -36,8 +36,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbPoolMax: number;
-  /** READ_CACHE_SIZE: answers kept by the read cache of the per-model reads (0 = off). */
-  readCacheSize: number;
+  /** READ_CACHE_MB: the read cache's memory budget in bytes (0 = off). */
+  readCacheBytes: number;
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */
   s3: S3Config | undefined;
@@ -93,6 +93,24 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   const n = Number(raw.trim());
   if (n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
   return n;
+}
+
+/** A non-negative decimal number such as `16` or `0.5`. */
+function decimal(env: Env, name: string, def: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a number between 0 and ${max}, got '${raw}'`);
+  }
+  return Number(raw.trim());
+}
+
+function readCacheBytes(env: Env): number {
+  if (str(env, 'READ_CACHE_SIZE') !== undefined) {
+    throw new ConfigError('READ_CACHE_SIZE (a number of answers) was replaced by READ_CACHE_MB, the read cache\'s memory budget in megabytes');
+  }
+  // On by default only where this process is the only writer (the embedded database).
+  return Math.round(decimal(env, 'READ_CACHE_MB', env.DATABASE_URL ? 0 : 16, 100_000) * 1024 * 1024);
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -236,8 +254,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR') ?? 'data'),
     dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
-    // On by default only where this process is the only writer (the embedded database).
-    readCacheSize: int(env, 'READ_CACHE_SIZE', env.DATABASE_URL ? 0 : 10_000, 0, 10_000_000),
+    readCacheBytes: readCacheBytes(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     s3,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

@@ -81,18 +81,18 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 }
 
 /**
- * The read cache (READ_CACHE_SIZE). On PostgreSQL it is consistent across replicas through the change
+ * The read cache (READ_CACHE_MB). On PostgreSQL it is consistent across replicas through the change
  * feed, and unused until the feed listens; on a database created by mlflow server it stays off,
  * because MLflow's own writes announce nothing.
  */
 function createReadCache(db: Database, config: Config, log: Logger, listener: PgListener | undefined): ModelReadCache | undefined {
-  if (config.readCacheSize === 0) return undefined;
+  if (config.readCacheBytes === 0) return undefined;
   if (db.mlflowOwned) {
-    log.warn('READ_CACHE_SIZE is ignored: this database was created by mlflow server, whose writes would not reach the cache');
+    log.warn('READ_CACHE_MB is ignored: this database was created by mlflow server, whose writes would not reach the cache');
     return undefined;
   }
-  if (!listener) return new ModelReadCache(config.readCacheSize, true); // the embedded database: this process is the only writer
-  const cache = new ModelReadCache(config.readCacheSize, false);
+  if (!listener) return new ModelReadCache(config.readCacheBytes, true); // the embedded database: this process is the only writer
+  const cache = new ModelReadCache(config.readCacheBytes, false);
   followChanges(listener, cache, log);
   return cache;
 }

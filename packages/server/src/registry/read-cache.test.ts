@@ -2,24 +2,57 @@ import { describe, expect, it } from 'vitest';
 import { ModelReadCache, SEARCHES } from './read-cache.js';
 
 describe('ModelReadCache', () => {
-  it('counts answers, and drops whole models, least recently used first, past its size', () => {
-    const c = new ModelReadCache(4, true);
-    c.put(c.epoch, 'a', 'model', 'A');
-    c.put(c.epoch, 'a', 'v:1', 'A1');
-    c.put(c.epoch, 'b', 'model', 'B');
-    c.put(c.epoch, 'b', 'model', 'B again'); // replaces, not counted twice
+  // Charged per answer: 80 bytes, plus its key's length, plus its text's length.
+  const cost = (key: string, text: string) => 80 + key.length + text.length;
+
+  it('charges answers by size, and drops whole models, least recently used first, past its budget', () => {
+    const c = new ModelReadCache(4 * cost('model', 'A'.repeat(100)), true);
+    c.put(c.epoch, 'a', 'model', 'A'.repeat(100));
+    c.put(c.epoch, 'a', 'v:1', 'a'.repeat(102));
+    c.put(c.epoch, 'b', 'model', 'B'.repeat(100));
+    c.put(c.epoch, 'b', 'model', 'other'); // a concurrent load of a kept answer: kept once, charged once
     expect(c.size).toBe(3);
-    expect(c.get('a', 'model')).toBe('A'); // a is now the most recent
-    c.put(c.epoch, 'c', 'model', 'C');
-    c.put(c.epoch, 'c', 'v:1', 'C1'); // 5 answers: b goes
+    expect(c.bytes).toBe(3 * cost('model', 'A'.repeat(100)));
+    expect(c.get('a', 'model')).toBe('A'.repeat(100)); // a is now the most recent
+    c.put(c.epoch, 'c', 'model', 'C'.repeat(100));
+    c.put(c.epoch, 'c', 'v:1', 'c'.repeat(102)); // over budget: b goes, as a whole
     expect(c.size).toBe(4);
+    expect(c.bytes).toBe(4 * cost('model', 'A'.repeat(100)));
     expect(c.get('b', 'model')).toBeUndefined();
-    expect(c.get('a', 'v:1')).toBe('A1');
-    expect(c.get('c', 'v:1')).toBe('C1');
+    expect(c.get('a', 'v:1')).toBe('a'.repeat(102));
+    expect(c.get('c', 'v:1')).toBe('c'.repeat(102));
+  });
+
+  it('keeps one copy of a shared text, charged once', async () => {
+    const c = new ModelReadCache(10_000, true);
+    const v1 = 'x'.repeat(500);
+    // The alias answer is loaded first: its version's text is kept under v:1 and charged there.
+    const viaAlias = await c.getOrLoad('a', 'a:champion', async (epoch) => c.share(epoch, 'a', 'v:1', v1), () => 0);
+    expect(viaAlias).toBe(v1);
+    expect(c.bytes).toBe(cost('v:1', v1) + cost('a:champion', ''));
+    // A later load of the same version's text gets the kept copy back.
+    const again = 'x'.repeat(500);
+    expect(c.share(c.epoch, 'a', 'v:1', again)).toBe(v1);
+    expect(c.size).toBe(2);
+    // A text loaded across a change is neither kept nor swapped for the kept one.
+    const epoch = c.epoch;
+    c.invalidate(['a']);
+    const fresh = 'y'.repeat(500);
+    expect(c.share(epoch, 'a', 'v:1', fresh)).toBe(fresh);
+    expect(c.size).toBe(0);
+    expect(c.bytes).toBe(0);
+  });
+
+  it('never keeps an answer bigger than its whole budget', () => {
+    const c = new ModelReadCache(200, true);
+    c.put(c.epoch, 'a', 'model', 'A'.repeat(150));
+    expect(c.size).toBe(0);
+    c.put(c.epoch, 'a', 'model', 'A'.repeat(50));
+    expect(c.size).toBe(1);
   });
 
   it('drops the named models and every search answer on a change', () => {
-    const c = new ModelReadCache(100, true);
+    const c = new ModelReadCache(10_000, true);
     for (const n of ['a', 'b']) c.put(c.epoch, n, 'model', n);
     c.put(c.epoch, SEARCHES, 'models:[]', '{}');
     c.invalidate(['a']);
@@ -29,22 +62,24 @@ describe('ModelReadCache', () => {
     expect(c.size).toBe(1);
     c.invalidate(null);
     expect(c.size).toBe(0);
+    expect(c.bytes).toBe(0);
   });
 
   it('does not keep an answer loaded across a change, nor a very long one', async () => {
-    const c = new ModelReadCache(100, true);
+    const c = new ModelReadCache(10_000, true);
     const stale = await c.getOrLoad('a', 'model', async () => {
       c.invalidate(['other']); // any change while the load was in flight
       return 'old';
     });
     expect(stale).toBe('old');
     expect(c.get('a', 'model')).toBeUndefined();
-    c.put(c.epoch, 'a', 'model', 'x'.repeat(300_000));
-    expect(c.size).toBe(0);
+    const roomy = new ModelReadCache(10_000_000, true);
+    roomy.put(roomy.epoch, 'a', 'model', 'x'.repeat(300_000));
+    expect(roomy.size).toBe(0);
   });
 
   it('is unused until live, and empties when it goes down', () => {
-    const c = new ModelReadCache(100, false);
+    const c = new ModelReadCache(10_000, false);
     c.put(c.epoch, 'a', 'model', 'A');
     expect(c.size).toBe(0);
     c.setLive(true);

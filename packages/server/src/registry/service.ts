@@ -99,7 +99,7 @@ export interface RegistryServiceOptions {
   checkSourceHost?: (source: string) => string | undefined;
   /** Turns a stored download location into the URI handed to clients (see artifacts/download-uri.ts). */
   downloadUri?: (location: string) => Promise<string> | string;
-  /** Cache of the per-model reads (READ_CACHE_SIZE); see read-cache.ts for its consistency rules. */
+  /** Cache of the per-model reads (READ_CACHE_MB); see read-cache.ts for its consistency rules. */
   cache?: ModelReadCache;
   now?: () => number;
 }
@@ -267,22 +267,40 @@ export class RegistryService {
     return result;
   }
 
-  /** Reads an answer about model `name` through the read cache, when there is one. */
-  private cached<T>(name: string, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
-    return this.opts.cache ? this.opts.cache.getOrLoad(name, key, load) : load();
+  /**
+   * Reads an answer about model `name` through the read cache, when there is one. `load` gets the
+   * epoch to hand to `versionText`; an answer whose text is all shared that way charges none.
+   */
+  private cached<T>(name: string, key: string, load: (epoch: number) => Promise<T | undefined>, sharedText = false): Promise<T | undefined> {
+    if (!this.opts.cache) return load(0);
+    return this.opts.cache.getOrLoad(name, key, load, sharedText ? () => 0 : undefined);
+  }
+
+  /**
+   * A version's JSON (get model version's answer), one copy of which the read cache shares between
+   * that answer, the version's aliases and its model's latest versions (they render it identically).
+   */
+  private versionText(epoch: number, row: ModelVersionRow): string {
+    const json = JSON.stringify(toModelVersion(row, true));
+    return this.opts.cache ? this.opts.cache.share(epoch, row.name, versionKey(row.version), json) : json;
   }
 
   /** The latest version per stage of a model, or undefined when the model does not exist. */
   private latestVersions(name: string): Promise<LatestVersion[] | undefined> {
-    return this.cached(name, LATEST_KEY, async () => {
-      const { exists, versions } = await this.store.read.getLatestVersions(name);
-      if (!exists) return undefined;
-      return versions.map((v) => ({
-        stage: v.current_stage ?? 'None',
-        version: v.version,
-        json: JSON.stringify(toModelVersion({ ...v, name }, true)),
-      }));
-    });
+    return this.cached(
+      name,
+      LATEST_KEY,
+      async (epoch) => {
+        const { exists, versions } = await this.store.read.getLatestVersions(name);
+        if (!exists) return undefined;
+        return versions.map((v) => ({
+          stage: v.current_stage ?? 'None',
+          version: v.version,
+          json: this.versionText(epoch, { ...v, name }),
+        }));
+      },
+      true,
+    );
   }
 
   private async fullModel(q: RegistryQueries, name: string): Promise<RegisteredModelRow> {
@@ -589,13 +607,18 @@ export class RegistryService {
     }
     // Only a found version is cached; the three failures are answered from the database each time.
     let failure: MlflowError | undefined;
-    const version = await this.cached(name, aliasKey(alias), async () => {
-      const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
-      if (!exists) failure = notFoundModel(name);
-      else if (aliasVersion === undefined) failure = MlflowError.invalid(`Registered model alias ${alias} not found.`);
-      else if (!row) failure = notFoundVersion(name, aliasVersion);
-      return row && JSON.stringify(toModelVersion(row, true));
-    });
+    const version = await this.cached(
+      name,
+      aliasKey(alias),
+      async (epoch) => {
+        const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
+        if (!exists) failure = notFoundModel(name);
+        else if (aliasVersion === undefined) failure = MlflowError.invalid(`Registered model alias ${alias} not found.`);
+        else if (!row) failure = notFoundVersion(name, aliasVersion);
+        return row && this.versionText(epoch, row);
+      },
+      true,
+    );
     if (version === undefined) throw failure!;
     return new RenderedJson(`{"model_version":${version}}`);
   }
@@ -846,9 +869,9 @@ export class RegistryService {
     const name = req.str('name');
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    const json = await this.cached(name, versionKey(version), async () => {
+    const json = await this.cached(name, versionKey(version), async (epoch) => {
       const row = await this.store.read.getModelVersion(name, version);
-      return row && JSON.stringify(toModelVersion(row, true));
+      return row && this.versionText(epoch, row);
     });
     if (json === undefined) throw notFoundVersion(name, version);
     return new RenderedJson(`{"model_version":${json}}`);
