@@ -24,6 +24,10 @@ export interface BenchMeta {
     wrkThreads: number;
     poolMax: number;
     oursEnv: Record<string, string>;
+    /** Environment of the read-cache configuration; absent in runs before it was recorded. */
+    cacheEnv?: Record<string, string>;
+    /** How `pnpm start` ran our server (environment and node flags); absent in runs before it was recorded. */
+    start?: { env: Record<string, string>; flags: string[] };
     oursRoot?: string;
     alt?: { root?: string; env: Record<string, string> };
     postgres: string[];
@@ -268,7 +272,10 @@ export function renderReport(r: RunResults, notes: string): string {
   for (const s of m.settings.sets) L.push(`| ${s} set | ${datasetLine(s as 'small' | 'large')} |`);
   L.push(
     `| settings | ${m.settings.seconds} s per cell after ${m.settings.warmup} s warm-up per workload; connections ${m.settings.connections.join(', ')}; ` +
-      `wrk ${m.settings.wrkThreads} thread, 10 s timeout; ours: \`LOG_LEVEL=warn\`, \`DB_POOL_MAX=${m.settings.poolMax}\`` +
+      `wrk ${m.settings.wrkThreads} thread, 10 s timeout; ours: ` +
+      `${m.settings.start ? `\`${[...Object.entries(m.settings.start.env).map(([k, v]) => `${k}=${v}`), 'node', ...m.settings.start.flags].join(' ')}\` (as \`pnpm start\`), ` : ''}` +
+      `\`LOG_LEVEL=warn\`, \`DB_POOL_MAX=${m.settings.poolMax}\`` +
+      `${m.settings.cacheEnv ? `; read cache on: ${Object.entries(m.settings.cacheEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ')}` : ''}` +
       `${Object.keys(m.settings.oursEnv).length ? `, ${Object.entries(m.settings.oursEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ')}` : ''}` +
       `${m.settings.oursRoot ? `, server code from \`${m.settings.oursRoot}\`` : ''}` +
       `${m.settings.alt ? `; ours (alt): ${m.settings.alt.root ? `code from \`${m.settings.alt.root}\`` : 'same code'}${Object.entries(m.settings.alt.env).map(([k, v]) => `, \`${k}=${v}\``).join('')}` : ''}; ` +

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, DATASETS, dropDatabase, loadDataset, type DatasetSpec } from './dataset.js';
 import { DbCpuSampler, TreeSampler, type CellResources } from './procstat.js';
-import { mlflowDbUpgrade, mlflowVersion, startMlflow, startOurs, type RunningServer } from './servers.js';
+import { CACHE_ENV, mlflowDbUpgrade, mlflowVersion, startCommand, startMlflow, startOurs, type RunningServer } from './servers.js';
 import { runFloor, runWrk, WRK_THREADS, wrkVersion, type LoadResult } from './load.js';
 import { WORKLOADS, workloadById, type WorkloadId } from './workloads.js';
 import { buildServer } from '../build.js';
@@ -30,7 +30,6 @@ export type ServerId = 'ours' | 'ours-cache' | 'ours-alt' | 'mlflow' | 'mlflow-w
 const ALL_SERVERS: ServerId[] = ['ours', 'ours-cache', 'mlflow', 'mlflow-w2'];
 const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-cache', 'ours-alt', 'mlflow', 'mlflow-w2'];
 /** 'ours-cache': our server (same code as 'ours', own database) with the read cache on (README, "Read cache"). */
-export const CACHE_ENV = { READ_CACHE_MB: '4' };
 const isOurs = (id: ServerId): id is 'ours' | 'ours-cache' | 'ours-alt' => id === 'ours' || id === 'ours-cache' || id === 'ours-alt';
 
 interface Options {
@@ -292,6 +291,8 @@ async function collectMeta(o: Options, venv: string | undefined): Promise<BenchM
       wrkThreads: WRK_THREADS,
       poolMax: o.poolMax,
       oursEnv: o.oursEnv,
+      cacheEnv: CACHE_ENV,
+      start: startCommand(o.oursRoot),
       oursRoot: o.oursRoot === ROOT ? undefined : o.oursRoot,
       alt: o.servers.includes('ours-alt') ? { root: o.altRoot === ROOT ? undefined : o.altRoot, env: o.altEnv } : undefined,
       postgres: pgSettings,
@@ -496,17 +497,27 @@ async function main(): Promise<void> {
             peak.set(id, { rss: Math.max(pk.rss, res.peakRssMb), hwm: Math.max(pk.hwm, res.hwmMb), http: Math.max(pk.http, res.peakHttpRssMb ?? 0) });
             log(`[${setName}] ${wid.padEnd(13)} c=${String(c).padStart(2)} ${id.padEnd(9)} ${line(r, res)}`);
             // MLflow answers slow searches long after wrk has gone (on the large set, sequential scans of
-            // 1,000,000 versions queued behind 64 connections): cancel what it still runs, or the next cell
-            // (the floor among them) would share the machine with it.
+            // 1,000,000 versions queued behind 64 connections), and its workers start the requests still
+            // queued in them as earlier ones end: cancel what it runs until its database has been quiet for half
+            // a second (at most a minute), or the next cell (the floor among them) would share the machine with it.
             if (!isOurs(id)) {
-              const cancelled = await admin.query<{ n: number }>(
-                `SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity
-                  WHERE datname = $1 AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()`,
-                [p.mlflowDb!.name],
-              );
-              if (cancelled.rows[0]!.n > 0) log(`[${setName}] ${wid.padEnd(13)} c=${String(c).padStart(2)} ${id}: cancelled ${cancelled.rows[0]!.n} queries still running after the cell`);
+              let cancelled = 0;
+              for (let quiet = 0, t0 = Date.now(); quiet < 3 && Date.now() - t0 < 60_000; ) {
+                const n = (
+                  await admin.query<{ n: number }>(
+                    `SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity
+                      WHERE datname = $1 AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()`,
+                    [p.mlflowDb!.name],
+                  )
+                ).rows[0]!.n;
+                cancelled += n;
+                quiet = n === 0 ? quiet + 1 : 0;
+                if (quiet < 3) await sleep(250);
+              }
+              if (cancelled > 0) log(`[${setName}] ${wid.padEnd(13)} c=${String(c).padStart(2)} ${id}: cancelled ${cancelled} queries still running after the cell`);
+            } else {
+              await sleep(o.smoke ? 100 : 500);
             }
-            await sleep(o.smoke ? 100 : 500);
           }
           if (o.floor && w.floor && p.oursDb) {
             const sampler = new TreeSampler(process.pid);
