@@ -181,6 +181,17 @@ describe.each(backends())('read cache, one replica (%s)', (backend) => {
         }
       }
     });
+
+    it('answers alias and latest versions correctly when a version is too long to keep', async () => {
+      const name = uniq('long');
+      for (const server of [small, plain]) {
+        await server.createModel(name);
+        await server.createVersion(name, { source: 's3://b/long', description: 'd'.repeat(3000) });
+        expect((await server.post('/registered-models/alias', { name, alias: 'champion', version: '1' })).status).toBe(200);
+      }
+      // Twice: the second pass would be served from the cache if the answers had been kept.
+      for (let k = 0; k < 2; k++) expect(await cachedReads(small, name)).toEqual(await cachedReads(plain, name));
+    });
   });
 });
 

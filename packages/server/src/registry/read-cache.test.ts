@@ -37,10 +37,12 @@ describe('ModelReadCache', () => {
     // A text loaded across a change is neither kept nor swapped for the kept one.
     const epoch = c.epoch;
     c.invalidate(['a']);
-    const fresh = 'y'.repeat(500);
-    expect(c.share(epoch, 'a', 'v:1', fresh)).toBe(fresh);
+    expect(c.share(epoch, 'a', 'v:1', 'y'.repeat(500))).toBeUndefined();
     expect(c.size).toBe(0);
     expect(c.bytes).toBe(0);
+    // Nor is a text too long to keep: the answer that holds it must then be charged for it.
+    expect(c.share(c.epoch, 'a', 'v:2', 'z'.repeat(20_000))).toBeUndefined();
+    expect(c.size).toBe(0);
   });
 
   it('never keeps an answer bigger than its whole budget', () => {

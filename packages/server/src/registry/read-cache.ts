@@ -118,17 +118,18 @@ export class ModelReadCache {
   }
 
   /**
-   * The text kept under `key` of model `name`, or else `text`, now kept there (when `epoch` is still
-   * current). A version's JSON is also the answer to its alias and one of its model's latest versions;
-   * loading those through here keeps one copy of it, charged once. A kept text is the current one:
-   * any change since `epoch` would have dropped it.
+   * The text kept under `key` of model `name`, after keeping `text` there if there was none; undefined
+   * when it is not kept (the epoch is stale, the text too long, or the cache not live). A version's JSON
+   * is also the answer to its aliases and one of its model's latest versions; loading those through
+   * here keeps one copy of it, charged once. A kept text is the current one: any change since `epoch`
+   * would have dropped it.
    */
-  share(epoch: number, name: string, key: string, text: string): string {
-    if (epoch !== this.epochValue) return text;
+  share(epoch: number, name: string, key: string, text: string): string | undefined {
+    if (epoch !== this.epochValue) return undefined;
     const kept = this.get<string>(name, key);
     if (kept !== undefined) return kept;
     this.put(epoch, name, key, text);
-    return text;
+    return this.models.get(name)?.answers.get(key) as string | undefined;
   }
 
   /**

@@ -269,24 +269,30 @@ export class RegistryService {
 
   /**
    * Reads an answer about model `name` through the read cache, when there is one. `load` gets the
-   * epoch to hand to `versionText`; an answer whose text is all shared that way charges none.
+   * epoch to hand to `versionText`; `textBytes` says what the answer's own text is charged (see
+   * ModelReadCache.put).
    */
-  private cached<T>(name: string, key: string, load: (epoch: number) => Promise<T | undefined>, sharedText = false): Promise<T | undefined> {
+  private cached<T>(name: string, key: string, load: (epoch: number) => Promise<T | undefined>, textBytes?: (value: T) => number): Promise<T | undefined> {
     if (!this.opts.cache) return load(0);
-    return this.opts.cache.getOrLoad(name, key, load, sharedText ? () => 0 : undefined);
+    return this.opts.cache.getOrLoad(name, key, load, textBytes);
   }
 
   /**
    * A version's JSON (get model version's answer), one copy of which the read cache shares between
    * that answer, the version's aliases and its model's latest versions (they render it identically).
+   * A text the cache does not keep is added to `unshared`, for the answer that holds it to be charged.
    */
-  private versionText(epoch: number, row: ModelVersionRow): string {
+  private versionText(epoch: number, row: ModelVersionRow, unshared: { bytes: number }): string {
     const json = JSON.stringify(toModelVersion(row, true));
-    return this.opts.cache ? this.opts.cache.share(epoch, row.name, versionKey(row.version), json) : json;
+    const kept = this.opts.cache?.share(epoch, row.name, versionKey(row.version), json);
+    if (kept !== undefined) return kept;
+    unshared.bytes += json.length;
+    return json;
   }
 
   /** The latest version per stage of a model, or undefined when the model does not exist. */
   private latestVersions(name: string): Promise<LatestVersion[] | undefined> {
+    const unshared = { bytes: 0 };
     return this.cached(
       name,
       LATEST_KEY,
@@ -296,10 +302,10 @@ export class RegistryService {
         return versions.map((v) => ({
           stage: v.current_stage ?? 'None',
           version: v.version,
-          json: this.versionText(epoch, { ...v, name }),
+          json: this.versionText(epoch, { ...v, name }, unshared),
         }));
       },
-      true,
+      () => unshared.bytes,
     );
   }
 
@@ -607,6 +613,7 @@ export class RegistryService {
     }
     // Only a found version is cached; the three failures are answered from the database each time.
     let failure: MlflowError | undefined;
+    const unshared = { bytes: 0 };
     const version = await this.cached(
       name,
       aliasKey(alias),
@@ -615,9 +622,9 @@ export class RegistryService {
         if (!exists) failure = notFoundModel(name);
         else if (aliasVersion === undefined) failure = MlflowError.invalid(`Registered model alias ${alias} not found.`);
         else if (!row) failure = notFoundVersion(name, aliasVersion);
-        return row && this.versionText(epoch, row);
+        return row && this.versionText(epoch, row, unshared);
       },
-      true,
+      () => unshared.bytes,
     );
     if (version === undefined) throw failure!;
     return new RenderedJson(`{"model_version":${version}}`);
@@ -871,7 +878,7 @@ export class RegistryService {
     const version = parseModelVersion(req.str('version'));
     const json = await this.cached(name, versionKey(version), async (epoch) => {
       const row = await this.store.read.getModelVersion(name, version);
-      return row && this.versionText(epoch, row);
+      return row && this.versionText(epoch, row, { bytes: 0 });
     });
     if (json === undefined) throw notFoundVersion(name, version);
     return new RenderedJson(`{"model_version":${json}}`);
