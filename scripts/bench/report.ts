@@ -200,7 +200,7 @@ const REPRODUCE = `## Reproduce
 
 \`\`\`sh
 pnpm bench                  # small set, all workloads, ours (default and with READ_CACHE_MB) vs MLflow (4 workers) vs MLflow --workers 2, writes this file
-pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): about 32 minutes in all
+pnpm bench --large          # also the large set (100,000 models, 1,000,000 versions): about 45 minutes in all
 pnpm bench --smoke          # CI: a few seconds, ours only, report to a temporary file
 pnpm bench --help           # every option
 \`\`\`
