@@ -45,6 +45,25 @@ describe('ModelReadCache', () => {
     expect(c.size).toBe(0);
   });
 
+  it('loads the answers of several models at once, only those not kept, and not across a change', async () => {
+    const c = new ModelReadCache(10_000, true);
+    c.put(c.epoch, 'a', 'model', 'A');
+    const asked: string[][] = [];
+    const got = await c.getOrLoadMany(['a', 'b', 'gone'], 'model', async (missing) => {
+      asked.push(missing);
+      return new Map([['b', 'B']]);
+    });
+    expect(got).toEqual(['A', 'B', undefined]);
+    expect(asked).toEqual([['b', 'gone']]);
+    expect(c.get('b', 'model')).toBe('B');
+    const stale = await c.getOrLoadMany(['c'], 'model', async () => {
+      c.invalidate(['other']);
+      return new Map([['c', 'C']]);
+    });
+    expect(stale).toEqual(['C']);
+    expect(c.get('c', 'model')).toBeUndefined();
+  });
+
   it('never keeps an answer bigger than its whole budget', () => {
     const c = new ModelReadCache(200, true);
     c.put(c.epoch, 'a', 'model', 'A'.repeat(150));

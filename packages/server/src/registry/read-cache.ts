@@ -105,11 +105,7 @@ export class ModelReadCache {
     if (model) this.models.delete(name);
     else model = { answers: new Map(), bytes: 0 };
     this.models.set(name, model);
-    const had = model.answers.has(key);
-    if (had) {
-      // A concurrent load of the same answer: keep one, charged once.
-      return;
-    }
+    if (model.answers.has(key)) return; // a concurrent load of the same answer: keep one, charged once
     this.entries++;
     model.answers.set(key, value);
     model.bytes += cost;
@@ -148,6 +144,21 @@ export class ModelReadCache {
     const value = await load(epoch);
     if (value !== undefined) this.put(epoch, name, key, value, textBytes?.(value));
     return value;
+  }
+
+  /**
+   * getOrLoad for the answers under `key` of several models, with one `load` for those not kept (it
+   * returns the answers it found, by model name). Answers come back in the order of `names`; a name
+   * that `load` did not find has none.
+   */
+  async getOrLoadMany(names: string[], key: string, load: (missing: string[]) => Promise<Map<string, string>>): Promise<(string | undefined)[]> {
+    const out = names.map((name) => this.get<string>(name, key));
+    const missing = names.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out;
+    const epoch = this.epochValue;
+    const loaded = await load(missing);
+    for (const [name, value] of loaded) this.put(epoch, name, key, value);
+    return names.map((name, i) => out[i] ?? loaded.get(name));
   }
 
   /**

@@ -280,13 +280,13 @@ export class RegistryService {
   /**
    * A version's JSON (get model version's answer), one copy of which the read cache shares between
    * that answer, the version's aliases and its model's latest versions (they render it identically).
-   * A text the cache does not keep is added to `unshared`, for the answer that holds it to be charged.
+   * A text the cache does not keep is added to `unshared`, for another answer that holds it to be charged.
    */
-  private versionText(epoch: number, row: ModelVersionRow, unshared: { bytes: number }): string {
+  private versionText(epoch: number, row: ModelVersionRow, unshared?: { bytes: number }): string {
     const json = JSON.stringify(toModelVersion(row, true));
     const kept = this.opts.cache?.share(epoch, row.name, versionKey(row.version), json);
     if (kept !== undefined) return kept;
-    unshared.bytes += json.length;
+    if (unshared) unshared.bytes += json.length;
     return json;
   }
 
@@ -476,16 +476,10 @@ export class RegistryService {
    * search had run a moment later).
    */
   private async modelsByName(names: string[]): Promise<string[]> {
-    const cache = this.opts.cache!;
-    const out = names.map((name) => cache.get<string>(name, MODEL_KEY));
-    const missing = names.filter((_, i) => out[i] === undefined);
-    if (missing.length > 0) {
-      const epoch = cache.epoch;
-      const loaded = new Map((await this.store.read.getRegisteredModels(missing)).map((row) => [row.name, registeredModelJson(row)]));
-      for (const [name, json] of loaded) cache.put(epoch, name, MODEL_KEY, json);
-      names.forEach((name, i) => (out[i] ??= loaded.get(name)));
-    }
-    return out.filter((json) => json !== undefined);
+    const page = await this.opts.cache!.getOrLoadMany(names, MODEL_KEY, async (missing) =>
+      new Map((await this.store.read.getRegisteredModels(missing)).map((row) => [row.name, registeredModelJson(row)])),
+    );
+    return page.filter((json) => json !== undefined);
   }
 
   async getLatestVersions(req: Req): Promise<RenderedJson> {
@@ -878,7 +872,7 @@ export class RegistryService {
     const version = parseModelVersion(req.str('version'));
     const json = await this.cached(name, versionKey(version), async (epoch) => {
       const row = await this.store.read.getModelVersion(name, version);
-      return row && this.versionText(epoch, row, { bytes: 0 });
+      return row && this.versionText(epoch, row);
     });
     if (json === undefined) throw notFoundVersion(name, version);
     return new RenderedJson(`{"model_version":${json}}`);
