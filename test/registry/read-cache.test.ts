@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { Client, sleep, uniq, useServer } from './util.js';
-import { LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
+import pg from 'pg';
+import { CACHE_LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
+import { CHANGES_CHANNEL } from '../../packages/server/src/events/sink.js';
 
 /** Every registry mutation, each followed by the get-registered-model answer it must produce. */
 async function mutationsAreVisible(w: Client, r: Client): Promise<void> {
@@ -258,7 +260,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
     expect((await cr.getModel(name)).description).toBe('before');
     const killed = await writer.server.db.query<{ n: number }>(
       `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
-      [LISTENER_APPLICATION_NAME],
+      [CACHE_LISTENER_APPLICATION_NAME],
     );
     expect(killed[0]!.n).toBeGreaterThanOrEqual(1);
     await sleep(100); // the reader notices the closed connection
@@ -268,12 +270,128 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('read cache across replicas on o
     await eventually(async () => {
       const rows = await writer.server.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
-        [LISTENER_APPLICATION_NAME],
+        [CACHE_LISTENER_APPLICATION_NAME],
       );
       expect(rows[0]!.n).toBe(2); // both replicas' feeds
     }, 5000);
     expect((await cr.getModel(name)).description).toBe('during');
     await cw.patch('/registered-models/update', { name, description: 'after' });
     await eventually(async () => expect((await cr.getModel(name)).description).toBe('after'));
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while another cache listens (postgres)', () => {
+  let databaseUrl: string;
+  let lone: TestServer;
+  let cl: Client;
+  const raw: pg.Client[] = [];
+  const connect = async (application_name: string) => {
+    const c = new pg.Client({ connectionString: databaseUrl, application_name });
+    await c.connect();
+    raw.push(c);
+    return c;
+  };
+  /** Notifications on the change feed that `c` receives from now on. */
+  const heard = async (c: pg.Client) => {
+    const got: string[] = [];
+    c.on('notification', (n) => got.push(n.payload ?? ''));
+    await c.query(`LISTEN ${CHANGES_CHANNEL}`);
+    return got;
+  };
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    lone = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
+    cl = new Client(lone);
+  });
+  afterAll(async () => {
+    for (const c of raw) await c.end().catch(() => {});
+    await lone?.close();
+  });
+
+  it("a replica's writes NOTIFY nothing while no other replica's cache listens, and do once one does", async () => {
+    const bystander = await heard(await connect('not-a-cache'));
+    const name = uniq('lone');
+    await cl.createModel(name);
+    await cl.post('/registered-models/set-tag', { name, key: 'k', value: '1' });
+    await sleep(300); // a notification is sent at COMMIT, before the response
+    expect(bystander).toEqual([]);
+
+    // A cache announces itself with its LISTEN connection's pid.
+    const cacheConn = await connect(CACHE_LISTENER_APPLICATION_NAME);
+    const cache = await heard(cacheConn);
+    await cacheConn.query('INSERT INTO registry_cache_listeners (pid, registered_at) VALUES (pg_backend_pid(), 0)');
+    await cl.post('/registered-models/set-tag', { name, key: 'k', value: '2' });
+    await eventually(async () => expect(cache).toEqual([JSON.stringify([name])]));
+    expect(bystander).toEqual([JSON.stringify([name])]);
+  });
+
+  it('registrations of listeners that are gone are pruned, and a server deletes its own when it stops', async () => {
+    const impostor = await connect('not-a-cache');
+    await impostor.query('INSERT INTO registry_cache_listeners (pid, registered_at) VALUES (pg_backend_pid(), 0), (2147483646, 0)');
+    const pids = async () =>
+      (await lone.server.db.query<{ pid: number }>('SELECT pid FROM registry_cache_listeners ORDER BY pid')).map((r) => r.pid);
+    const before = await pids();
+    const other = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
+    let otherPid = 0;
+    try {
+      await eventually(async () => {
+        const now = await pids();
+        expect(now).not.toContain(2147483646);
+        expect(now).toHaveLength(before.length - 1); // the impostor's and the dead row gone, the new server's added
+        otherPid = now.find((p) => !before.includes(p))!;
+        expect(otherPid).toBeGreaterThan(0);
+      });
+    } finally {
+      await other.close();
+    }
+    expect(await pids()).not.toContain(otherPid);
+  });
+
+  it("a replica without the cache announces its writes to one that caches", async () => {
+    const plain = await startTestServer('postgres', { READ_CACHE_MB: '0' }, { databaseUrl });
+    try {
+      const name = uniq('plain');
+      await cl.createModel(name);
+      await eventually(async () => {
+        expect(await cl.getModel(name)).toBeDefined(); // cached once the lone server's cache is live
+        await new Client(plain).post('/registered-models/set-tag', { name, key: 'by', value: 'plain' });
+        expect((await cl.getModel(name)).tags).toEqual([{ key: 'by', value: 'plain' }]);
+      });
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('a cache goes live only after the write transactions under way when it started listening have ended', async () => {
+    const name = uniq('late');
+    await cl.createModel(name, { description: 'd0' });
+    // A writer that has taken its xid and looked for listeners before the new replica existed.
+    const writer = await connect('a-writer');
+    await writer.query('BEGIN');
+    await writer.query('SELECT pg_current_xact_id()');
+    const late = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
+    try {
+      const c = new Client(late);
+      const admin = await connect('admin');
+      // A change nobody announces: a cache that were live would keep answering 'd0'.
+      const rawUpdate = (d: string) => admin.query('UPDATE registered_models SET description = $1 WHERE name = $2', [d, name]);
+      await sleep(200);
+      for (const d of ['d1', 'd2']) {
+        expect((await c.getModel(name)).description).not.toBe(d);
+        await rawUpdate(d);
+        expect((await c.getModel(name)).description).toBe(d);
+      }
+      await writer.query('COMMIT');
+      // Now the cache goes live: a raw change stays unseen once the model is cached.
+      let n = 0;
+      await eventually(async () => {
+        const d = `after-${n++}`;
+        await c.getModel(name);
+        await rawUpdate(d);
+        expect((await c.getModel(name)).description).not.toBe(d);
+      });
+    } finally {
+      await late.close();
+    }
   });
 });

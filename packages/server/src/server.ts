@@ -19,8 +19,8 @@ import { artifactHandlers } from './http/handlers/artifacts.js';
 import { createWebhooks } from './webhooks/index.js';
 import { createArtifacts } from './artifacts/index.js';
 import { ModelReadCache } from './registry/read-cache.js';
-import { followChanges } from './events/changes.js';
-import { PgListener } from './events/listener.js';
+import { followChanges, pruneCacheListeners, type ChangeFeed } from './events/changes.js';
+import { CACHE_LISTENER_APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgListener } from './events/listener.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -45,10 +45,20 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 
   const artifacts = await createArtifacts(config, log);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
-  // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache.
-  const listener = db.kind === 'postgres' && config.databaseUrl ? new PgListener({ databaseUrl: config.databaseUrl, log }) : undefined;
+  // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache; its
+  // name tells the other replicas whether a cache listens (they announce their changes only then).
+  const caching = config.readCacheBytes > 0 && !db.mlflowOwned;
+  const listener =
+    db.kind === 'postgres' && config.databaseUrl
+      ? new PgListener({
+          databaseUrl: config.databaseUrl,
+          log,
+          applicationName: caching ? CACHE_LISTENER_APPLICATION_NAME : LISTENER_APPLICATION_NAME,
+        })
+      : undefined;
   const webhooks = await createWebhooks(db, config, log, listener);
-  const cache = createReadCache(db, config, log, listener);
+  const { cache, feed } = createReadCache(db, config, log, listener);
+  const pruner = db.kind === 'postgres' && !db.mlflowOwned ? pruneCacheListeners(db, log) : undefined;
   await listener?.start();
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
     cache,
@@ -72,6 +82,8 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     app,
     db,
     close: async () => {
+      pruner?.stop();
+      await feed?.stop();
       await listener?.stop();
       await artifacts.close();
       await webhooks.close();
@@ -85,14 +97,18 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
  * feed, and unused until the feed listens; on a database created by mlflow server it stays off,
  * because MLflow's own writes announce nothing.
  */
-function createReadCache(db: Database, config: Config, log: Logger, listener: PgListener | undefined): ModelReadCache | undefined {
-  if (config.readCacheBytes === 0) return undefined;
+function createReadCache(
+  db: Database,
+  config: Config,
+  log: Logger,
+  listener: PgListener | undefined,
+): { cache?: ModelReadCache; feed?: ChangeFeed } {
+  if (config.readCacheBytes === 0) return {};
   if (db.mlflowOwned) {
     log.warn('READ_CACHE_MB is ignored: this database was created by mlflow server, whose writes would not reach the cache');
-    return undefined;
+    return {};
   }
-  if (!listener) return new ModelReadCache(config.readCacheBytes, true); // the embedded database: this process is the only writer
+  if (!listener) return { cache: new ModelReadCache(config.readCacheBytes, true) }; // the embedded database: this process is the only writer
   const cache = new ModelReadCache(config.readCacheBytes, false);
-  followChanges(listener, cache, log);
-  return cache;
+  return { cache, feed: followChanges(listener, db, cache, log) };
 }

@@ -10,6 +10,11 @@ import type { Logger } from '../log.js';
 
 /** The connection is recognisable in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'mlflow-registry-listener';
+/**
+ * The same connection of a process whose read cache follows the change feed. Writers look for it to
+ * decide whether their changes must be announced (events/sink.ts), so its name is part of the protocol.
+ */
+export const CACHE_LISTENER_APPLICATION_NAME = 'mlflow-registry-cache-listener';
 
 export interface ChannelSubscriber {
   notify(payload: string | undefined): void;
@@ -25,6 +30,8 @@ export interface PgListenerOptions {
   /** Heartbeat period; the connection must answer within the same time. */
   heartbeatMs?: number;
   retryMs?: number;
+  /** pg_stat_activity's application_name of the connection (default LISTENER_APPLICATION_NAME). */
+  applicationName?: string;
 }
 
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -35,6 +42,7 @@ export class PgListener {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private started = false;
+  private livePid = 0;
 
   constructor(private readonly opts: PgListenerOptions) {}
 
@@ -46,6 +54,11 @@ export class PgListener {
   }
 
   /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */
+  /** The backend pid of the connection while LISTEN is established, else 0. */
+  get pid(): number {
+    return this.livePid;
+  }
+
   start(): Promise<void> {
     this.started = true;
     return this.subscribers.size > 0 ? this.connect() : Promise.resolve();
@@ -56,6 +69,7 @@ export class PgListener {
     clearTimeout(this.timer);
     const c = this.client;
     this.client = undefined;
+    this.livePid = 0;
     if (c) this.each((s) => s.down?.());
     await c?.end().catch(() => {});
   }
@@ -75,6 +89,7 @@ export class PgListener {
   private down(client: pg.Client, why: string): void {
     if (this.client !== client) return;
     this.client = undefined;
+    this.livePid = 0;
     this.opts.log.warn('LISTEN connection lost, reconnecting', { reason: why });
     this.each((s) => s.down?.());
     clearTimeout(this.timer);
@@ -84,7 +99,11 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.opts.databaseUrl, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
+    const client = new pg.Client({
+      connectionString: this.opts.databaseUrl,
+      keepAlive: true,
+      application_name: this.opts.applicationName ?? LISTENER_APPLICATION_NAME,
+    });
     client.on('error', (err) => this.down(client, err.message));
     client.on('end', () => this.down(client, 'connection ended'));
     client.on('notification', (n) => {
@@ -99,6 +118,7 @@ export class PgListener {
       return;
     }
     if (this.stopped || this.client !== client) return void client.end().catch(() => {});
+    this.livePid = (client as unknown as { processID: number }).processID;
     this.opts.log.debug('listening', { channels: [...this.subscribers.keys()] });
     this.each((s) => s.up?.());
     this.heartbeat(client);

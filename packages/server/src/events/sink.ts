@@ -19,6 +19,15 @@ export const CHANGES_CHANNEL = 'mlflow_ts_registry_changes';
 /** NOTIFY payloads must stay under 8000 bytes; a longer list becomes "everything changed". */
 const MAX_CHANGES_PAYLOAD = 7000;
 
+/**
+ * The change is announced only while another process's read cache listens, i.e. has a row in
+ * registry_cache_listeners (finding 9 of scripts/bench/notes.md: a notifying transaction holds
+ * PostgreSQL's notification lock through its COMMIT's WAL flush, so notifying writers commit one at a
+ * time). This statement runs after the change it records (RegistryService.write), so the transaction
+ * holds an xid before this statement's snapshot is taken; a cache that registers after that snapshot
+ * waits, before going live, for every transaction that held an xid when it registered
+ * (events/changes.ts). So no change it was not told about can escape it.
+ */
 const recordSql = (announce: boolean) => `
 WITH ev AS (
   INSERT INTO registry_events (time, workspace, entity, action, name, version, alias, data, before, actor, webhook, payload)
@@ -37,7 +46,13 @@ WITH ev AS (
   RETURNING 1
 ), n AS (
   SELECT pg_notify('${DELIVERY_CHANNEL}', '') AS x WHERE EXISTS (SELECT 1 FROM dl)
-)${announce ? `, c AS (SELECT pg_notify('${CHANGES_CHANNEL}', $4) AS x)` : ''}
+)${
+  announce
+    ? `, c AS (
+  SELECT pg_notify('${CHANGES_CHANNEL}', $4) AS x WHERE EXISTS (SELECT 1 FROM registry_cache_listeners WHERE pid <> $5::integer)
+)`
+    : ''
+}
 SELECT (SELECT count(*) FROM dl)::integer AS deliveries, (SELECT count(*) FROM n)::integer AS notified${
   announce ? ', (SELECT count(*) FROM c)::integer AS announced' : ''
 }`;
@@ -58,9 +73,11 @@ export interface PgEventSinkOptions {
   actor?: () => string | null;
   /**
    * NOTIFY the changed model names on CHANGES_CHANNEL with each change (PostgreSQL), so that the
-   * read caches of every replica can drop them (registry/read-cache.ts, events/changes.ts).
+   * read caches of the other replicas can drop them (registry/read-cache.ts, events/changes.ts),
+   * while any of them listens. `ownListenerPid` is this process's cache listener (0 if none): its
+   * own cache drops the names after COMMIT and needs no notification.
    */
-  announceChanges?: boolean;
+  announceChanges?: { ownListenerPid(): number };
 }
 
 export class PgEventSink implements EventSink {
@@ -91,10 +108,10 @@ export class PgEventSink implements EventSink {
     const params: unknown[] = [JSON.stringify(rows, wellFormed), at, this.ws];
     if (this.opts.announceChanges) {
       const names = JSON.stringify(changed, wellFormed);
-      params.push(Buffer.byteLength(names) <= MAX_CHANGES_PAYLOAD ? names : 'null');
+      params.push(Buffer.byteLength(names) <= MAX_CHANGES_PAYLOAD ? names : 'null', this.opts.announceChanges.ownListenerPid());
     }
     const res = this.opts.announceChanges
-      ? await tx.query<{ deliveries: number }>(RECORD_ANNOUNCE_SQL, params, 'events_record_announce')
+      ? await tx.query<{ deliveries: number }>(RECORD_ANNOUNCE_SQL, params, 'events_record_announce_if_listened')
       : await tx.query<{ deliveries: number }>(RECORD_SQL, params, 'events_record');
     if ((res[0]?.deliveries ?? 0) > 0 && this.opts.onDeliveries) {
       const wake = this.opts.onDeliveries;

@@ -9,9 +9,10 @@
  * - every registry mutation names the models it changed in its events; after its COMMIT (and before
  *   its response is sent) this process drops everything kept under them, so a client reading from
  *   the replica it wrote through always sees its own write;
- * - on PostgreSQL the same names go out with NOTIFY in the mutation's transaction, and every replica
- *   drops them when the notification arrives (events/changes.ts). Replicas are therefore consistent
- *   within the notification delay (well under a millisecond on one host), not instantly;
+ * - on PostgreSQL the same names go out with NOTIFY in the mutation's transaction whenever another
+ *   replica's cache listens (events/sink.ts), and every such replica drops them when the notification
+ *   arrives (events/changes.ts). Replicas are therefore consistent within the notification delay
+ *   (well under a millisecond on one host), not instantly;
  * - while this process cannot be sure to hear other writers (LISTEN not yet established, or lost),
  *   the cache is empty and unused;
  * - a read that was in flight while any invalidation happened is not stored (the epoch check), so

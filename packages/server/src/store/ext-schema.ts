@@ -99,3 +99,15 @@ export const webhookDeliveryAttempts = pgTable(
   },
   (t) => [index('idx_webhook_delivery_attempts_delivery').on(t.deliveryRowId, t.attempt)],
 );
+
+/**
+ * The read caches listening to the change feed (events/changes.ts): one row per caching replica's
+ * LISTEN connection, by its backend pid. A write announces its changes only while a row other than
+ * its own process's exists (events/sink.ts). Rows whose pid is no longer a cache listener in
+ * pg_stat_activity are deleted by the remaining caches; one left behind costs notifications, never
+ * correctness.
+ */
+export const registryCacheListeners = pgTable('registry_cache_listeners', {
+  pid: integer('pid').primaryKey(),
+  registeredAt: bigint('registered_at', { mode: 'number' }).notNull(),
+});

@@ -35,8 +35,8 @@ export async function createWebhooks(db: Database, config: Config, log: Logger, 
   const events = new PgEventSink({
     hooks: hooked,
     onDeliveries: worker ? () => worker.kick() : undefined,
-    // Only where a read cache may listen: NOTIFY serialises commits (up to -28 % create-model throughput measured).
-    announceChanges: db.kind === 'postgres' && config.readCacheBytes > 0 && !db.mlflowOwned,
+    // Every replica on PostgreSQL announces its changes while another replica's read cache listens.
+    announceChanges: db.kind === 'postgres' && !db.mlflowOwned ? { ownListenerPid: () => listener?.pid ?? 0 } : undefined,
   });
   const service = new WebhookService(db, { config: cfg, cipher, log });
   const history = new HistoryService(db);
