@@ -47,23 +47,22 @@ const INIT = `window.ui = SwaggerUIBundle({
 
 export function mountDocs(app: Hono, specJson: string): void {
   const dist = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-  const files = new Map<string, { body: Uint8Array; type: string }>();
-  for (const [name, type] of Object.entries(ASSETS)) {
-    files.set(name, { body: new Uint8Array(fs.readFileSync(path.join(dist, name))), type });
-  }
+  // The assets (2.2 MB) are read from disk per request rather than kept: browsers cache them for a day,
+  // and a server that is never asked for /docs should not hold them in memory.
+  const files = new Map<string, { path?: string; body?: Uint8Array; type: string }>();
+  for (const [name, type] of Object.entries(ASSETS)) files.set(name, { path: path.join(dist, name), type });
   files.set('init.js', { body: new TextEncoder().encode(INIT), type: 'text/javascript; charset=utf-8' });
   const csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'";
+  const serve = async (name: string) => {
+    const f = files.get(name);
+    if (!f) return undefined;
+    const body = f.body ?? (await fs.promises.readFile(f.path!));
+    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': f.type, 'cache-control': 'public, max-age=86400' } });
+  };
 
   app.get('/openapi.json', (c) => c.body(specJson, 200, { 'content-type': 'application/json' }));
   app.get('/docs', (c) => c.html(PAGE, 200, { 'content-security-policy': csp }));
   app.get('/docs/', (c) => c.redirect('/docs'));
-  app.get('/docs/:file', (c) => {
-    const f = files.get(c.req.param('file'));
-    if (!f) return c.notFound();
-    return c.body(f.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': f.type, 'cache-control': 'public, max-age=86400' });
-  });
-  app.get('/favicon.ico', (c) => {
-    const f = files.get('favicon-32x32.png')!;
-    return c.body(f.body as Uint8Array<ArrayBuffer>, 200, { 'content-type': f.type, 'cache-control': 'public, max-age=86400' });
-  });
+  app.get('/docs/:file', async (c) => (await serve(c.req.param('file'))) ?? c.notFound());
+  app.get('/favicon.ico', async (c) => (await serve('favicon-32x32.png'))!);
 }
