@@ -23,7 +23,7 @@ import { MlflowError } from '../errors.js';
 import { checkSchema, invalidValueError, type Req } from '../registry/req.js';
 import { createPageToken, parsePageToken } from '../registry/search.js';
 import { parseModelVersion } from '../registry/validation.js';
-import { DEFAULT_WORKSPACE } from '../store/schema.js';
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 
 const MAX_RESULTS = 1000;
 const DEFAULT_RESULTS = 100;

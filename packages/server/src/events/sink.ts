@@ -8,7 +8,7 @@
  */
 import type { Executor } from '../store/db.js';
 import type { EventSink, RegistryEvent } from '../registry/events.js';
-import { DEFAULT_WORKSPACE } from '../store/schema.js';
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import { pyJsonDumps } from '../webhooks/pyjson.js';
 import { DB_NOW_MS } from '../webhooks/store.js';
 import type { CommitHooks } from './commit-hooks.js';

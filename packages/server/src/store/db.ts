@@ -1,7 +1,7 @@
 /**
  * One database port for both drivers: the embedded PGlite (default) and PostgreSQL (DATABASE_URL).
  * The store layer speaks SQL through `Executor`; this file hides which engine answers it.
- * Migrations (drizzle-kit output, committed) are applied at open, under a PostgreSQL advisory lock
+ * Migrations (drizzle-kit output, committed; store/migrate.ts) are applied at open, under a PostgreSQL advisory lock
  * so that several replicas starting at once apply them exactly once.
  */
 import fs from 'node:fs';
@@ -9,9 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { MlflowError } from '../errors.js';
+import { migrate, type MigrationSession, type MigrationSet } from './migrate.js';
 import type { Logger } from '../log.js';
 
 export interface Executor {
@@ -68,8 +67,8 @@ async function isMlflowOwned(exec: Executor): Promise<boolean> {
   return rows[0]?.alembic != null && rows[0]?.rm != null;
 }
 
-function migrationSets(mlflowOwned: boolean): { folder: string; table: string }[] {
-  const sets = [];
+function migrationSets(mlflowOwned: boolean): MigrationSet[] {
+  const sets: MigrationSet[] = [];
   if (!mlflowOwned) sets.push({ folder: path.join(MIGRATIONS_DIR, 'mlflow'), table: '__mlflow_ts_migrations_registry' });
   sets.push({ folder: path.join(MIGRATIONS_DIR, 'ext'), table: '__mlflow_ts_migrations_ext' });
   return sets;
@@ -106,10 +105,21 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       mlflowOwned = await isMlflowOwned({ query: (t, p) => run(client, t, p) });
-      const db = drizzlePg({ client });
-      for (const set of migrationSets(mlflowOwned)) {
-        await migratePg(db, { migrationsFolder: set.folder, migrationsTable: set.table, migrationsSchema: 'public' });
-      }
+      const session: MigrationSession = {
+        exec: async (sql) => void (await client.query(sql)),
+        query: async (sql, params) => (await client.query(sql, params)).rows,
+        async transaction(fn) {
+          await client.query('BEGIN');
+          try {
+            await fn(session);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => {});
+            throw err;
+          }
+        },
+      };
+      for (const set of migrationSets(mlflowOwned)) await migrate(session, set);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
@@ -147,11 +157,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
 
 export async function openPglite(dataDir: string | undefined, log: Logger): Promise<Database> {
   // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
-  const [{ PGlite }, { drizzle: drizzleLite }, { migrate: migrateLite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-    import('drizzle-orm/pglite/migrator'),
-  ]);
+  const { PGlite } = await import('@electric-sql/pglite');
   if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
   const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
   await lite.waitReady;
@@ -164,10 +170,15 @@ export async function openPglite(dataDir: string | undefined, log: Logger): Prom
     }
   };
   const mlflowOwned = await isMlflowOwned({ query: (t, p) => run(lite, t, p) });
-  const db = drizzleLite({ client: lite });
-  for (const set of migrationSets(mlflowOwned)) {
-    await migrateLite(db, { migrationsFolder: set.folder, migrationsTable: set.table, migrationsSchema: 'public' });
-  }
+  const session = (c: Pick<PGlite, 'exec' | 'query'>): Pick<MigrationSession, 'exec' | 'query'> => ({
+    exec: async (sql) => void (await c.exec(sql)),
+    query: async <T>(sql: string, params: unknown[]) => (await c.query<T>(sql, params)).rows,
+  });
+  const liteSession: MigrationSession = {
+    ...session(lite),
+    transaction: (fn) => lite.transaction((tx) => fn(session(tx))),
+  };
+  for (const set of migrationSets(mlflowOwned)) await migrate(liteSession, set);
   log.info('database ready', { kind: 'pglite', dataDir: dataDir ?? 'memory' });
   return {
     kind: 'pglite',

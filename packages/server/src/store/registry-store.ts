@@ -6,7 +6,7 @@
  */
 import type { Database, Executor } from './db.js';
 import type { ModelVersionRow, RegisteredModelRow } from '../registry/entities.js';
-import { DEFAULT_WORKSPACE } from './schema.js';
+import { DEFAULT_WORKSPACE } from './workspace.js';
 
 export const STAGE_DELETED = 'Deleted_Internal';
 

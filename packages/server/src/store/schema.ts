@@ -7,8 +7,7 @@
 import { bigint, foreignKey, index, integer, pgTable, primaryKey, text, varchar } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
-/** MLflow's DEFAULT_WORKSPACE_NAME: every row this server writes belongs to it. */
-export const DEFAULT_WORKSPACE = 'default';
+export { DEFAULT_WORKSPACE } from './workspace.js';
 const workspace = () => varchar('workspace', { length: 63 }).notNull().default(sql`'default'`);
 
 export const registeredModels = pgTable(

@@ -29,7 +29,7 @@ import {
   validateWebhookStatus,
   validateWebhookUrl,
 } from '../registry/validation.js';
-import { DEFAULT_WORKSPACE } from '../store/schema.js';
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import { enumValues } from '../gen/enums.gen.js';
 import type { Fernet } from './fernet.js';
 import { WebhookQueries, type WebhookRow } from './store.js';
