@@ -53,12 +53,12 @@ export class PgListener {
     this.subscribers.set(channel, [...(this.subscribers.get(channel) ?? []), subscriber]);
   }
 
-  /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */
   /** The backend pid of the connection while LISTEN is established, else 0. */
   get pid(): number {
     return this.livePid;
   }
 
+  /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */
   start(): Promise<void> {
     this.started = true;
     return this.subscribers.size > 0 ? this.connect() : Promise.resolve();

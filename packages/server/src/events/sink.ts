@@ -23,8 +23,8 @@ const MAX_CHANGES_PAYLOAD = 7000;
  * The change is announced only while another process's read cache listens, i.e. has a row in
  * registry_cache_listeners (finding 9 of scripts/bench/notes.md: a notifying transaction holds
  * PostgreSQL's notification lock through its COMMIT's WAL flush, so notifying writers commit one at a
- * time). This statement runs after the change it records (RegistryService.write), so the transaction
- * holds an xid before this statement's snapshot is taken; a cache that registers after that snapshot
+ * time). This statement runs after the change it records (RegistryService.write), so a transaction that
+ * changed anything holds an xid before this statement's snapshot is taken; a cache that registers after that snapshot
  * waits, before going live, for every transaction that held an xid when it registered
  * (events/changes.ts). So no change it was not told about can escape it.
  */
@@ -74,8 +74,8 @@ export interface PgEventSinkOptions {
   /**
    * NOTIFY the changed model names on CHANGES_CHANNEL with each change (PostgreSQL), so that the
    * read caches of the other replicas can drop them (registry/read-cache.ts, events/changes.ts),
-   * while any of them listens. `ownListenerPid` is this process's cache listener (0 if none): its
-   * own cache drops the names after COMMIT and needs no notification.
+   * while any of them listens. `ownListenerPid` is this process's LISTEN connection (0 while there is
+   * none): its own cache, if any, drops the names after COMMIT and needs no notification.
    */
   announceChanges?: { ownListenerPid(): number };
 }
