@@ -319,7 +319,7 @@ export function renderReport(r: RunResults, notes: string): string {
     L.push(
       '"MLflow" in the ratio is the better of its two configurations in that cell. "ours ÷ floor": share of the bare-SQL throughput the server reaches.' +
         (withCache
-          ? ' "read cache on": the same server with `READ_CACHE_MB` set (it answers the per-model reads and repeated searches from memory; its writes also NOTIFY the other replicas, which is what its write rows cost).'
+          ? ' "read cache on": the same server with `READ_CACHE_MB` set (it answers the per-model reads and repeated searches from memory; its writes would NOTIFY other caching replicas, but it is alone on its database, so they do not).'
           : ''),
     );
     L.push('');
