@@ -74,6 +74,10 @@ function migrationSets(mlflowOwned: boolean): MigrationSet[] {
   return sets;
 }
 
+function logApplied(log: Logger, set: MigrationSet, tags: string[]): void {
+  if (tags.length > 0) log.info('migrations applied', { set: path.basename(set.folder), migrations: tags });
+}
+
 export async function openPostgres(url: string, poolMax: number, log: Logger): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -119,7 +123,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
           }
         },
       };
-      for (const set of migrationSets(mlflowOwned)) await migrate(session, set);
+      for (const set of migrationSets(mlflowOwned)) logApplied(log, set, await migrate(session, set));
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
@@ -178,7 +182,7 @@ export async function openPglite(dataDir: string | undefined, log: Logger): Prom
     ...session(lite),
     transaction: (fn) => lite.transaction((tx) => fn(session(tx))),
   };
-  for (const set of migrationSets(mlflowOwned)) await migrate(liteSession, set);
+  for (const set of migrationSets(mlflowOwned)) logApplied(log, set, await migrate(liteSession, set));
   log.info('database ready', { kind: 'pglite', dataDir: dataDir ?? 'memory' });
   return {
     kind: 'pglite',
