@@ -325,6 +325,31 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while a
     expect(bystander).toEqual([JSON.stringify([name])]);
   });
 
+  it('a write transaction open on another database of the cluster does not hold a cache back', async () => {
+    const name = uniq('elsewhere');
+    await cl.createModel(name, { description: 'd0' });
+    const elsewhere = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await elsewhere.connect();
+    raw.push(elsewhere);
+    await elsewhere.query('BEGIN');
+    await elsewhere.query('SELECT pg_current_xact_id()');
+    const late = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
+    try {
+      const c = new Client(late);
+      const admin = await connect('admin');
+      let n = 0;
+      await eventually(async () => {
+        const d = `x-${n++}`;
+        await c.getModel(name);
+        await admin.query('UPDATE registered_models SET description = $1 WHERE name = $2', [d, name]);
+        expect((await c.getModel(name)).description).not.toBe(d); // live: served from the cache
+      });
+    } finally {
+      await elsewhere.query('ROLLBACK');
+      await late.close();
+    }
+  });
+
   it('registrations of listeners that are gone are pruned, and a server deletes its own when it stops', async () => {
     const impostor = await connect('not-a-cache');
     await impostor.query('INSERT INTO registry_cache_listeners (pid, registered_at) VALUES (pg_backend_pid(), 0), (2147483646, 0)');

@@ -10,7 +10,8 @@
  *
  * Writers announce only while some other replica's cache is registered in registry_cache_listeners
  * (events/sink.ts). So once LISTEN is up, the cache registers its connection's pid there and then
- * waits until every transaction that held an xid at that moment has ended: such a writer may have
+ * waits until every transaction on this database that held an xid at that moment has ended (a
+ * long transaction on another database of the cluster does not hold it back): such a writer may have
  * looked before the registration and decided not to announce, but its change is visible to the
  * cache's loads once it has ended, and every later writer sees the registration. Each caching replica
  * also deletes the rows of listeners that are gone (checked in pg_stat_activity) when it registers
@@ -102,17 +103,23 @@ export function followChanges(listener: PgListener, db: Executor, cache: ModelRe
 }
 
 /**
- * Resolves once every transaction that held an xid when it was called has committed or aborted: it
- * takes an xid itself (every xid below it was assigned earlier) and waits until the oldest running
- * xid is above it. (A snapshot's list of running xids would not do: it omits those at or above its
- * xmax, the latest ones.)
+ * Resolves once every transaction on this database that held an xid when it was called has committed
+ * or aborted: it takes an xid itself (every xid below it was assigned earlier) and waits until no
+ * session of this database runs an older one. (A snapshot's list of running xids would not do: it
+ * omits those at or above its xmax, the latest ones; and the snapshot's xmin would wait for the
+ * other databases of the cluster too. `backend_xid` is visible to every role.)
  */
 async function waitForEarlierWriters(db: Executor, current: () => boolean, log: Logger): Promise<void> {
-  const [mine] = await db.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
+  const [mine] = await db.query<{ x: string }>(`SELECT (pg_current_xact_id()::text::numeric % 4294967296)::text AS x`);
   const started = Date.now();
   let warned = false;
   while (current()) {
-    const [r] = await db.query<{ done: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS done', [mine!.x]);
+    const [r] = await db.query<{ done: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                           WHERE datname = current_database() AND backend_xid IS NOT NULL
+                             AND age(backend_xid) > age($1::xid)) AS done`,
+      [mine!.x],
+    );
     if (r!.done) return;
     if (!warned && Date.now() - started > 10_000) {
       warned = true;
