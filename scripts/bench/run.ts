@@ -309,6 +309,9 @@ interface Provisioned {
   mlflowDb?: { name: string; url: string; sqlalchemy: string };
 }
 
+/** Every database provisioned for a set (kept with --keep-db, dropped otherwise). */
+const databasesOf = (p: Provisioned): string[] => [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
+
 /**
  * A copy of the server's sources (and of the spec it serves) in the run's working directory, with the
  * installed node_modules linked in. Our server and the floor run from it, so that edits to the working
@@ -375,11 +378,11 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const s of running.splice(0)) await s.stop().catch(() => {});
     if (o.keepDb) {
-      for (const p of provisioned) log(`kept databases: ${[p.oursDb?.name, p.cacheDb?.name, p.altDb?.name, p.mlflowDb?.name].filter(Boolean).join(', ')}`);
+      for (const p of provisioned) log(`kept databases: ${databasesOf(p).join(', ')}`);
       return;
     }
     for (const p of provisioned.splice(0)) {
-      for (const d of [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name).catch(() => {});
+      for (const name of databasesOf(p)) await dropDatabase(o.adminUrl, name).catch(() => {});
     }
   };
   const onSignal = (sig: string) => {
@@ -556,7 +559,7 @@ async function main(): Promise<void> {
         running.splice(running.indexOf(s), 1);
       }
       if (!o.keepDb) {
-        for (const d of [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb]) if (d) await dropDatabase(o.adminUrl, d.name);
+        for (const name of databasesOf(p)) await dropDatabase(o.adminUrl, name);
         provisioned.splice(provisioned.indexOf(p), 1);
       }
     }

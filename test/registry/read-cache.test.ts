@@ -298,6 +298,25 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while a
     await c.query(`LISTEN ${CHANGES_CHANNEL}`);
     return got;
   };
+  /** Opens a transaction on `c` that holds an xid, as a writer does once it has changed something. */
+  const holdXid = async (c: pg.Client) => {
+    await c.query('BEGIN');
+    await c.query('SELECT pg_current_xact_id()');
+  };
+  /** Changes a model's description behind every server's back: nothing announces it. */
+  let admin: Promise<pg.Client> | undefined;
+  const rawUpdate = async (name: string, description: string) =>
+    void (await (await (admin ??= connect('admin'))).query('UPDATE registered_models SET description = $1 WHERE name = $2', [description, name]));
+  /** Waits until `c` answers from its cache: a raw change to the cached model stays unseen. */
+  const eventuallyLive = (c: Client, name: string) => {
+    let n = 0;
+    return eventually(async () => {
+      const d = `unseen-${n++}`;
+      await c.getModel(name);
+      await rawUpdate(name, d);
+      expect((await c.getModel(name)).description).not.toBe(d);
+    });
+  };
   beforeAll(async () => {
     databaseUrl = await createTestDatabase();
     lone = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
@@ -331,19 +350,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while a
     const elsewhere = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await elsewhere.connect();
     raw.push(elsewhere);
-    await elsewhere.query('BEGIN');
-    await elsewhere.query('SELECT pg_current_xact_id()');
+    await holdXid(elsewhere);
     const late = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
     try {
-      const c = new Client(late);
-      const admin = await connect('admin');
-      let n = 0;
-      await eventually(async () => {
-        const d = `x-${n++}`;
-        await c.getModel(name);
-        await admin.query('UPDATE registered_models SET description = $1 WHERE name = $2', [d, name]);
-        expect((await c.getModel(name)).description).not.toBe(d); // live: served from the cache
-      });
+      await eventuallyLive(new Client(late), name);
     } finally {
       await elsewhere.query('ROLLBACK');
       await late.close();
@@ -392,29 +402,19 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while a
     await cl.createModel(name, { description: 'd0' });
     // A writer that has taken its xid and looked for listeners before the new replica existed.
     const writer = await connect('a-writer');
-    await writer.query('BEGIN');
-    await writer.query('SELECT pg_current_xact_id()');
+    await holdXid(writer);
     const late = await startTestServer('postgres', { READ_CACHE_MB: '4' }, { databaseUrl });
     try {
       const c = new Client(late);
-      const admin = await connect('admin');
-      // A change nobody announces: a cache that were live would keep answering 'd0'.
-      const rawUpdate = (d: string) => admin.query('UPDATE registered_models SET description = $1 WHERE name = $2', [d, name]);
       await sleep(200);
+      // Not live yet: every raw change is seen at once (a live cache would keep answering 'd0').
       for (const d of ['d1', 'd2']) {
         expect((await c.getModel(name)).description).not.toBe(d);
-        await rawUpdate(d);
+        await rawUpdate(name, d);
         expect((await c.getModel(name)).description).toBe(d);
       }
       await writer.query('COMMIT');
-      // Now the cache goes live: a raw change stays unseen once the model is cached.
-      let n = 0;
-      await eventually(async () => {
-        const d = `after-${n++}`;
-        await c.getModel(name);
-        await rawUpdate(d);
-        expect((await c.getModel(name)).description).not.toBe(d);
-      });
+      await eventuallyLive(c, name);
     } finally {
       await late.close();
     }

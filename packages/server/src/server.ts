@@ -47,7 +47,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
   // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache; its
   // name tells the other replicas whether a cache listens (they announce their changes only then).
-  const caching = config.readCacheBytes > 0 && !db.mlflowOwned;
+  const caching = readCacheWanted(db, config, log);
   const listener =
     db.kind === 'postgres' && config.databaseUrl
       ? new PgListener({
@@ -57,7 +57,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
         })
       : undefined;
   const webhooks = await createWebhooks(db, config, log, listener);
-  const { cache, feed } = createReadCache(db, config, log, listener);
+  const { cache, feed } = caching ? createReadCache(db, config, log, listener) : {};
   const pruner = db.kind === 'postgres' && !db.mlflowOwned ? pruneCacheListeners(db, log) : undefined;
   await listener?.start();
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
@@ -93,22 +93,24 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 }
 
 /**
- * The read cache (READ_CACHE_MB). On PostgreSQL it is consistent across replicas through the change
- * feed, and unused until the feed listens; on a database created by mlflow server it stays off,
- * because MLflow's own writes announce nothing.
+ * Whether this process keeps a read cache (READ_CACHE_MB > 0): not on a database created by mlflow
+ * server, because MLflow's own writes announce nothing.
  */
-function createReadCache(
-  db: Database,
-  config: Config,
-  log: Logger,
-  listener: PgListener | undefined,
-): { cache?: ModelReadCache; feed?: ChangeFeed } {
-  if (config.readCacheBytes === 0) return {};
+function readCacheWanted(db: Database, config: Config, log: Logger): boolean {
+  if (config.readCacheBytes === 0) return false;
   if (db.mlflowOwned) {
     log.warn('READ_CACHE_MB is ignored: this database was created by mlflow server, whose writes would not reach the cache');
-    return {};
+    return false;
   }
-  if (!listener) return { cache: new ModelReadCache(config.readCacheBytes, true) }; // the embedded database: this process is the only writer
+  return true;
+}
+
+/**
+ * The read cache. On PostgreSQL it is consistent across replicas through the change feed, and unused
+ * until the feed listens; on the embedded database this process is the only writer.
+ */
+function createReadCache(db: Database, config: Config, log: Logger, listener: PgListener | undefined): { cache: ModelReadCache; feed?: ChangeFeed } {
+  if (!listener) return { cache: new ModelReadCache(config.readCacheBytes, true) };
   const cache = new ModelReadCache(config.readCacheBytes, false);
   return { cache, feed: followChanges(listener, db, cache, log) };
 }

@@ -67,7 +67,8 @@ async function isMlflowOwned(exec: Executor): Promise<boolean> {
   return rows[0]?.alembic != null && rows[0]?.rm != null;
 }
 
-function migrationSets(mlflowOwned: boolean): MigrationSet[] {
+/** The migration sets to apply, in order: MLflow's tables (unless MLflow created them), then ours. */
+export function migrationSets(mlflowOwned: boolean): MigrationSet[] {
   const sets: MigrationSet[] = [];
   if (!mlflowOwned) sets.push({ folder: path.join(MIGRATIONS_DIR, 'mlflow'), table: '__mlflow_ts_migrations_registry' });
   sets.push({ folder: path.join(MIGRATIONS_DIR, 'ext'), table: '__mlflow_ts_migrations_ext' });

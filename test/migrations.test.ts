@@ -14,30 +14,12 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzleLite } from 'drizzle-orm/pglite';
 import { migrate as migrateLite } from 'drizzle-orm/pglite/migrator';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, openPglite, openPostgres, type Executor } from './db.js';
-import { createLogger } from '../log.js';
+import { backends, createTestDatabase } from './helpers/server.js';
+import { migrationSets, openPglite, openPostgres, type Executor } from '../packages/server/src/store/db.js';
+import { createLogger } from '../packages/server/src/log.js';
 
 const log = createLogger('error');
-const backends = (): ('pglite' | 'postgres')[] => (process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']);
-
-/** A fresh database on the TEST_DATABASE_URL server. */
-async function createTestDatabase(): Promise<string> {
-  const name = `t_mig_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-const SETS = [
-  { folder: path.join(MIGRATIONS_DIR, 'mlflow'), table: '__mlflow_ts_migrations_registry' },
-  { folder: path.join(MIGRATIONS_DIR, 'ext'), table: '__mlflow_ts_migrations_ext' },
-];
+const SETS = migrationSets(false);
 
 /** A copy of a migration folder whose journal stops before its last `drop` entries. */
 function truncated(folder: string, drop: number): string {
