@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     maxWorkers: 2,
+    // Removes the run's temporary directories and databases when it ends.
+    globalSetup: ['test/helpers/global-setup.ts'],
   },
 });

@@ -17,6 +17,12 @@ export REQUIRE_ARTIFACTS=${REQUIRE_ARTIFACTS:-1}
 # file re-installs whenever the pinned requirements change).
 export VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/mlflow-registry-ts/venv}
 
+# Every server's work directory (tens of MB with PGlite) lives under one scratch root, removed when
+# the run ends: leaked ones once filled a CI machine's disk after many runs.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlflow-ts-python-XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
+
 if [ ! -d node_modules ]; then pnpm install --frozen-lockfile; fi
 
 venv=$(bash scripts/python-env.sh | tail -n 1)

@@ -22,11 +22,16 @@ export function backends(): Backend[] {
   return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 }
 
-/** Creates an empty database on the TEST_DATABASE_URL server and returns its URL. */
+/**
+ * Creates an empty database on the TEST_DATABASE_URL server and returns its URL. Its name carries
+ * the run's id, so the run's teardown (global-setup.ts) drops it.
+ */
 export async function createTestDatabase(): Promise<string> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const runId = process.env.TEST_RUN_ID;
+  if (!runId) throw new Error('TEST_RUN_ID is not set: run the tests with vitest, whose global setup sets it');
+  const name = `t_${runId}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
@@ -56,6 +61,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   opts: { databaseUrl?: string; dataDir?: string } = {},
 ): Promise<TestServer> {
+  const ownDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-test-'));
   const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
   const config = loadConfig({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
@@ -93,6 +99,8 @@ export async function startTestServer(
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
       await server.close();
+      // A data directory the caller passed in may be reopened; one made here is this server's alone.
+      if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
