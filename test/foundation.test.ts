@@ -121,9 +121,10 @@ describe('configuration', () => {
     expect(loadConfig({}).port).toBe(8000);
   });
 
-  it('READ_CACHE_MB is a budget in megabytes, on by default only with the embedded database', () => {
+  it('READ_CACHE_MB is a budget in megabytes: 16 by default with the embedded database, 4 on PostgreSQL', () => {
     expect(loadConfig({}).readCacheBytes).toBe(16 * 1024 * 1024);
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' }).readCacheBytes).toBe(0);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' }).readCacheBytes).toBe(4 * 1024 * 1024);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', READ_CACHE_MB: '0' }).readCacheBytes).toBe(0);
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db', READ_CACHE_MB: '0.5' }).readCacheBytes).toBe(512 * 1024);
     expect(() => loadConfig({ READ_CACHE_MB: '-1' })).toThrow(/READ_CACHE_MB must be a number between 0 and 100000, got '-1'/);
     expect(() => loadConfig({ READ_CACHE_MB: '16MB' })).toThrow(/READ_CACHE_MB must be a number/);

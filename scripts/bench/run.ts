@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, DATASETS, dropDatabase, loadDataset, type DatasetSpec } from './dataset.js';
 import { DbCpuSampler, TreeSampler, type CellResources } from './procstat.js';
-import { CACHE_ENV, mlflowDbUpgrade, mlflowVersion, startCommand, startMlflow, startOurs, type RunningServer } from './servers.js';
+import { NO_CACHE_ENV, mlflowDbUpgrade, mlflowVersion, startCommand, startMlflow, startOurs, type RunningServer } from './servers.js';
 import { runFloor, runWrk, WRK_THREADS, wrkVersion, type LoadResult } from './load.js';
 import { WORKLOADS, workloadById, type WorkloadId } from './workloads.js';
 import { buildServer } from '../build.js';
@@ -26,11 +26,11 @@ import { renderReport, type BenchMeta, type CellResult, type RunResults, type Se
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '../..');
 
-export type ServerId = 'ours' | 'ours-cache' | 'ours-alt' | 'mlflow' | 'mlflow-w2';
-const ALL_SERVERS: ServerId[] = ['ours', 'ours-cache', 'mlflow', 'mlflow-w2'];
-const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-cache', 'ours-alt', 'mlflow', 'mlflow-w2'];
-/** 'ours-cache': our server (same code as 'ours', own database) with the read cache on (README, "Read cache"). */
-const isOurs = (id: ServerId): id is 'ours' | 'ours-cache' | 'ours-alt' => id === 'ours' || id === 'ours-cache' || id === 'ours-alt';
+export type ServerId = 'ours' | 'ours-nocache' | 'ours-alt' | 'mlflow' | 'mlflow-w2';
+const ALL_SERVERS: ServerId[] = ['ours', 'ours-nocache', 'mlflow', 'mlflow-w2'];
+const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-nocache', 'ours-alt', 'mlflow', 'mlflow-w2'];
+/** 'ours-nocache': our server (same code as 'ours', own database) with the read cache off (README, "Read cache"). */
+const isOurs = (id: ServerId): id is 'ours' | 'ours-nocache' | 'ours-alt' => id === 'ours' || id === 'ours-nocache' || id === 'ours-alt';
 
 interface Options {
   smoke: boolean;
@@ -61,8 +61,8 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
                           report to a temporary file (unless --report); exits 1 if a request failed
   --large                 also run the large set (100,000 models, 1,000,000 versions)
   --sets small,large      datasets to run (default: small)
-  --servers ours,ours-cache,mlflow,mlflow-w2
-                          servers (default: these four; ours-cache = ours with READ_CACHE_MB set, on its own
+  --servers ours,ours-nocache,mlflow,mlflow-w2
+                          servers (default: these four; ours-nocache = ours with READ_CACHE_MB=0, on its own
                           database; mlflow = its default 4 workers)
   --workloads a,b         default: all (${WORKLOADS.map((w) => w.id).join(', ')})
   --connections 1,8,32,64 concurrent connections (default: 1,8,32,64)
@@ -291,7 +291,7 @@ async function collectMeta(o: Options, venv: string | undefined): Promise<BenchM
       wrkThreads: WRK_THREADS,
       poolMax: o.poolMax,
       oursEnv: o.oursEnv,
-      cacheEnv: CACHE_ENV,
+      noCacheEnv: NO_CACHE_ENV,
       start: startCommand(o.oursRoot),
       oursRoot: o.oursRoot === ROOT ? undefined : o.oursRoot,
       alt: o.servers.includes('ours-alt') ? { root: o.altRoot === ROOT ? undefined : o.altRoot, env: o.altEnv } : undefined,
@@ -305,12 +305,12 @@ interface Provisioned {
   set: DatasetSpec;
   oursDb?: { name: string; url: string };
   altDb?: { name: string; url: string };
-  cacheDb?: { name: string; url: string };
+  nocacheDb?: { name: string; url: string };
   mlflowDb?: { name: string; url: string; sqlalchemy: string };
 }
 
 /** Every database provisioned for a set (kept with --keep-db, dropped otherwise). */
-const databasesOf = (p: Provisioned): string[] => [p.oursDb, p.cacheDb, p.altDb, p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
+const databasesOf = (p: Provisioned): string[] => [p.oursDb, p.nocacheDb, p.altDb, p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
 
 /**
  * A copy of the server's sources (and of the spec it serves) in the run's working directory, with the
@@ -333,8 +333,8 @@ async function snapshotServer(root: string, dest: string): Promise<string> {
   return dest;
 }
 
-function ourDb(p: Provisioned, id: 'ours' | 'ours-cache' | 'ours-alt'): { name: string; url: string } | undefined {
-  return id === 'ours' ? p.oursDb : id === 'ours-cache' ? p.cacheDb : p.altDb;
+function ourDb(p: Provisioned, id: 'ours' | 'ours-nocache' | 'ours-alt'): { name: string; url: string } | undefined {
+  return id === 'ours' ? p.oursDb : id === 'ours-nocache' ? p.nocacheDb : p.altDb;
 }
 
 function dbName(set: string, who: string): string {
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
     }
     return dir;
   };
-  if (o.servers.includes('ours') || o.servers.includes('ours-cache')) o.oursRoot = await snapshot(o.oursRoot);
+  if (o.servers.includes('ours') || o.servers.includes('ours-nocache')) o.oursRoot = await snapshot(o.oursRoot);
   if (o.servers.includes('ours-alt')) o.altRoot = await snapshot(o.altRoot);
 
   const cells: CellResult[] = [];
@@ -412,12 +412,12 @@ async function main(): Promise<void> {
       provisioned.push(p);
 
       // ---- provision ------------------------------------------------------------------------
-      for (const id of ['ours', 'ours-cache', 'ours-alt'] as const) {
+      for (const id of ['ours', 'ours-nocache', 'ours-alt'] as const) {
         if (!o.servers.includes(id)) continue;
-        const name = dbName(setName, id === 'ours' ? 'ours' : id === 'ours-cache' ? 'cache' : 'alt');
+        const name = dbName(setName, id === 'ours' ? 'ours' : id === 'ours-nocache' ? 'nocache' : 'alt');
         const db = { name, url: await createDatabase(o.adminUrl, name) };
         if (id === 'ours') p.oursDb = db;
-        else if (id === 'ours-cache') p.cacheDb = db;
+        else if (id === 'ours-nocache') p.nocacheDb = db;
         else p.altDb = db;
         log(`[${setName}] ${name}: our server applies its migrations`);
         const root = id === 'ours-alt' ? o.altRoot : o.oursRoot;
@@ -452,7 +452,7 @@ async function main(): Promise<void> {
             label: `${id}-${setName}`,
             poolMax: o.poolMax,
             nodeFlags: o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(o.cpuProf, id)}`] : [],
-            env: id === 'ours' ? o.oursEnv : id === 'ours-cache' ? { ...o.oursEnv, ...CACHE_ENV } : { ...o.oursEnv, ...o.altEnv },
+            env: id === 'ours' ? o.oursEnv : id === 'ours-nocache' ? { ...o.oursEnv, ...NO_CACHE_ENV } : { ...o.oursEnv, ...o.altEnv },
           });
         } else {
           s = await startMlflow({

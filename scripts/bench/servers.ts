@@ -21,8 +21,8 @@ export function startCommand(root: string): { env: Record<string, string>; flags
   return { env, flags: words(m?.[2]) };
 }
 
-/** The environment of the "ours, read cache on" configuration (README, "Read cache"). */
-export const CACHE_ENV: Record<string, string> = { READ_CACHE_MB: '4' };
+/** The environment of the "ours, read cache off" configuration (README, "Read cache"). */
+export const NO_CACHE_ENV: Record<string, string> = { READ_CACHE_MB: '0' };
 
 export interface RunningServer {
   label: string;

@@ -99,18 +99,19 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 function readCacheWanted(db: Database, config: Config, log: Logger): boolean {
   if (config.readCacheBytes === 0) return false;
   if (db.mlflowOwned) {
-    log.warn('READ_CACHE_MB is ignored: this database was created by mlflow server, whose writes would not reach the cache');
+    log.info('read cache off: this database was created by mlflow server, whose writes would not reach the cache');
     return false;
   }
   return true;
 }
 
 /**
- * The read cache. On PostgreSQL it is consistent across replicas through the change feed, and unused
- * until the feed listens; on the embedded database this process is the only writer.
+ * The read cache. On PostgreSQL it follows the other replicas' changes through the change feed (it
+ * is unused until the feed listens, and catches up with it before each use of a kept answer); on the
+ * embedded database this process is the only writer.
  */
 function createReadCache(db: Database, config: Config, log: Logger, listener: PgListener | undefined): { cache: ModelReadCache; feed?: ChangeFeed } {
   if (!listener) return { cache: new ModelReadCache(config.readCacheBytes, true) };
-  const cache = new ModelReadCache(config.readCacheBytes, false);
+  const cache = new ModelReadCache(config.readCacheBytes, false, () => listener.catchUp());
   return { cache, feed: followChanges(listener, db, cache, log) };
 }

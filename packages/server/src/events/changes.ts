@@ -6,7 +6,9 @@
  *
  * The cache is used only while the feed is known to work: it goes live once LISTEN succeeds and is
  * emptied and switched off as soon as the connection fails, ends or stops answering the heartbeat
- * (events/listener.ts), until LISTEN is back.
+ * (events/listener.ts), until LISTEN is back. And before it uses a kept answer it catches up with the
+ * feed (PgListener.catchUp, wired in server.ts), so a notification committed before the read arrived
+ * has always been heard: replicas are exact, not merely close.
  *
  * Writers announce only while some other replica's cache is registered in registry_cache_listeners
  * (events/sink.ts). So once LISTEN is up, the cache registers its connection's pid there and then

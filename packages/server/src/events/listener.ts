@@ -35,6 +35,8 @@ export interface PgListenerOptions {
 }
 
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]*$/;
+/** A catch-up that takes longer than this counts as failed (its callers fall back to the database). */
+const CATCH_UP_TIMEOUT_MS = 1000;
 
 export class PgListener {
   private readonly subscribers = new Map<string, ChannelSubscriber[]>();
@@ -43,6 +45,7 @@ export class PgListener {
   private stopped = false;
   private started = false;
   private livePid = 0;
+  private readonly roundTrip = coalesced(() => this.catchUpRoundTrip());
 
   constructor(private readonly opts: PgListenerOptions) {}
 
@@ -56,6 +59,33 @@ export class PgListener {
   /** The backend pid of the connection while LISTEN is established, else 0. */
   get pid(): number {
     return this.livePid;
+  }
+
+  /**
+   * Resolves true once every notification committed before the call has been handed to the
+   * subscribers; false when that cannot be known (LISTEN is down, or the round trip failed or took over
+   * a second). It is one empty query on the LISTEN connection: the backend sends the notifications
+   * it holds before it answers any query (PostgreSQL delivers them to an idle listener as soon as they
+   * are committed, and flushes any pending ones before ReadyForQuery), and the connection hands them
+   * to the subscribers in order. Callers waiting at the same moment share one round trip: a call made
+   * while one is in flight waits for the next, because that one may have been sent before the changes
+   * the caller must hear about committed.
+   */
+  catchUp(): Promise<boolean> {
+    return this.roundTrip();
+  }
+
+  private catchUpRoundTrip(): Promise<boolean> {
+    const client = this.client;
+    if (!client || !this.livePid) return Promise.resolve(false);
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      client.query('').then(
+        () => this.client === client,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, CATCH_UP_TIMEOUT_MS, false))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */
@@ -141,4 +171,33 @@ export class PgListener {
       );
     }, period);
   }
+}
+
+/**
+ * Shares calls of `run` between callers: a call made while none is in flight starts one; a call made
+ * while one is in flight waits for the next one, started when that one ends, and shared by every call
+ * made meanwhile (the one in flight may have started before what the caller needs to be covered).
+ */
+export function coalesced<T>(run: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let queued: Promise<T> | undefined;
+  const start = (): Promise<T> => {
+    const p: Promise<T> = run().finally(() => {
+      if (inFlight === p) inFlight = undefined;
+    });
+    inFlight = p;
+    return p;
+  };
+  return () => {
+    if (queued) return queued;
+    if (!inFlight) return start();
+    const next = inFlight
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    queued = next;
+    return next;
+  };
 }

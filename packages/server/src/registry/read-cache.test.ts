@@ -99,6 +99,44 @@ describe('ModelReadCache', () => {
     expect(roomy.size).toBe(0);
   });
 
+  it('uses a kept answer only once the change feed has caught up, and not one the catch-up dropped', async () => {
+    let heard: string[] = [];
+    let caughtUp = true;
+    let calls = 0;
+    // What the change feed does on catching up: hands over the changes it had not heard yet.
+    const c: ModelReadCache = new ModelReadCache(10_000, true, async () => {
+      calls++;
+      c.invalidate(heard);
+      heard = [];
+      return caughtUp;
+    });
+    const load = (value: string) => async () => value;
+    expect(await c.getOrLoad('a', 'model', load('A1'))).toBe('A1');
+    expect(calls).toBe(0); // a miss reads the database, which needs no catch-up
+    expect(await c.getOrLoad('a', 'model', load('unused'))).toBe('A1');
+    expect(calls).toBe(1);
+    heard = ['a']; // another replica changed a; this process has not heard it yet
+    expect(await c.getOrLoad('a', 'model', load('A2'))).toBe('A2');
+    caughtUp = false; // the feed cannot tell: the database answers
+    expect(await c.getOrLoad('a', 'model', load('A3'))).toBe('A3');
+    caughtUp = true;
+    c.put(c.epoch, 'b', 'model', 'B1');
+    heard = ['b'];
+    expect(await c.getOrLoadMany(['a', 'b'], 'model', async (missing) => new Map(missing.map((m) => [m, `${m.toUpperCase()}2`])))).toEqual(['A2', 'B2']);
+    caughtUp = false;
+    const asked: string[][] = [];
+    await c.getOrLoadMany(['a', 'b'], 'model', async (missing) => (asked.push(missing), new Map()));
+    expect(asked).toEqual([['a', 'b']]);
+  });
+
+  it('does not hand out a kept version text that differs from the one just read', () => {
+    const c = new ModelReadCache(10_000, true);
+    c.put(c.epoch, 'a', 'v:1', 'old');
+    // The database's text is newer than the kept one (a change not heard yet): the caller keeps its own.
+    expect(c.share(c.epoch, 'a', 'v:1', 'new')).toBeUndefined();
+    expect(c.share(c.epoch, 'a', 'v:1', 'old')).toBe('old');
+  });
+
   it('is unused until live, and empties when it goes down', () => {
     const c = new ModelReadCache(10_000, false);
     c.put(c.epoch, 'a', 'model', 'A');

@@ -1,5 +1,5 @@
 /**
- * An opt-in cache of the registry's hot reads (READ_CACHE_MB): get registered model, get model
+ * A cache of the registry's hot reads (READ_CACHE_MB): get registered model, get model
  * version, get latest versions, get version by alias, the models of registered-model search pages, and
  * whole search answers. Each answer is kept under the model it belongs to (search answers under
  * SEARCHES), already rendered as JSON text, so a hit costs neither a database round trip nor
@@ -11,8 +11,12 @@
  *   the replica it wrote through always sees its own write;
  * - on PostgreSQL the same names go out with NOTIFY in the mutation's transaction whenever another
  *   replica's cache listens (events/sink.ts), and every such replica drops them when the notification
- *   arrives (events/changes.ts). Replicas are therefore consistent within the notification delay
- *   (well under a millisecond on one host), not instantly;
+ *   arrives (events/changes.ts);
+ * - before a kept answer is used, the change feed catches up (`catchUp`, one empty round trip on the
+ *   LISTEN connection shared by the reads waiting at that moment): every change committed before the
+ *   read arrived, through any replica, has then been heard and has dropped what it changed. So a
+ *   client reading through one replica sees what it wrote through another, as it would without the
+ *   cache. A load from the database needs no catch-up: it reads after the request arrived;
  * - while this process cannot be sure to hear other writers (LISTEN not yet established, or lost),
  *   the cache is empty and unused;
  * - a read that was in flight while any invalidation happened is not stored (the epoch check), so
@@ -58,6 +62,11 @@ export class ModelReadCache {
   constructor(
     private readonly maxBytes: number,
     live: boolean,
+    /**
+     * Resolves true once every change committed before the call has been heard (events/listener.ts
+     * catchUp); false sends the read to the database. None when this process is the only writer.
+     */
+    private readonly catchUp?: () => Promise<boolean>,
   ) {
     this.liveValue = live && maxBytes > 0;
   }
@@ -118,13 +127,13 @@ export class ModelReadCache {
    * The text kept under `key` of model `name`, after keeping `text` there if there was none; undefined
    * when it is not kept (the epoch is stale, the text too long, or the cache not live). A version's JSON
    * is also the answer to its aliases and one of its model's latest versions; loading those through
-   * here keeps one copy of it, charged once. A kept text is the current one: any change since `epoch`
-   * would have dropped it.
+   * here keeps one copy of it, charged once. `text` was just read from the database; a kept text that
+   * differs from it is one whose change has not been heard yet (another replica's), and is not used.
    */
   share(epoch: number, name: string, key: string, text: string): string | undefined {
     if (epoch !== this.epochValue) return undefined;
     const kept = this.get<string>(name, key);
-    if (kept !== undefined) return kept;
+    if (kept !== undefined) return kept === text ? kept : undefined;
     this.put(epoch, name, key, text);
     return this.models.get(name)?.answers.get(key) as string | undefined;
   }
@@ -140,7 +149,14 @@ export class ModelReadCache {
     textBytes?: (value: T) => number,
   ): Promise<T | undefined> {
     const hit = this.get<T>(name, key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      if (!this.catchUp) return hit;
+      // Kept answers a change not yet heard has dropped are gone once the feed has caught up.
+      if (await this.catchUp()) {
+        const current = this.get<T>(name, key);
+        if (current !== undefined) return current;
+      }
+    }
     const epoch = this.epochValue;
     const value = await load(epoch);
     if (value !== undefined) this.put(epoch, name, key, value, textBytes?.(value));
@@ -153,7 +169,10 @@ export class ModelReadCache {
    * that `load` did not find has none.
    */
   async getOrLoadMany(names: string[], key: string, load: (missing: string[]) => Promise<Map<string, string>>): Promise<(string | undefined)[]> {
-    const out = names.map((name) => this.get<string>(name, key));
+    let out = names.map((name) => this.get<string>(name, key));
+    if (this.catchUp && out.some((x) => x !== undefined)) {
+      out = (await this.catchUp()) ? names.map((name) => this.get<string>(name, key)) : names.map(() => undefined);
+    }
     const missing = names.filter((_, i) => out[i] === undefined);
     if (missing.length === 0) return out;
     const epoch = this.epochValue;

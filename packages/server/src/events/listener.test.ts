@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createLogger } from '../log.js';
+import { coalesced, PgListener } from './listener.js';
+
+const url = process.env.TEST_DATABASE_URL;
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('coalesced', () => {
+  it('runs one call at a time; the callers arriving during one share the next, which starts when it ends', async () => {
+    const ends: ((v: number) => void)[] = [];
+    const run = coalesced(() => new Promise<number>((resolve) => ends.push(resolve)));
+    const a = run();
+    const b = run();
+    const c = run();
+    await settle();
+    expect(ends).toHaveLength(1); // b and c wait: the call in flight began before they were made
+    ends[0]!(1);
+    expect(await a).toBe(1);
+    await settle();
+    expect(ends).toHaveLength(2);
+    const d = run(); // made while the second is in flight: waits for a third
+    ends[1]!(2);
+    expect([await b, await c]).toEqual([2, 2]);
+    await settle();
+    expect(ends).toHaveLength(3);
+    ends[2]!(3);
+    expect(await d).toBe(3);
+    // Idle again: the next call starts at once, and a failure reaches its callers only.
+    const failing = coalesced(() => Promise.reject(new Error('down')));
+    await expect(failing()).rejects.toThrow('down');
+    const e = run();
+    await settle();
+    expect(ends).toHaveLength(4);
+    ends[3]!(4);
+    expect(await e).toBe(4);
+  });
+});
+
+describe.skipIf(!url)('PgListener.catchUp (postgres)', () => {
+  const channel = `catch_up_${process.pid}`;
+  let heard = 0;
+  let listener: PgListener;
+  let writer: pg.Client;
+  beforeAll(async () => {
+    listener = new PgListener({ databaseUrl: url!, log: createLogger('silent') });
+    listener.subscribe(channel, { notify: (payload) => (heard = Math.max(heard, Number(payload))) });
+    await listener.start();
+    writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+  });
+  afterAll(async () => {
+    await writer?.end();
+    await listener?.stop();
+  });
+
+  it('has handed every notification committed before the call to the subscribers when it resolves', async () => {
+    let n = 0;
+    const notify = () => writer.query('SELECT pg_notify($1, $2)', [channel, String(++n)]);
+    // Without catching up, a notification committed a moment ago is often not heard yet: this is
+    // the window catchUp closes (and what makes the check below able to fail).
+    let notYet = 0;
+    for (let i = 0; i < 200; i++) {
+      await notify();
+      if (heard < n) notYet++;
+    }
+    expect(notYet).toBeGreaterThan(0);
+    let missed = 0;
+    for (let i = 0; i < 500; i++) {
+      await notify();
+      expect(await listener.catchUp()).toBe(true);
+      if (heard < n) missed++;
+    }
+    expect(missed).toBe(0);
+  });
+
+  it('lets callers waiting at the same moment share a round trip, and covers each of them', async () => {
+    let n = heard;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const mine = ++n;
+        await writer.query('SELECT pg_notify($1, $2)', [channel, String(mine)]);
+        return (await listener.catchUp()) && heard >= mine;
+      }),
+    );
+    expect(results.every(Boolean)).toBe(true);
+  });
+
+  it('answers false while LISTEN is not established', async () => {
+    const idle = new PgListener({ databaseUrl: url!, log: createLogger('silent') });
+    expect(await idle.catchUp()).toBe(false); // never started
+    idle.subscribe('unused_channel', { notify: () => {} });
+    await idle.start();
+    expect(await idle.catchUp()).toBe(true);
+    await idle.stop();
+    expect(await idle.catchUp()).toBe(false);
+  });
+});
