@@ -72,7 +72,7 @@ function main(): void {
       const seen = new Set<string>();
       for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
         const f = byId.get(n)!.callFrame;
-        if (!f.url.includes('/packages/server/src/')) continue;
+        if (!/\/packages\/server\/(src|dist)\//.test(f.url)) continue;
         const k = `${f.functionName || '(anonymous)'} ${component(f.url, f.functionName)}:${f.lineNumber + 1}`;
         if (seen.has(k)) continue;
         seen.add(k);
