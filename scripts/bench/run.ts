@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, DATASETS, dropDatabase, loadDataset, type DatasetSpec } from './dataset.js';
-import { DbCpuSampler, TreeSampler, type CellResources } from './procstat.js';
+import { DbCpuSampler, TreeSampler, machineCpu, type CellResources } from './procstat.js';
 import { NO_CACHE_ENV, mlflowDbUpgrade, mlflowVersion, startCommand, startMlflow, startOurs, type RunningServer } from './servers.js';
 import { runFloor, runWrk, WRK_THREADS, wrkVersion, type LoadResult } from './load.js';
 import { WORKLOADS, workloadById, type WorkloadId } from './workloads.js';
@@ -333,6 +333,27 @@ async function snapshotServer(root: string, dest: string): Promise<string> {
   return dest;
 }
 
+/**
+ * Waits (at most a minute) until the machine has used under a quarter of a core for two half-second
+ * intervals in a row, so that no cell starts while a server is still starting up.
+ */
+async function waitForQuietMachine(setName: string): Promise<void> {
+  const t0 = Date.now();
+  let quiet = 0;
+  let last = machineCpu();
+  let lastAt = Date.now();
+  while (quiet < 2 && Date.now() - t0 < 60_000) {
+    await sleep(500);
+    const now = machineCpu();
+    const at = Date.now();
+    const cores = (now.busy - last.busy) / ((at - lastAt) / 1000);
+    quiet = cores < 0.25 ? quiet + 1 : 0;
+    last = now;
+    lastAt = at;
+  }
+  log(`[${setName}] machine ${quiet >= 2 ? 'quiet' : 'still busy'} after ${((Date.now() - t0) / 1000).toFixed(1)} s; measuring`);
+}
+
 function ourDb(p: Provisioned, id: 'ours' | 'ours-nocache' | 'ours-alt'): { name: string; url: string } | undefined {
   return id === 'ours' ? p.oursDb : id === 'ours-nocache' ? p.nocacheDb : p.altDb;
 }
@@ -471,6 +492,9 @@ async function main(): Promise<void> {
           await runWrk({ url: s.url, workload: 'mixed', connections: 8, seconds: Math.max(2, 2 * o.warmup), dataset: set, runTag: `s${randomBytes(3).toString('hex')}` });
         }
       }
+      // MLflow's start-up (4 workers, its job runner and huey consumers) keeps both cores busy for a while
+      // after it answers: measuring before it settles slowed the first cells of whichever server ran then.
+      if (!o.smoke) await waitForQuietMachine(setName);
       const peak = new Map<ServerId, { rss: number; hwm: number; http: number }>();
 
       // ---- the matrix ---------------------------------------------------------------------------
