@@ -30,7 +30,9 @@ export type ServerId = 'ours' | 'ours-nocache' | 'ours-alt' | 'mlflow' | 'mlflow
 const ALL_SERVERS: ServerId[] = ['ours', 'ours-nocache', 'mlflow', 'mlflow-w2'];
 const KNOWN_SERVERS: ServerId[] = ['ours', 'ours-nocache', 'ours-alt', 'mlflow', 'mlflow-w2'];
 /** 'ours-nocache': our server (same code as 'ours', own database) with the read cache off (README, "Read cache"). */
-const isOurs = (id: ServerId): id is 'ours' | 'ours-nocache' | 'ours-alt' => id === 'ours' || id === 'ours-nocache' || id === 'ours-alt';
+type OurId = 'ours' | 'ours-nocache' | 'ours-alt';
+const OUR_IDS: readonly OurId[] = ['ours', 'ours-nocache', 'ours-alt'];
+const isOurs = (id: ServerId): id is OurId => (OUR_IDS as readonly string[]).includes(id);
 
 interface Options {
   smoke: boolean;
@@ -303,14 +305,13 @@ async function collectMeta(o: Options, venv: string | undefined): Promise<BenchM
 
 interface Provisioned {
   set: DatasetSpec;
-  oursDb?: { name: string; url: string };
-  altDb?: { name: string; url: string };
-  nocacheDb?: { name: string; url: string };
+  /** The database of each of our configurations that runs. */
+  ourDbs: Partial<Record<OurId, { name: string; url: string }>>;
   mlflowDb?: { name: string; url: string; sqlalchemy: string };
 }
 
 /** Every database provisioned for a set (kept with --keep-db, dropped otherwise). */
-const databasesOf = (p: Provisioned): string[] => [p.oursDb, p.nocacheDb, p.altDb, p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
+const databasesOf = (p: Provisioned): string[] => [...Object.values(p.ourDbs), p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
 
 /**
  * A copy of the server's sources (and of the spec it serves) in the run's working directory, with the
@@ -352,10 +353,6 @@ async function waitForQuietMachine(setName: string): Promise<void> {
     lastAt = at;
   }
   log(`[${setName}] machine ${quiet >= 2 ? 'quiet' : 'still busy'} after ${((Date.now() - t0) / 1000).toFixed(1)} s; measuring`);
-}
-
-function ourDb(p: Provisioned, id: 'ours' | 'ours-nocache' | 'ours-alt'): { name: string; url: string } | undefined {
-  return id === 'ours' ? p.oursDb : id === 'ours-nocache' ? p.nocacheDb : p.altDb;
 }
 
 function dbName(set: string, who: string): string {
@@ -429,17 +426,15 @@ async function main(): Promise<void> {
   try {
     for (const setName of o.sets) {
       const set = DATASETS[setName];
-      const p: Provisioned = { set };
+      const p: Provisioned = { set, ourDbs: {} };
       provisioned.push(p);
 
       // ---- provision ------------------------------------------------------------------------
-      for (const id of ['ours', 'ours-nocache', 'ours-alt'] as const) {
+      for (const id of OUR_IDS) {
         if (!o.servers.includes(id)) continue;
-        const name = dbName(setName, id === 'ours' ? 'ours' : id === 'ours-nocache' ? 'nocache' : 'alt');
+        const name = dbName(setName, id === 'ours' ? 'ours' : id.slice('ours-'.length));
         const db = { name, url: await createDatabase(o.adminUrl, name) };
-        if (id === 'ours') p.oursDb = db;
-        else if (id === 'ours-nocache') p.nocacheDb = db;
-        else p.altDb = db;
+        p.ourDbs[id] = db;
         log(`[${setName}] ${name}: our server applies its migrations`);
         const root = id === 'ours-alt' ? o.altRoot : o.oursRoot;
         const s = await startOurs({ root, databaseUrl: db.url, workDir, label: `${id}-${setName}-migrate` });
@@ -468,7 +463,7 @@ async function main(): Promise<void> {
           if (o.cpuProf) fs.mkdirSync(o.cpuProf, { recursive: true });
           s = await startOurs({
             root: id === 'ours-alt' ? o.altRoot : o.oursRoot,
-            databaseUrl: ourDb(p, id)!.url,
+            databaseUrl: p.ourDbs[id]!.url,
             workDir,
             label: `${id}-${setName}`,
             poolMax: o.poolMax,
@@ -511,7 +506,7 @@ async function main(): Promise<void> {
             }
             const runTag = `${(cellNo++).toString(36)}${randomBytes(3).toString('hex')}`;
             const sampler = new TreeSampler(s.pid, () => s.httpRoot());
-            const dbCpu = new DbCpuSampler(backends((isOurs(id) ? ourDb(p, id) : p.mlflowDb)!.name));
+            const dbCpu = new DbCpuSampler(backends((isOurs(id) ? p.ourDbs[id] : p.mlflowDb)!.name));
             await dbCpu.begin();
             sampler.start();
             const r = await runWrk({ url: s.url, workload: wid, connections: c, seconds: o.seconds, dataset: set, runTag });
@@ -546,11 +541,11 @@ async function main(): Promise<void> {
               await sleep(o.smoke ? 100 : 500);
             }
           }
-          if (o.floor && w.floor && p.oursDb) {
+          if (o.floor && w.floor && p.ourDbs.ours) {
             const sampler = new TreeSampler(process.pid);
             sampler.start();
             const r = await runFloor({
-              databaseUrl: p.oursDb.url,
+              databaseUrl: p.ourDbs.ours.url,
               workload: wid,
               connections: c,
               seconds: o.seconds,

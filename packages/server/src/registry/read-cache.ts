@@ -148,15 +148,8 @@ export class ModelReadCache {
     load: (epoch: number) => Promise<T | undefined>,
     textBytes?: (value: T) => number,
   ): Promise<T | undefined> {
-    const hit = this.get<T>(name, key);
-    if (hit !== undefined) {
-      if (!this.catchUp) return hit;
-      // Kept answers a change not yet heard has dropped are gone once the feed has caught up.
-      if (await this.catchUp()) {
-        const current = this.get<T>(name, key);
-        if (current !== undefined) return current;
-      }
-    }
+    const [hit] = await this.kept<T>([name], key);
+    if (hit !== undefined) return hit;
     const epoch = this.epochValue;
     const value = await load(epoch);
     if (value !== undefined) this.put(epoch, name, key, value, textBytes?.(value));
@@ -169,16 +162,24 @@ export class ModelReadCache {
    * that `load` did not find has none.
    */
   async getOrLoadMany(names: string[], key: string, load: (missing: string[]) => Promise<Map<string, string>>): Promise<(string | undefined)[]> {
-    let out = names.map((name) => this.get<string>(name, key));
-    if (this.catchUp && out.some((x) => x !== undefined)) {
-      out = (await this.catchUp()) ? names.map((name) => this.get<string>(name, key)) : names.map(() => undefined);
-    }
+    const out = await this.kept<string>(names, key);
     const missing = names.filter((_, i) => out[i] === undefined);
     if (missing.length === 0) return out;
     const epoch = this.epochValue;
     const loaded = await load(missing);
     for (const [name, value] of loaded) this.put(epoch, name, key, value);
     return names.map((name, i) => out[i] ?? loaded.get(name));
+  }
+
+  /**
+   * The answers kept under `key` of the named models that may be used now: when any is kept and other
+   * processes write, those still kept once the change feed has caught up (a change not yet heard drops
+   * its answers then), or none when it cannot tell.
+   */
+  private async kept<T>(names: string[], key: string): Promise<(T | undefined)[]> {
+    const out = names.map((name) => this.get<T>(name, key));
+    if (!this.catchUp || out.every((x) => x === undefined)) return out;
+    return (await this.catchUp()) ? names.map((name) => this.get<T>(name, key)) : names.map(() => undefined);
   }
 
   /**
