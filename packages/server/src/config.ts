@@ -51,6 +51,39 @@ export interface Config {
   webhooks: WebhookConfig;
   /** Artifact serving: download-URI mode, public URL, presigning, direct transfers. */
   artifacts: ArtifactsConfig;
+  /** Request size limits and timeouts, enforced at the HTTP edge before anything is buffered. */
+  limits: LimitsConfig;
+  /** MLflow's security middleware: Host allowlist (DNS rebinding), CORS, security headers. */
+  security: SecurityConfig;
+}
+
+/** What one request may cost (README "Limits"). */
+export interface LimitsConfig {
+  /** MAX_REQUEST_BODY_MB: largest body of a JSON operation, in bytes (413 beyond). */
+  maxJsonBodyBytes: number;
+  /** MAX_ARTIFACT_UPLOAD_MB: largest artifact upload through the proxy, in bytes (0 = no limit). */
+  maxArtifactUploadBytes: number;
+  /** MAX_HEADER_KB: largest request head (request line and headers), in bytes (431 beyond). */
+  maxHeaderBytes: number;
+  /** REQUEST_HEADERS_TIMEOUT_MS: the request head must arrive within this time (408). */
+  headersTimeoutMs: number;
+  /** REQUEST_BODY_TIMEOUT_MS: a JSON body must arrive, and an upload make progress, within this time (408). */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * MLflow 3.17's security middleware (mlflow/server/security.py), with its variables. Lists are kept
+ * as given (comma-separated, trimmed); http/security.ts applies MLflow's matching rules.
+ */
+export interface SecurityConfig {
+  /** MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true turns all of it off (MLflow compares the exact string "true"). */
+  disabled: boolean;
+  /** MLFLOW_SERVER_ALLOWED_HOSTS; undefined: localhost and private addresses. */
+  allowedHosts: string[] | undefined;
+  /** MLFLOW_SERVER_CORS_ALLOWED_ORIGINS; undefined: localhost origins only. */
+  corsAllowedOrigins: string[] | undefined;
+  /** MLFLOW_SERVER_X_FRAME_OPTIONS: SAMEORIGIN (default), DENY, or NONE (no header). */
+  xFrameOptions: string;
 }
 
 export interface WebhookConfig {
@@ -229,6 +262,33 @@ function artifactsConfig(env: Env, s3: S3Config | undefined): ArtifactsConfig {
   };
 }
 
+const MB = 1024 * 1024;
+
+function limitsConfig(env: Env): LimitsConfig {
+  return {
+    maxJsonBodyBytes: Math.round(decimal(env, 'MAX_REQUEST_BODY_MB', 16, 1024) * MB),
+    maxArtifactUploadBytes: Math.round(decimal(env, 'MAX_ARTIFACT_UPLOAD_MB', 0, 16 * 1024 * 1024) * MB),
+    maxHeaderBytes: int(env, 'MAX_HEADER_KB', 16, 1, 1024) * 1024,
+    headersTimeoutMs: int(env, 'REQUEST_HEADERS_TIMEOUT_MS', 30_000, 1000, 600_000),
+    bodyTimeoutMs: int(env, 'REQUEST_BODY_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+  };
+}
+
+/** MLflow's `[h.strip() for h in value.split(",")]` of a non-empty value. */
+function commaList(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  return raw ? raw.split(',').map((x) => x.trim()) : undefined;
+}
+
+function securityConfig(env: Env): SecurityConfig {
+  return {
+    disabled: env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE === 'true',
+    allowedHosts: commaList(env, 'MLFLOW_SERVER_ALLOWED_HOSTS'),
+    corsAllowedOrigins: commaList(env, 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS'),
+    xFrameOptions: env.MLFLOW_SERVER_X_FRAME_OPTIONS || 'SAMEORIGIN',
+  };
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const bucket = str(env, 'S3_BUCKET');
   const s3: S3Config | undefined = bucket
@@ -265,5 +325,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       .filter(Boolean),
     webhooks: webhookConfig(env),
     artifacts: artifactsConfig(env, s3),
+    limits: limitsConfig(env),
+    security: securityConfig(env),
   };
 }

@@ -34,7 +34,9 @@ export function routePaths(op: OperationSpec): string[] {
 
 export function renderError(err: unknown, log: Logger, c?: Context): Response {
   if (err instanceof MlflowError) {
-    return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: JSON_HEADERS });
+    // A database outage is brief (the pools reconnect by themselves): tell clients when to retry.
+    const headers = err.status === 503 ? { ...JSON_HEADERS, 'retry-after': '1' } : JSON_HEADERS;
+    return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
   }
   log.error('unhandled error', {
     method: c?.req.method,
