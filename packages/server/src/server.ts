@@ -72,12 +72,12 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const handlers: Handlers = {
     ...registryHandlers(registry),
     ...webhooks.handlers,
-    ...artifactHandlers(artifacts.service),
+    ...artifactHandlers(artifacts.service, config.limits),
     health: text('OK'),
     version: text(VERSION),
   };
 
-  const app = createApp({ handlers, log, specPath: SPEC_PATH });
+  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security });
   return {
     app,
     db,

@@ -12,6 +12,8 @@ import type { Logger } from '../log.js';
 import { operations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
 import { parseRequest, type Req } from './request.js';
 import { mountDocs } from './docs.js';
+import { securityMiddleware } from './security.js';
+import type { LimitsConfig, SecurityConfig } from '../config.js';
 
 /** An object to serialise, a body the service already serialised, or a complete Response. */
 export type HandlerResult = object | RenderedJson | Response;
@@ -23,6 +25,10 @@ export interface AppOptions {
   log: Logger;
   /** Bundled spec served at /openapi.json. */
   specPath: string;
+  /** Body limits and timeouts applied while parsing requests. */
+  limits: LimitsConfig;
+  /** Host allowlist, CORS and security headers (MLflow's security middleware). */
+  security: SecurityConfig;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -66,6 +72,8 @@ export function createApp(opts: AppOptions): Hono {
     });
   }
 
+  app.use(securityMiddleware(opts.security));
+
   // URL parsing resolves `..` segments before routing, so `/artifacts/a/../../x` would quietly reach
   // another route. Refuse any request whose raw target has one, before routing (MLflow: 400).
   app.use(async (c, next) => {
@@ -82,7 +90,7 @@ export function createApp(opts: AppOptions): Hono {
     for (const p of routePaths(op)) {
       byPath.set(p, (byPath.get(p) ?? new Set()).add(op.method));
       app.on(op.method, p, async (c) => {
-        const req = await parseRequest(c, op);
+        const req = await parseRequest(c, op, opts.limits);
         const out = await handler(req, c);
         if (out instanceof Response) return out;
         if (out instanceof RenderedJson) return c.body(out.text, 200, JSON_HEADERS);

@@ -22,6 +22,7 @@ import type { IncomingMessage } from 'node:http';
 import { MlflowError } from '../errors.js';
 import type { FieldKind } from './field-kind.js';
 import type { OperationSpec } from '../gen/operations.gen.js';
+import type { LimitsConfig } from '../config.js';
 import { Req, type RequestFields } from '../registry/req.js';
 
 export type { Req };
@@ -245,7 +246,7 @@ async function getRequestBody(c: Context): Promise<string> {
 }
 
 /** Parses the request of `op` into plain fields (snake_case, as in the spec). */
-export async function parseRequest(c: Context, op: OperationSpec): Promise<Req> {
+export async function parseRequest(c: Context, op: OperationSpec, _limits: LimitsConfig): Promise<Req> {
   const method = c.req.method;
   const url = c.req.url;
   const qIndex = url.indexOf('?');

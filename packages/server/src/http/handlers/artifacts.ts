@@ -10,6 +10,7 @@ import type { OperationId } from '../../gen/operations.gen.js';
 import type { ArtifactService } from '../../artifacts/service.js';
 import { invalidPath, parseDecodedPath, parseEncodedPath, decodeOnce, rawTargetHasDotDot, requireFilePath, ROOT, type ArtifactPath } from '../../artifacts/paths.js';
 import type { Handler } from '../app.js';
+import type { LimitsConfig } from '../../config.js';
 
 export type ArtifactOperationId = Extract<
   OperationId,
@@ -81,7 +82,7 @@ function downloadResponse(c: Context, d: Awaited<ReturnType<ArtifactService['dow
   return new Response(object.body, { status, headers });
 }
 
-export function artifactHandlers(svc: ArtifactService): Record<ArtifactOperationId, Handler> {
+export function artifactHandlers(svc: ArtifactService, _limits: LimitsConfig): Record<ArtifactOperationId, Handler> {
   return {
     listArtifacts: (r, c) => {
       checkRawTarget(c);
