@@ -56,6 +56,8 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     LOG_LEVEL: 'info',
     ...opts.env,
   };
+  // The URL comes from the info-level 'listening' line.
+  if (!['debug', 'info'].includes(env.LOG_LEVEL!)) throw new Error('startServerProcess needs LOG_LEVEL info or debug');
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'packages/server/src/main.ts'], {
     cwd: root,
     env,

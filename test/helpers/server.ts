@@ -7,13 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
 import pg from 'pg';
-import { serve } from '@hono/node-server';
 import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import { createLogger } from '../../packages/server/src/log.js';
 import { createServer, type Server } from '../../packages/server/src/server.js';
+import { listen } from '../../packages/server/src/http/listen.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -66,11 +64,8 @@ export async function startTestServer(
   const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
   const config = loadConfig({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const server = await createServer(config, createLogger(config.logLevel));
-  const http = await new Promise<HttpServer>((resolve) => {
-    const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer)) as HttpServer;
-  });
-  http.keepAliveTimeout = 65_000; // as main.ts does
-  const { port } = http.address() as AddressInfo;
+  // The listener main.ts uses, so that socket-level limits and timeouts are those of production.
+  const { server: http, port } = await listen(server.app, { port: 0, host: '127.0.0.1', limits: config.limits });
   const url = `http://127.0.0.1:${port}`;
   const f = (p: string, init?: RequestInit) => fetch(url + p, init);
   return {

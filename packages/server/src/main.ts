@@ -1,13 +1,13 @@
 /**
- * Process entry: read configuration once, build the server, listen, and on SIGTERM/SIGINT stop
- * accepting connections, let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT_MS), then
- * close the database. Any start-up failure ends the process with one clear message.
+ * Process entry: read configuration once, build the server, listen, and on SIGTERM/SIGINT drain
+ * (stop accepting, close idle keep-alive connections, answer in-flight requests with
+ * `Connection: close`, bounded by SHUTDOWN_TIMEOUT_MS), then close the database and exit 0.
+ * Any start-up failure ends the process with one clear message.
  */
-import { serve } from '@hono/node-server';
-import type { Server as HttpServer } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { createServer, VERSION } from './server.js';
+import { listen, type Listener } from './http/listen.js';
 
 function fail(message: string): never {
   process.stderr.write(`mlflow-registry: ${message}\n`);
@@ -30,48 +30,40 @@ async function main(): Promise<void> {
     fail(`cannot start: ${(err as Error).message}`);
   }
 
-  const http = serve({ fetch: server.app.fetch, port: config.port, hostname: config.host }) as HttpServer;
-  // Longer than the idle timeouts of common load balancers (60 s), so they close first.
-  http.keepAliveTimeout = 65_000;
-  // No whole-request deadline: proxied artifact uploads of many GiB legitimately take minutes.
-  // Slow-loris protection stays with headersTimeout (60 s by default).
-  http.requestTimeout = 0;
-  http.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') fail(`cannot listen on ${config.host}:${config.port}: the port is already in use (set PORT)`);
-    if (err.code === 'EACCES') fail(`cannot listen on ${config.host}:${config.port}: permission denied (set PORT)`);
-    fail(`cannot listen on ${config.host}:${config.port}: ${err.message}`);
-  });
-  http.on('listening', () => {
-    const addr = http.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    log.info('listening', {
-      url: `http://${config.host}:${port}`,
-      version: VERSION,
-      database: config.databaseUrl ? 'postgres' : 'pglite',
-      dataDir: config.dataDir,
-    });
+  let listener: Listener;
+  try {
+    listener = await listen(server.app, { port: config.port, host: config.host, limits: config.limits });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = `${config.host}:${config.port}`;
+    if (e.code === 'EADDRINUSE') fail(`cannot listen on ${where}: the port is already in use (set PORT)`);
+    if (e.code === 'EACCES') fail(`cannot listen on ${where}: permission denied (set PORT)`);
+    fail(`cannot listen on ${where}: ${e.message}`);
+  }
+  log.info('listening', {
+    url: `http://${config.host}:${listener.port}`,
+    version: VERSION,
+    database: config.databaseUrl ? 'postgres' : 'pglite',
+    dataDir: config.dataDir,
   });
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    const timer = setTimeout(() => {
-      log.warn('in-flight requests did not finish in time; closing connections');
-      http.closeAllConnections();
-    }, config.shutdownTimeoutMs);
-    timer.unref();
-    http.close(() => {
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-    http.closeIdleConnections();
+    const { cut } = await listener.drain(config.shutdownTimeoutMs);
+    if (cut > 0) log.warn('in-flight requests did not finish in time; their connections were closed', { requests: cut });
+    try {
+      await server.close();
+    } catch (err) {
+      log.error('error while closing', { error: (err as Error).message });
+      process.exit(1);
+    }
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 void main();
