@@ -5,7 +5,7 @@
  */
 import { serve } from '@hono/node-server';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Hono } from 'hono';
 import type { LimitsConfig } from '../config.js';
 
@@ -33,6 +33,7 @@ export function listen(app: Pick<Hono, 'fetch'>, opts: ListenOptions): Promise<L
   const inFlight = new Set<ServerResponse>();
   let draining = false;
 
+  const checkingIntervalMs = Math.min(1000, limits.headersTimeoutMs);
   const server = serve({
     fetch: app.fetch,
     port: opts.port,
@@ -44,14 +45,29 @@ export function listen(app: Pick<Hono, 'fetch'>, opts: ListenOptions): Promise<L
       // have their own progress deadline (REQUEST_BODY_TIMEOUT_MS, http/body.ts).
       requestTimeout: 0,
       // How often node looks for request heads past headersTimeout (default 30 s).
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      connectionsCheckingInterval: checkingIntervalMs,
       // Longer than the idle timeouts of common load balancers (60 s), so they close first.
       keepAliveTimeout: 65_000,
     },
   }) as HttpServer;
 
+  // node times out a request head only once its first byte arrived (408): a connection that never sends
+  // one would be held forever (and node's http sockets do not fire socket.setTimeout). It gets as long,
+  // plus node's checking interval so that a head under way still gets its 408 first. After the first
+  // request, node's keepAliveTimeout takes over.
+  const silentMs = limits.headersTimeoutMs + 2 * checkingIntervalMs;
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (!spoke.has(socket)) socket.destroy();
+    }, silentMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+  const spoke = new WeakSet<Socket>();
+
   // Runs before the app's own listener, so the header is set before any response is written.
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    spoke.add(req.socket);
     if (draining) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.once('close', () => {
