@@ -27,6 +27,8 @@ import { CHANGES_CHANNEL } from './sink.js';
 
 /** How often the wait for earlier writers looks again (they are short transactions). */
 const WRITERS_POLL_MS = 10;
+/** How soon a cache whose registration failed tries again. */
+const GO_LIVE_RETRY_MS = 500;
 /** How often a live cache deletes the registrations of listeners that are gone. */
 const PRUNE_MS = 60_000;
 
@@ -78,17 +80,24 @@ export function followChanges(listener: PgListener, db: Executor, cache: ModelRe
         registered = pid;
         await waitForEarlierWriters(db, current, log);
       };
-      void goLive().then(
-        () => {
-          if (!current()) return;
-          cache.setLive(true);
-          log.debug('read cache on: listening for registry changes');
-        },
-        (err: Error) => {
-          // The database is failing; the listener's heartbeat will notice and start over.
-          if (current()) log.warn('read cache stays off: could not register with the change feed', { error: err.message });
-        },
-      );
+      let warned = false;
+      const attempt = (): void =>
+        void goLive().then(
+          () => {
+            if (!current()) return;
+            cache.setLive(true);
+            log.debug('read cache on: listening for registry changes');
+          },
+          (err: Error) => {
+            if (!current()) return;
+            // The database is failing while LISTEN works (its pooled connections were lost, say): try
+            // again, until it works or the LISTEN connection goes down (a later up() starts over).
+            if (!warned) log.warn('read cache stays off for now: could not register with the change feed', { error: err.message });
+            warned = true;
+            setTimeout(() => current() && attempt(), GO_LIVE_RETRY_MS).unref();
+          },
+        );
+      attempt();
     },
     down() {
       generation++;

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createLogger } from '../log.js';
 import { coalesced, PgListener } from './listener.js';
+import { followChanges } from './changes.js';
+import { ModelReadCache } from '../registry/read-cache.js';
+import { MlflowError } from '../errors.js';
+import type { Executor } from '../store/db.js';
 
 const url = process.env.TEST_DATABASE_URL;
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -86,6 +90,25 @@ describe.skipIf(!url)('PgListener.catchUp (postgres)', () => {
     expect(results.every(Boolean)).toBe(true);
   });
 
+  it('survives the termination of its connection: down, then up again, and catches up again', async () => {
+    const events: string[] = [];
+    const own = new PgListener({ databaseUrl: url!, log: createLogger('silent'), retryMs: 100 });
+    own.subscribe(`${channel}_t`, { notify: () => {}, up: () => events.push('up'), down: () => events.push('down') });
+    await own.start();
+    try {
+      const pid = own.pid;
+      expect(pid).toBeGreaterThan(0);
+      await writer.query('SELECT pg_terminate_backend($1)', [pid]);
+      const deadline = Date.now() + 5000;
+      while ((events.filter((e) => e === 'up').length < 2 || own.pid === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(events).toEqual(['up', 'down', 'up']);
+      expect(own.pid).not.toBe(pid);
+      expect(await own.catchUp()).toBe(true);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('answers false while LISTEN is not established', async () => {
     const idle = new PgListener({ databaseUrl: url!, log: createLogger('silent') });
     expect(await idle.catchUp()).toBe(false); // never started
@@ -94,5 +117,32 @@ describe.skipIf(!url)('PgListener.catchUp (postgres)', () => {
     expect(await idle.catchUp()).toBe(true);
     await idle.stop();
     expect(await idle.catchUp()).toBe(false);
+  });
+});
+
+describe('followChanges', () => {
+  it('keeps trying to go live when the database fails while LISTEN works (the cache resumes by itself)', async () => {
+    let subscriber: { up?(): void } = {};
+    const listener = { pid: 4242, subscribe: (_c: string, s: { up?(): void }) => (subscriber = s) } as unknown as PgListener;
+    let failures = 3;
+    const db: Executor = {
+      async query<T>(text: string): Promise<T[]> {
+        if (text.startsWith('INSERT INTO registry_cache_listeners')) {
+          if (failures-- > 0) throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'The database is temporarily unavailable (ECONNREFUSED); retry later.');
+          return [];
+        }
+        if (text.includes('pg_current_xact_id')) return [{ x: '1' }] as T[];
+        if (text.includes('NOT EXISTS (SELECT 1 FROM pg_stat_activity')) return [{ done: true }] as T[];
+        return [];
+      },
+    };
+    const cache = new ModelReadCache(1_000_000, false, async () => true);
+    const feed = followChanges(listener, db, cache, createLogger('silent'));
+    subscriber.up!();
+    const deadline = Date.now() + 5000;
+    while (!cache.live && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(failures).toBeLessThan(0);
+    expect(cache.live).toBe(true);
+    await feed.stop();
   });
 });

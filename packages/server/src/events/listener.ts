@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { DB_CONNECT_TIMEOUT_MS } from '../store/db.js';
 
 /** The connection is recognisable in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'mlflow-registry-listener';
@@ -132,6 +133,10 @@ export class PgListener {
     const client = new pg.Client({
       connectionString: this.opts.databaseUrl,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Without a limit, a connect to a host that does not answer would wait for the kernel (minutes)
+      // before the next attempt; the heartbeat only runs once connected.
+      connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
       application_name: this.opts.applicationName ?? LISTENER_APPLICATION_NAME,
     });
     client.on('error', (err) => this.down(client, err.message));

@@ -38,26 +38,199 @@ const MIGRATION_LOCK_KEY = 4_242_017_001;
 const INT8_OID = 20;
 const parseInt8 = (v: string) => Number(v);
 
-/** Translates driver errors into MLflow's codes; anything unknown stays a 500 INTERNAL_ERROR. */
+/**
+ * How long a request may wait for a database connection: for a free one of the pool, and for a new one
+ * to be established (pg applies the same limit to both). On loopback or a LAN a connection takes
+ * milliseconds and a refused one fails at once; the limit matters when the database host does not answer
+ * at all (a network partition, a host that is down), where it bounds each request to this long before it
+ * answers 503. It also turns a pool saturated for this long into 503s (with Retry-After) rather than
+ * ever longer queues. (pg's own default is no limit; ours was 10 s.) Candidate setting: DB_CONNECT_TIMEOUT_MS.
+ */
+export const DB_CONNECT_TIMEOUT_MS = 5_000;
+/** TCP keepalive on every connection, so that a peer that vanished without a FIN is noticed (the kernel's default waits 2 h). */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * Node's network errors (their `code`): the database cannot be reached, or the connection broke.
+ * https://nodejs.org/api/errors.html#common-system-errors and getaddrinfo's codes.
+ */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'ENOTCONN',
+  'ESHUTDOWN',
+  'EADDRNOTAVAIL',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+/**
+ * SQLSTATEs of a connection that is lost or cannot be had now: class 08 (connection exception), 57P01
+ * admin_shutdown (pg_terminate_backend, fast shutdown), 57P02 crash_shutdown, 57P03 cannot_connect_now
+ * (starting up, shutting down, recovering), 57P05 idle_session_timeout, 25P03
+ * idle_in_transaction_session_timeout, 53300 too_many_connections.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '25P03', '53300']);
+/** pg's and pg-pool's own errors (they have no code) for a connection that broke or could not be had. */
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Query read timeout|Cannot use a pool after calling end on the pool)/;
+
+/**
+ * The reason a database error means "the database is unavailable now", or undefined when it is another
+ * error: a label fit for clients (a Node error code, a SQLSTATE or a fixed phrase), never the driver's
+ * message, which may name the host, port or user.
+ */
+function unavailableReason(err: unknown, depth = 0): string | undefined {
+  if (err === null || typeof err !== 'object' || depth > 3) return undefined;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') {
+    if (NETWORK_ERROR_CODES.has(e.code)) return e.code;
+    if (/^08[0-9A-Z]{3}$/.test(e.code) || UNAVAILABLE_SQLSTATES.has(e.code)) return `SQLSTATE ${e.code}`;
+  }
+  if (typeof e.message === 'string' && typeof e.code !== 'string') {
+    const m = UNAVAILABLE_MESSAGES.exec(e.message);
+    if (m) return m[1]!.startsWith('timeout') ? 'connection timeout' : 'connection lost';
+  }
+  // AggregateError (a host with several addresses, all refused) and wrapped errors.
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const r = unavailableReason(inner, depth + 1);
+      if (r) return r;
+    }
+  }
+  return e.cause === undefined ? undefined : unavailableReason(e.cause, depth + 1);
+}
+
+const unavailable = (reason: string, cause: unknown, what = 'The database is temporarily unavailable') =>
+  new MlflowError('TEMPORARILY_UNAVAILABLE', `${what} (${reason}); retry later.`, { cause });
+
+/** Whether `err` (raw or translated) means the database is unavailable now (503). */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof MlflowError) return err.errorCode === 'TEMPORARILY_UNAVAILABLE';
+  return unavailableReason(err) !== undefined;
+}
+
+/**
+ * Translates driver errors into MLflow's codes; anything unknown stays a 500 INTERNAL_ERROR. A lost or
+ * refused connection is TEMPORARILY_UNAVAILABLE (503, with Retry-After), with a message that names the
+ * cause by its code only (the driver's text may carry the host, port or user name; the URL's password
+ * never appears in either).
+ */
 export function translateDbError(err: unknown): unknown {
   if (err instanceof MlflowError) return err;
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const reason = unavailableReason(err);
+  if (reason !== undefined) return unavailable(reason, err);
+  const e = err as { code?: string; message?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code;
   const message = e?.message ?? String(err);
-  if (typeof code !== 'string') {
-    if (/ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
-      return new MlflowError('TEMPORARILY_UNAVAILABLE', `Database unavailable: ${message}`, { cause: err });
-    }
-    return err;
-  }
+  if (typeof code !== 'string') return err;
   if (code === '23505') return new MlflowError('RESOURCE_ALREADY_EXISTS', message, { cause: err });
   // 22001 string too long, 22003 numeric out of range, 23xxx other integrity errors: MLflow's
   // session layer reports any SQLAlchemyError other than OperationalError as BAD_REQUEST.
   if (code.startsWith('22') || code.startsWith('23')) return new MlflowError('BAD_REQUEST', message, { cause: err });
-  if (code.startsWith('08') || code === '57P01' || code === '57P03' || code === '53300') {
-    return new MlflowError('TEMPORARILY_UNAVAILABLE', `Database unavailable: ${message}`, { cause: err });
-  }
   return err;
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** pg.Pool options shared by the registry pool and the webhook worker's pool. */
+export function poolOptions(url: string, max: number, extra: pg.PoolConfig = {}): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    ...extra,
+  };
+}
+
+/** Runs one statement on a pooled client (or the pool), translating errors. */
+async function runOn<T>(c: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], name?: string): Promise<T[]> {
+  try {
+    const res = await c.query({ text, values: params as unknown[] | undefined, name });
+    return res.rows as T[];
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
+/**
+ * Runs `fn` in a transaction on a client of `pool`; errors come back translated (translateDbError).
+ *
+ * - While the client is checked out it has an 'error' listener: pg emits 'error' on a client whose
+ *   connection breaks (pg_terminate_backend, a restart, a network error) even between queries, and an
+ *   'error' event without a listener ends the process.
+ * - A client that errored (or whose ROLLBACK failed) is released with the error, which makes the pool
+ *   destroy it; only a healthy client goes back to the pool.
+ * - A BEGIN that fails for a lost connection is tried once more on another client (nothing was done
+ *   yet): after a restart or pg_terminate_backend, the pool may hand out a client whose death it has
+ *   not processed yet.
+ * - A COMMIT whose connection breaks has an unknown outcome: it answers TEMPORARILY_UNAVAILABLE (503),
+ *   never a success, with a message that says the change may have been applied.
+ */
+export async function pooledTransaction<T>(pool: pg.Pool, fn: (tx: Executor) => Promise<T>, beginRetries = 1): Promise<T> {
+  let c: pg.PoolClient;
+  try {
+    c = await pool.connect();
+  } catch (err) {
+    throw translateDbError(err);
+  }
+  let broken: unknown;
+  const onError = (err: Error) => {
+    broken ??= err;
+  };
+  c.on('error', onError);
+  let phase: 'begin' | 'body' | 'commit' = 'begin';
+  try {
+    await runOn(c, 'BEGIN');
+    phase = 'body';
+    const result = await fn({ query: (text, params, name) => runOn(c, text, params, name) });
+    phase = 'commit';
+    await runOn(c, 'COMMIT');
+    return result;
+  } catch (err) {
+    const lost = broken !== undefined || isUnavailable(err);
+    if (lost) {
+      // The session is gone or going: PostgreSQL rolls back what it had not committed.
+      broken ??= err;
+    } else {
+      try {
+        await c.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken ??= rollbackErr;
+      }
+    }
+    if (lost && phase === 'commit') {
+      throw unavailable(
+        unavailableReason(broken) ?? unavailableReason(err) ?? 'connection lost',
+        err,
+        'The connection to the database was lost during COMMIT: the change may or may not have been applied',
+      );
+    }
+    if (!(lost && phase === 'begin' && beginRetries > 0)) {
+      if (lost && !isUnavailable(err) && !(err instanceof MlflowError)) throw unavailable(unavailableReason(broken) ?? 'connection lost', err);
+      throw translateDbError(err);
+    }
+    // Falls through to the retry, once this client is released.
+  } finally {
+    c.removeListener('error', onError);
+    c.release(broken === undefined ? undefined : asError(broken));
+  }
+  return pooledTransaction(pool, fn, beginRetries - 1);
 }
 
 async function isMlflowOwned(exec: Executor): Promise<boolean> {
@@ -80,23 +253,9 @@ function logApplied(log: Logger, set: MigrationSet, tags: string[]): void {
 }
 
 export async function openPostgres(url: string, poolMax: number, log: Logger): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolMax,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
-    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
-  });
-  pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
-
-  const run = async <T>(c: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[], name?: string) => {
-    try {
-      const res = await c.query({ text, values: params as unknown[] | undefined, name });
-      return res.rows as T[];
-    } catch (err) {
-      throw translateDbError(err);
-    }
-  };
+  const pool = new pg.Pool(poolOptions(url, poolMax));
+  // Idle clients whose connection breaks are removed by the pool, which reports them here.
+  pool.on('error', (err) => log.warn('idle database connection failed', { reason: unavailableReason(err) ?? err.message }));
 
   let mlflowOwned = false;
   let client: pg.PoolClient;
@@ -106,10 +265,15 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
     await pool.end().catch(() => {});
     throw new Error(`cannot connect to DATABASE_URL: ${(err as Error).message}`);
   }
+  let startBroken: Error | undefined;
+  const onStartError = (err: Error) => {
+    startBroken ??= err;
+  };
+  client.on('error', onStartError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      mlflowOwned = await isMlflowOwned({ query: (t, p) => run(client, t, p) });
+      mlflowOwned = await isMlflowOwned({ query: (t, p) => runOn(client, t, p) });
       const session: MigrationSession = {
         exec: async (sql) => void (await client.query(sql)),
         query: async (sql, params) => (await client.query(sql, params)).rows,
@@ -129,33 +293,16 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    client.release();
+    client.removeListener('error', onStartError);
+    client.release(startBroken);
   }
   log.info('database ready', { kind: 'postgres', mlflowOwned });
 
   return {
     kind: 'postgres',
     mlflowOwned,
-    query: (text, params, name) => run(pool, text, params, name),
-    async transaction(fn) {
-      let c: pg.PoolClient;
-      try {
-        c = await pool.connect();
-      } catch (err) {
-        throw translateDbError(err);
-      }
-      try {
-        await c.query('BEGIN');
-        const result = await fn({ query: (text, params, name) => run(c, text, params, name) });
-        await c.query('COMMIT');
-        return result;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
+    query: (text, params, name) => runOn(pool, text, params, name),
+    transaction: (fn) => pooledTransaction(pool, fn),
     close: () => pool.end(),
   };
 }

@@ -20,7 +20,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Database, Executor } from '../store/db.js';
+import { isUnavailable, pooledTransaction, poolOptions, type Database, type Executor } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { WebhookConfig } from '../config.js';
 import { validateWebhookUrl } from '../registry/validation.js';
@@ -34,7 +34,9 @@ import { DB_NOW_MS } from './store.js';
 
 const MAX_RETRY_AFTER_MS = 3_600_000;
 const MAX_STORED_BODY = 1000;
-const INT8_OID = 20;
+/** While the database is unavailable, how often the outcome of a finished attempt is tried again (doubling up to the cap). */
+const RECORD_RETRY_MS = 100;
+const RECORD_RETRY_MAX_MS = 2_000;
 
 interface ClaimedRow {
   id: number;
@@ -163,6 +165,8 @@ export class DeliveryWorker {
   private loopDone: Promise<void> | undefined;
   /** Wake-ups for the retries this worker scheduled (polling finds them too, later). */
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** The last claim failed (logged once per outage). */
+  private claimFailing = false;
 
   constructor(private readonly opts: DeliveryWorkerOptions) {
     if (opts.databaseUrl) {
@@ -170,31 +174,16 @@ export class DeliveryWorker {
       // transaction with asynchronous commit (SET LOCAL: nothing leaks to other sessions, even through
       // a transaction-pooling proxy): claims and outcomes need no fsync of their own. A database crash
       // may then lose the last claims or outcomes, and those deliveries are repeated (at-least-once holds).
-      const pool = new pg.Pool({
-        connectionString: opts.databaseUrl,
-        max: 3,
-        idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: 10_000,
-        types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
-      });
+      const pool = new pg.Pool(poolOptions(opts.databaseUrl, 3));
+      // Idle clients whose connection broke are dropped by the pool; checked-out ones are guarded by pooledTransaction.
       pool.on('error', (err) => this.log.debug('webhook delivery: idle connection failed', { error: err.message }));
       this.pool = pool;
       this.db = {
-        query: async <T,>(text: string, params?: readonly unknown[], name?: string) => {
-          const client = await pool.connect();
-          try {
-            await client.query('BEGIN');
-            await client.query('SET LOCAL synchronous_commit TO off');
-            const res = await client.query({ text, values: params as unknown[] | undefined, name });
-            await client.query('COMMIT');
-            return res.rows as T[];
-          } catch (err) {
-            await client.query('ROLLBACK').catch(() => {});
-            throw err;
-          } finally {
-            client.release();
-          }
-        },
+        query: <T,>(text: string, params?: readonly unknown[], name?: string) =>
+          pooledTransaction(pool, async (tx) => {
+            await tx.query('SET LOCAL synchronous_commit TO off');
+            return tx.query<T>(text, params, name);
+          }),
       };
     } else {
       this.db = opts.db;
@@ -267,8 +256,17 @@ export class DeliveryWorker {
         let rows: ClaimedRow[] = [];
         try {
           rows = await this.db.query<ClaimedRow>(CLAIM_SQL, [free, this.cfg.leaseMs, this.id], 'webhook_claim');
+          if (this.claimFailing) {
+            this.claimFailing = false;
+            this.log.info('webhook delivery: claiming deliveries again');
+          }
         } catch (err) {
-          if (!this.stopped) this.log.warn('webhook delivery: cannot claim deliveries', { error: (err as Error).message });
+          // Once per outage at warn level (the loop tries again every poll interval, and when LISTEN is back).
+          if (!this.stopped) {
+            const level = this.claimFailing && isUnavailable(err) ? 'debug' : 'warn';
+            this.log[level]('webhook delivery: cannot claim deliveries', { error: (err as Error).message });
+            this.claimFailing = true;
+          }
         }
         for (const row of rows) this.dispatch(row);
         full = rows.length === free;
@@ -284,8 +282,16 @@ export class DeliveryWorker {
 
   private dispatch(row: ClaimedRow): void {
     const abort = new AbortController();
-    const done = this.deliver(row, abort.signal)
-      .catch((err) => this.log.error('webhook delivery: unexpected failure', { delivery_id: row.delivery_id, error: (err as Error).stack }))
+    const claimedAt = Date.now();
+    const done = this.deliver(row, abort.signal, claimedAt)
+      .catch((err) =>
+        isUnavailable(err)
+          ? this.log.warn('webhook delivery: could not record the outcome (the database is unavailable); the delivery is retried once its lease expires', {
+              delivery_id: row.delivery_id,
+              error: (err as Error).message,
+            })
+          : this.log.error('webhook delivery: unexpected failure', { delivery_id: row.delivery_id, error: (err as Error).stack }),
+      )
       .finally(() => {
         this.inflight.delete(row.id);
         if (this.backlog && !this.stopped) this.kick();
@@ -347,11 +353,28 @@ export class DeliveryWorker {
     }
   }
 
-  private async deliver(row: ClaimedRow, signal: AbortSignal): Promise<void> {
+  /**
+   * Records an attempt's outcome. While the database is unavailable it tries again (100 ms doubling up to
+   * 2 s) until the claim's lease would have run out, so that an outage shorter than the lease neither
+   * loses the outcome nor delays the delivery's retry until the lease expires. (Past the lease another
+   * worker may have taken the delivery over, and FINISH_SQL would not record anything anyway.)
+   */
+  private async record(params: unknown[], claimedAt: number): Promise<{ updated: number }[]> {
+    const deadline = claimedAt + this.cfg.leaseMs;
+    for (let wait = RECORD_RETRY_MS; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        return await this.db.query<{ updated: number }>(FINISH_SQL, params, 'webhook_finish');
+      } catch (err) {
+        if (this.stopped || !isUnavailable(err) || Date.now() + wait >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      }
+    }
+  }
+
+  private async deliver(row: ClaimedRow, signal: AbortSignal, claimedAt: number): Promise<void> {
     const outcome = await this.attempt(row, signal);
     const finishedAt = Date.now();
-    const res = await this.db.query<{ updated: number }>(
-      FINISH_SQL,
+    const res = await this.record(
       [
         row.id,
         row.attempts,
@@ -365,7 +388,7 @@ export class DeliveryWorker {
         outcome.responseBody ?? null,
         outcome.attempted,
       ],
-      'webhook_finish',
+      claimedAt,
     );
     const fields = {
       delivery_id: row.delivery_id,
