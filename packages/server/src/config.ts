@@ -76,13 +76,13 @@ export interface LimitsConfig {
  * as given (comma-separated, trimmed); http/security.ts applies MLflow's matching rules.
  */
 export interface SecurityConfig {
-  /** MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true turns all of it off (MLflow compares the exact string "true"). */
+  /** MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE=true (or 1/yes/on, as `mlflow server` reads it) turns all of it off. */
   disabled: boolean;
   /** MLFLOW_SERVER_ALLOWED_HOSTS; undefined: localhost and private addresses. */
   allowedHosts: string[] | undefined;
   /** MLFLOW_SERVER_CORS_ALLOWED_ORIGINS; undefined: localhost origins only. */
   corsAllowedOrigins: string[] | undefined;
-  /** MLFLOW_SERVER_X_FRAME_OPTIONS: SAMEORIGIN (default), DENY, or NONE (no header). */
+  /** MLFLOW_SERVER_X_FRAME_OPTIONS: SAMEORIGIN (default), DENY, or NONE (no header); sent uppercased. */
   xFrameOptions: string;
 }
 
@@ -280,9 +280,18 @@ function commaList(env: Env, name: string): string[] | undefined {
   return raw ? raw.split(',').map((x) => x.trim()) : undefined;
 }
 
+/** `mlflow server` reads this variable as a click boolean: these spellings, any case, else it refuses to start. */
+function clickBool(env: Env, name: string): boolean {
+  const raw = env[name] ?? '';
+  const v = raw.trim().toLowerCase();
+  if (['1', 't', 'true', 'y', 'yes', 'on'].includes(v)) return true;
+  if (['', '0', 'f', 'false', 'n', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}: '${raw}' is not a valid boolean`);
+}
+
 function securityConfig(env: Env): SecurityConfig {
   return {
-    disabled: env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE === 'true',
+    disabled: clickBool(env, 'MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE'),
     allowedHosts: commaList(env, 'MLFLOW_SERVER_ALLOWED_HOSTS'),
     corsAllowedOrigins: commaList(env, 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS'),
     xFrameOptions: env.MLFLOW_SERVER_X_FRAME_OPTIONS || 'SAMEORIGIN',
