@@ -13,7 +13,7 @@ let port: number;
 
 beforeAll(async () => {
   dataDir = scratchDir();
-  srv = await startServerProcess({ env: { DATA_DIR: dataDir, REQUEST_HEADERS_TIMEOUT_MS: '2000', MAX_HEADER_KB: '8' } });
+  srv = await startServerProcess({ env: { DATA_DIR: dataDir, REQUEST_HEADERS_TIMEOUT_MS: '2000', REQUEST_BODY_TIMEOUT_MS: '2000', MAX_HEADER_KB: '8' } });
   port = Number(new URL(srv.url).port);
 }, 90_000);
 
@@ -52,6 +52,22 @@ describe('slow and idle clients', () => {
     const res = await rawExchange(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(9 * 1024)}\r\n\r\n`);
     expect(res.text).toMatch(/^HTTP\/1\.1 431 /);
     expect(res.closed).toBe(true);
+  }, 60_000);
+
+  it('closes the connection of a body nobody reads once it trickles past REQUEST_BODY_TIMEOUT_MS', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let text = '';
+    socket.on('data', (d) => (text += d.toString()));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const trickle = setInterval(() => socket.writable && socket.write('1\r\na\r\n'), 300);
+    const gaveUp = new Promise<'open'>((r) => setTimeout(() => r('open'), 30_000));
+    const outcome = await Promise.race([closed.then(() => 'closed' as const), gaveUp]);
+    clearInterval(trickle);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(outcome).toBe('closed');
   }, 60_000);
 
   it('keeps serving new clients while 1,000 sockets sit idle or trickle their head, and frees them', async () => {

@@ -266,7 +266,7 @@ const MB = 1024 * 1024;
 
 function limitsConfig(env: Env): LimitsConfig {
   return {
-    maxJsonBodyBytes: Math.round(decimal(env, 'MAX_REQUEST_BODY_MB', 16, 1024) * MB),
+    maxJsonBodyBytes: Math.round(decimal(env, 'MAX_REQUEST_BODY_MB', 8, 1024) * MB),
     maxArtifactUploadBytes: Math.round(decimal(env, 'MAX_ARTIFACT_UPLOAD_MB', 0, 16 * 1024 * 1024) * MB),
     maxHeaderBytes: int(env, 'MAX_HEADER_KB', 16, 1, 1024) * 1024,
     headersTimeoutMs: int(env, 'REQUEST_HEADERS_TIMEOUT_MS', 30_000, 1000, 600_000),

@@ -41,7 +41,9 @@ export type ErrorCode =
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'RESOURCE_EXHAUSTED'
-  | 'RESOURCE_CONFLICT';
+  | 'RESOURCE_CONFLICT'
+  | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED';
 
 export class MlflowError extends Error {
   readonly errorCode: ErrorCode;
@@ -77,6 +79,21 @@ export class MlflowError extends Error {
 
   static notImplemented(message: string): MlflowError {
     return new MlflowError('NOT_IMPLEMENTED', message);
+  }
+
+  /** A request body above its size limit: RESOURCE_EXHAUSTED, answered 413 (Payload Too Large). */
+  static tooLarge(message: string): MlflowError {
+    return new MlflowError('RESOURCE_EXHAUSTED', message, { status: 413 });
+  }
+
+  /** A request body that did not arrive in time: DEADLINE_EXCEEDED, answered 408 (Request Timeout). */
+  static timeout(message: string): MlflowError {
+    return new MlflowError('DEADLINE_EXCEEDED', message, { status: 408 });
+  }
+
+  /** The client went away before its request was complete: CANCELLED (499, nobody reads the answer). */
+  static cancelled(message: string): MlflowError {
+    return new MlflowError('CANCELLED', message);
   }
 }
 

@@ -168,12 +168,16 @@ export class LocalArtifactStore implements ArtifactStore {
     }
     await this.checkReal(dir);
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    let out: fs.WriteStream | undefined;
     try {
-      const out = fs.createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
+      out = fs.createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
       if (body) await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream), out);
-      else await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      else await new Promise<void>((resolve, reject) => out!.end((err?: Error | null) => (err ? reject(err) : resolve())));
       await fsp.rename(tmp, abs);
     } catch (err) {
+      // A body that failed (too large, too slow, client gone) leaves nothing behind: the temporary file is
+      // removed once its stream has closed (an open still in flight would otherwise create it afterwards).
+      if (out && !out.closed) await new Promise<void>((resolve) => (out!.destroy(), out!.once('close', () => resolve())));
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       if (CONFLICT_CODES.has(errno(err) ?? '')) throw conflictError(p);
       throw err;

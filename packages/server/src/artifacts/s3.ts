@@ -248,19 +248,32 @@ export class S3ArtifactStore implements ArtifactStore, MultipartSupport, Presign
   }
 
   async put(p: ArtifactPath, body: ReadableStream<Uint8Array> | null, contentType: string): Promise<void> {
+    // A body that fails (too large, too slow, client gone: an MlflowError from http/body.ts) is the answer,
+    // whatever lib-storage makes of it; the object is written only once the whole body has arrived (one
+    // PUT, or a multipart upload that is aborted on error), so nothing partial is left behind.
+    let bodyError: unknown;
+    const stream = body ? Readable.fromWeb(body as NodeWebReadableStream) : undefined;
+    stream?.on('error', (err) => (bodyError ??= err));
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: this.key(p),
-        Body: body ? Readable.fromWeb(body as NodeWebReadableStream) : Buffer.alloc(0),
+        Body: stream ?? Buffer.alloc(0),
         ContentType: contentType,
       },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
-    await this.send(() => upload.done(), p);
+    try {
+      await upload.done();
+    } catch (err) {
+      if (bodyError instanceof MlflowError) throw bodyError;
+      throw this.fail(err, p);
+    } finally {
+      if (stream && !stream.destroyed) stream.destroy();
+    }
   }
 
   async delete(p: ArtifactPath): Promise<void> {

@@ -68,6 +68,15 @@ export function listen(app: Pick<Hono, 'fetch'>, opts: ListenOptions): Promise<L
   // Runs before the app's own listener, so the header is set before any response is written.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     spoke.add(req.socket);
+    // A body the handler did not read (e.g. sent to /health) is discarded after the answer, for as long as
+    // the client keeps sending: a trickled one would hold the connection for ever. It gets the body deadline.
+    res.once('finish', () => {
+      if (req.complete) return;
+      const timer = setTimeout(() => req.socket.destroy(), limits.bodyTimeoutMs);
+      timer.unref();
+      req.once('end', () => clearTimeout(timer));
+      req.socket.once('close', () => clearTimeout(timer));
+    });
     if (draining) res.setHeader('connection', 'close');
     inFlight.add(res);
     res.once('close', () => {

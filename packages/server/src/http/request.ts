@@ -24,6 +24,7 @@ import type { FieldKind } from './field-kind.js';
 import type { OperationSpec } from '../gen/operations.gen.js';
 import type { LimitsConfig } from '../config.js';
 import { Req, type RequestFields } from '../registry/req.js';
+import { hasBody, readBody } from './body.js';
 
 export type { Req };
 
@@ -188,6 +189,7 @@ function rejectConflictingAliases(js: unknown, fields: Fields): void {
 
 /** `_get_request_message` after the dict is built: alias check, ParseDict, and the raw dict for the schema checks. */
 function loadRequest(fields: Fields, requestJson: Record<string, unknown>): Req {
+  checkListLengths(fields, requestJson);
   rejectConflictingAliases(requestJson, fields);
   const out: RequestFields = {};
   let parseOk = true;
@@ -217,14 +219,17 @@ export function checkJsonContentType(method: string, contentType: string | undef
  * string that is not JSON ("Invalid JSON in request body"), and a body that is JSON but not an
  * object (read as `{}`, so the handler's own checks answer).
  */
-function normalizeJson(text: string): Record<string, unknown> {
+function normalizeJson(body: Uint8Array): Record<string, unknown> {
+  const text = decodeUtf8(body);
   let parsed: unknown;
+  if (text !== undefined && text !== '') checkDepth(text);
   try {
-    parsed = text === '' ? null : JSON.parse(text);
+    parsed = text === undefined || text === '' ? null : JSON.parse(text);
   } catch {
     parsed = null;
   }
   if (typeof parsed === 'string') {
+    checkDepth(parsed);
     try {
       parsed = JSON.parse(parsed);
     } catch {
@@ -234,34 +239,220 @@ function normalizeJson(text: string): Record<string, unknown> {
   return isDict(parsed) ? parsed : {};
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text; undefined when it is not UTF-8. Werkzeug's `get_json` hands the bytes to `json.loads`,
+ * whose UnicodeDecodeError is a ValueError that `silent=True` turns into None: MLflow reads such a body as
+ * no body at all (`{}`), so the handler's own checks answer and nothing is stored. (Python would decode
+ * UTF-8-encoded surrogates with `surrogatepass`; here they are invalid like any other bad sequence.)
+ */
+function decodeUtf8(body: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Body of a GET: the fetch API drops it, so it is read from the Node request when there is one. */
-async function getRequestBody(c: Context): Promise<string> {
+async function getRequestBody(c: Context, limits: LimitsConfig): Promise<Uint8Array> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || incoming.readableEnded) return '';
-  const length = incoming.headers['content-length'];
-  if ((length === undefined || length === '0') && incoming.headers['transfer-encoding'] === undefined) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  if (!incoming || incoming.readableEnded || !hasBody(c)) return new Uint8Array(0);
+  return readBody(c, 'Request body', { maxBytes: limits.maxJsonBodyBytes, timeoutMs: limits.bodyTimeoutMs });
+}
+
+// ---- bounds on what one request may carry (README "Limits") -------------------------------------
+
+/**
+ * Deepest nesting of arrays and objects in a JSON body. Python's json raises RecursionError near 1000
+ * levels (MLflow then answers 500); no MLflow request nests deeper than 4. Refused with 400 before any
+ * parse, so nothing downstream ever walks a deep value.
+ */
+export const MAX_JSON_DEPTH = 64;
+/**
+ * Most values one repeated field may carry (tags, order_by, stages, run ids, multipart parts, …): S3's
+ * 10,000 parts of a multipart upload, the largest list a real client sends. MLflow has no such bound for
+ * registry requests (its MAX_PARAMS_TAGS_PER_BATCH = 100 is for the tracking log-batch API).
+ */
+export const MAX_LIST_ITEMS = 10_000;
+/**
+ * Longest query string, in characters. MLflow's servers refuse long request lines before Flask
+ * (gunicorn: 4094 bytes; uvicorn/h11: 16 KiB); our own header limit (MAX_HEADER_KB) usually applies first.
+ */
+export const MAX_QUERY_STRING_CHARS = 64 * 1024;
+/** Most `key=value` pairs in a query string (Werkzeug's form parser uses the same bound, max_form_parts). */
+export const MAX_QUERY_PARAMS = 1000;
+
+/**
+ * A non-recursive scan of JSON text: whether arrays and objects nest deeper than `max` anywhere (outside
+ * strings). Works on any text, valid JSON or not.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c /* \ */) i++;
+      else if (ch === 0x22 /* " */) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) {
+      if (depth > 0) depth--;
+    }
+  }
+  return false;
+}
+
+function checkDepth(text: string): void {
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw MlflowError.invalid(`Request body is nested too deeply: JSON arrays and objects may nest at most ${MAX_JSON_DEPTH} levels.`);
+  }
+}
+
+/** Refuses a repeated field with more than MAX_LIST_ITEMS values, in the dict and in its nested messages. */
+function checkListLengths(fields: Fields, js: unknown): void {
+  if (!isDict(js)) return;
+  for (const name in fields) {
+    const kind = fields[name]!;
+    for (const key of new Set([name, jsonName(name)])) {
+      if (!Object.hasOwn(js, key)) continue;
+      const value = js[key];
+      if (kind.kind === 'repeated' && Array.isArray(value)) {
+        if (value.length > MAX_LIST_ITEMS) {
+          throw MlflowError.invalid(`Too many values for parameter '${name}': ${value.length} given, at most ${MAX_LIST_ITEMS} allowed.`);
+        }
+        if (kind.item.kind === 'message') for (const item of value) checkListLengths(kind.item.fields, item);
+      } else if (kind.kind === 'message') {
+        checkListLengths(kind.fields, value);
+      }
+    }
+  }
+}
+
+// ---- the query string, as Werkzeug reads it ------------------------------------------------------
+
+const hex = (b: number) => '%' + b.toString(16).toUpperCase().padStart(2, '0');
+
+/**
+ * UTF-8 bytes to text, with every byte that is not part of a well-formed sequence written back as `%XX`
+ * (Werkzeug ≥ 2.3: "invalid bytes remain percent encoded", its `werkzeug.url_quote` error handler).
+ * Encoded surrogates and overlong forms are invalid, as in Python's strict UTF-8 codec.
+ */
+function decodeUtf8KeepingInvalid(bytes: number[]): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    let need: number;
+    let cp: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) [need, cp] = [1, b & 0x1f];
+    else if (b >= 0xe0 && b <= 0xef) {
+      [need, cp] = [2, b & 0x0f];
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      [need, cp] = [3, b & 0x07];
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else {
+      out += hex(b);
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    let ok = true;
+    for (let k = 0; k < need; k++, j++) {
+      const cont = bytes[j];
+      if (cont === undefined || cont < (k === 0 ? lo : 0x80) || cont > (k === 0 ? hi : 0xbf)) {
+        ok = false;
+        break;
+      }
+      cp = (cp << 6) | (cont & 0x3f);
+    }
+    if (ok) out += String.fromCodePoint(cp);
+    else for (let k = i; k < j; k++) out += hex(bytes[k]!);
+    i = j;
+  }
+  return out;
+}
+
+const HEX_DIGIT = /^[0-9a-fA-F]{2}$/;
+
+/** Python's `urllib.parse.unquote(s, 'utf-8', 'werkzeug.url_quote')`: non-ASCII characters pass through. */
+function unquote(s: string): string {
+  if (!s.includes('%')) return s;
+  let out = '';
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) out += decodeUtf8KeepingInvalid(bytes);
+    bytes = [];
+  };
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code === 0x25 /* % */ && HEX_DIGIT.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (code < 0x80) {
+      bytes.push(code);
+    } else {
+      flush();
+      out += s[i];
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * `request.args`: Python's `parse_qsl(qs, keep_blank_values=True, errors="werkzeug.url_quote")`, split on
+ * `&` only, `+` as space. Bounded: MAX_QUERY_STRING_CHARS and MAX_QUERY_PARAMS (400 beyond).
+ */
+export function parseQueryString(qs: string): [string, string][] {
+  if (qs.length > MAX_QUERY_STRING_CHARS) {
+    throw MlflowError.invalid(`Query string too long: ${qs.length} characters, at most ${MAX_QUERY_STRING_CHARS} allowed.`);
+  }
+  const out: [string, string][] = [];
+  for (const part of qs.split('&')) {
+    if (part === '') continue;
+    if (out.length === MAX_QUERY_PARAMS) {
+      throw MlflowError.invalid(`Too many query parameters: at most ${MAX_QUERY_PARAMS} allowed.`);
+    }
+    const eq = part.indexOf('=');
+    const [k, v] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    out.push([unquote(k.replaceAll('+', ' ')), unquote(v.replaceAll('+', ' '))]);
+  }
+  return out;
 }
 
 /** Parses the request of `op` into plain fields (snake_case, as in the spec). */
-export async function parseRequest(c: Context, op: OperationSpec, _limits: LimitsConfig): Promise<Req> {
+export async function parseRequest(c: Context, op: OperationSpec, limits: LimitsConfig): Promise<Req> {
   const method = c.req.method;
   const url = c.req.url;
   const qIndex = url.indexOf('?');
-  const hasQuery = qIndex >= 0 && qIndex < url.length - 1;
+  // Flask's `request.args` is falsy when the query string holds no pair (`?`, `?&`): the body is read then.
+  const args = method === 'GET' && qIndex >= 0 ? parseQueryString(url.slice(qIndex + 1)) : [];
   let req: Req;
-  if (method === 'GET' && hasQuery) {
-    const params = new URLSearchParams(url.slice(qIndex + 1));
+  if (method === 'GET' && args.length > 0) {
     const requestJson: Record<string, unknown> = {};
     for (const name in op.query) {
-      if (!params.has(name)) continue;
+      const values = args.filter(([k]) => k === name).map(([, v]) => v);
+      if (values.length === 0) continue;
       const kind = op.query[name]!;
       if (kind.kind === 'repeated') {
-        requestJson[name] = params.getAll(name);
+        requestJson[name] = values;
       } else {
-        const value = params.get(name)!;
+        const value = values[0]!;
         if (kind.kind === 'bool') {
           if (!['true', 'false'].includes(value.toLowerCase())) {
             throw MlflowError.invalid(`Invalid boolean value: ${value}, must be 'true' or 'false'.`);
@@ -275,10 +466,11 @@ export async function parseRequest(c: Context, op: OperationSpec, _limits: Limit
     req = loadRequest(op.query, requestJson);
   } else if (op.body && op.body.kind === 'message') {
     checkJsonContentType(method, c.req.header('content-type'));
-    req = loadRequest(op.body.fields, normalizeJson(await c.req.text()));
+    const body = await readBody(c, 'Request body', { maxBytes: limits.maxJsonBodyBytes, timeoutMs: limits.bodyTimeoutMs });
+    req = loadRequest(op.body.fields, normalizeJson(body));
   } else if (method === 'GET' && Object.keys(op.query).length > 0) {
     // MLflow reads a GET without a query string from its JSON body.
-    req = loadRequest(op.query, normalizeJson(await getRequestBody(c)));
+    req = loadRequest(op.query, normalizeJson(await getRequestBody(c, limits)));
   } else {
     req = new Req({}, {}, true);
   }

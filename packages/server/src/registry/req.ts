@@ -47,16 +47,48 @@ export class Req {
   }
 }
 
-/** Python's json.dumps(value, sort_keys=True, separators=(",", ":")) with ensure_ascii, for messages. */
+/**
+ * Python's json.dumps(value, sort_keys=True, separators=(",", ":")) with ensure_ascii, for messages.
+ * Iterative (an explicit stack, no recursion), so no input nests deep enough to overflow the call stack.
+ */
 export function pyJson(value: unknown): string {
-  const sortKeys = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  const parts: string[] = [];
+  // Work items: a value to write, or a literal piece of punctuation.
+  const stack: ({ v: unknown } | string)[] = [{ v: value ?? null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      parts.push(item);
+      continue;
     }
-    return v;
-  };
-  return JSON.stringify(sortKeys(value) ?? null).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+    const v = item.v;
+    if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      parts.push(JSON.stringify(v) ?? 'null');
+    } else if (Array.isArray(v)) {
+      const next: ({ v: unknown } | string)[] = ['['];
+      v.forEach((x, i) => {
+        if (i > 0) next.push(',');
+        // JSON.stringify writes undefined, functions and symbols in arrays as null.
+        next.push({ v: x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : x });
+      });
+      next.push(']');
+      for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
+    } else {
+      const rec = v as Record<string, unknown>;
+      // JSON.stringify leaves out properties whose value is undefined, a function or a symbol.
+      const keys = Object.keys(rec)
+        .filter((k) => rec[k] !== undefined && typeof rec[k] !== 'function' && typeof rec[k] !== 'symbol')
+        .sort();
+      const next: ({ v: unknown } | string)[] = ['{'];
+      keys.forEach((k, i) => {
+        next.push((i > 0 ? ',' : '') + JSON.stringify(k) + ':');
+        next.push({ v: rec[k] });
+      });
+      next.push('}');
+      for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
+    }
+  }
+  return parts.join('').replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 export function pyTypeName(value: unknown): string {

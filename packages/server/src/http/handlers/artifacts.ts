@@ -11,6 +11,7 @@ import type { ArtifactService } from '../../artifacts/service.js';
 import { invalidPath, parseDecodedPath, parseEncodedPath, decodeOnce, rawTargetHasDotDot, requireFilePath, ROOT, type ArtifactPath } from '../../artifacts/paths.js';
 import type { Handler } from '../app.js';
 import type { LimitsConfig } from '../../config.js';
+import { bodyStream } from '../body.js';
 
 export type ArtifactOperationId = Extract<
   OperationId,
@@ -82,7 +83,23 @@ function downloadResponse(c: Context, d: Awaited<ReturnType<ArtifactService['dow
   return new Response(object.body, { status, headers });
 }
 
-export function artifactHandlers(svc: ArtifactService, _limits: LimitsConfig): Record<ArtifactOperationId, Handler> {
+/**
+ * The upload body, bounded: MAX_ARTIFACT_UPLOAD_MB (0 = any size; 413 by Content-Length up front or
+ * counted while streaming) and REQUEST_BODY_TIMEOUT_MS between chunks (408). The stream errors with the
+ * MlflowError to answer, also when the client goes away (CANCELLED, one request log line); the store
+ * removes what it had written. A body the store never read to the end is cancelled, so it is not buffered.
+ */
+async function upload(svc: ArtifactService, p: ArtifactPath, c: Context, limits: LimitsConfig): Promise<Record<string, never>> {
+  const body = bodyStream(c, 'Artifact upload', { maxBytes: limits.maxArtifactUploadBytes, timeoutMs: limits.bodyTimeoutMs });
+  try {
+    return await svc.upload(p, body);
+  } catch (err) {
+    if (body && !body.locked) await body.cancel().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): Record<ArtifactOperationId, Handler> {
   return {
     listArtifacts: (r, c) => {
       checkRawTarget(c);
@@ -97,7 +114,7 @@ export function artifactHandlers(svc: ArtifactService, _limits: LimitsConfig): R
       checkRawTarget(c);
       const raw = rawParam(c, 'mlflow-artifacts/artifacts');
       const p = requireFilePath(decodeOnce(raw), parseEncodedPath(raw));
-      return svc.upload(p, c.req.raw.body);
+      return upload(svc, p, c, limits);
     },
     deleteArtifact: (_r, c) => svc.delete(pathParam(c, 'mlflow-artifacts/artifacts')),
     createMultipartUpload: (r, c) => svc.createMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/create'), r),
