@@ -5,9 +5,15 @@
  *   packages/client/src/gen/                  hey-api: types, zod schemas, sdk functions, fetch client
  *   packages/server/src/gen/api/              hey-api: types the handlers are checked against
  *   packages/server/src/gen/operations.gen.ts the route table with the request field kinds the
- *                                             MLflow-style request parser coerces to
+ *                                             MLflow-style request parser coerces to, and the
+ *                                             permission rule of every operation and of every
+ *                                             route served outside the operations
+ *   docs/permissions.md                       the permission table, for people
  *   packages/server/src/gen/enums.gen.ts      the values of the spec's named string enums, in the
  *                                             spec's order (for the protobuf numbers, see there)
+ *
+ * It fails, naming the operation, when an operation or route has no `x-mlflow-permission` or an
+ * invalid one (deny by default starts here: a route cannot be added without its rule).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,11 +39,21 @@ type Schema = {
 };
 type Spec = {
   paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, Schema>; parameters?: Record<string, Parameter>; requestBodies?: Record<string, unknown> };
+  security?: Record<string, string[]>[];
+  'x-mlflow-routes-outside-operations'?: OutsideRoute[];
+  components?: {
+    schemas?: Record<string, Schema>;
+    parameters?: Record<string, Parameter>;
+    requestBodies?: Record<string, unknown>;
+    securitySchemes?: Record<string, unknown>;
+  };
 };
+type OutsideRoute = { method?: unknown; path?: unknown; summary?: unknown; 'x-mlflow-permission'?: unknown };
 type Parameter = { $ref?: string; name: string; in: string; required?: boolean; schema?: Schema };
 type Operation = {
   operationId?: string;
+  security?: Record<string, string[]>[];
+  'x-mlflow-permission'?: unknown;
   parameters?: Parameter[];
   requestBody?: { $ref?: string; content?: Record<string, { schema?: Schema }> };
 };
@@ -93,14 +109,184 @@ function kindOf(spec: Spec, schema0: Schema, depth = 0): FieldKind {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Permissions (x-mlflow-permission)
+// ---------------------------------------------------------------------------------------------------
+
+/** Levels of a grant, lowest first (MLflow's PERMISSION_PRIORITY). */
+const GRANT_LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE'] as const;
+/** Rules that are not a level on a named resource. */
+const SPECIAL_LEVELS = ['public', 'authenticated', 'admin', 'filtered'] as const;
+const RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook', 'registry', 'workspace', 'server'] as const;
+/** Resources a grant level can name (the others have only special rules or, for workspace, no name). */
+const NAMED_RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook'];
+const VERSION_TIER_ACTIONS = ['not_denied', 'read', 'update', 'delete'] as const;
+const EFFECTS = ['grant-creator-manage', 'move-grants', 'drop-grants'] as const;
+const NAME_SOURCES = ['query', 'body', 'path'] as const;
+const RULE_KEYS = ['resource', 'name', 'level', 'versions', 'effect', 'mlflow', 'note'];
+
+export interface PermissionRule {
+  resource: (typeof RESOURCES)[number];
+  name: { in: (typeof NAME_SOURCES)[number]; field: string } | null;
+  level: (typeof GRANT_LEVELS)[number] | (typeof SPECIAL_LEVELS)[number];
+  versions: (typeof VERSION_TIER_ACTIONS)[number] | null;
+  effect: (typeof EFFECTS)[number] | null;
+  mlflow: string;
+  note: string | null;
+}
+
+/** What a rule's name source may refer to: the operation's query parameters, body fields, path parameters. */
+type RequestShape = { query: string[]; body: string[]; path: string[] };
+
+const oneOf = <T extends string>(values: readonly T[], v: unknown): v is T => typeof v === 'string' && (values as readonly string[]).includes(v);
+
+/**
+ * Checks one rule and returns it typed, or the list of what is wrong with it. `shape` is null for
+ * routes outside the operation table (their rules may not read the request).
+ */
+function checkPermission(raw: unknown, shape: RequestShape | null, isPublicSecurity: boolean | null): PermissionRule | string[] {
+  if (raw === undefined) return ['has no x-mlflow-permission (every operation must declare the permission it needs)'];
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return ['x-mlflow-permission must be a mapping'];
+  const r = raw as Record<string, unknown>;
+  const errs: string[] = [];
+  for (const k of Object.keys(r)) if (!RULE_KEYS.includes(k)) errs.push(`unknown key '${k}' (allowed: ${RULE_KEYS.join(', ')})`);
+  if (!oneOf(RESOURCES, r.resource)) errs.push(`resource must be one of ${RESOURCES.join(', ')} (got ${JSON.stringify(r.resource)})`);
+  if (!oneOf([...GRANT_LEVELS, ...SPECIAL_LEVELS], r.level))
+    errs.push(`level must be one of ${[...GRANT_LEVELS, ...SPECIAL_LEVELS].join(', ')} (got ${JSON.stringify(r.level)})`);
+  if (!('name' in r)) errs.push('name is required (null when the rule names no resource)');
+  let name: PermissionRule['name'] = null;
+  if (r.name !== null && r.name !== undefined) {
+    const n = r.name as Record<string, unknown>;
+    if (typeof n !== 'object' || Array.isArray(n) || !oneOf(NAME_SOURCES, n.in) || typeof n.field !== 'string' || !n.field || Object.keys(n).length !== 2) {
+      errs.push(`name must be null or {in: ${NAME_SOURCES.join('|')}, field: <name>} (got ${JSON.stringify(r.name)})`);
+    } else if (!shape) {
+      errs.push('name must be null on a route outside the operation table');
+    } else if (!shape[n.in].includes(n.field)) {
+      errs.push(`name reads ${n.in} field '${n.field}', which the operation does not have (${n.in}: ${shape[n.in].join(', ') || 'none'})`);
+    } else name = { in: n.in, field: n.field };
+  }
+  const level = r.level as PermissionRule['level'];
+  const resource = r.resource as PermissionRule['resource'];
+  if (oneOf(GRANT_LEVELS, level)) {
+    if (resource === 'workspace') {
+      if (r.name !== null) errs.push('a workspace rule names no resource (the workspace is the request\'s)');
+    } else if (!NAMED_RESOURCES.includes(resource)) errs.push(`level ${level} needs a resource with a name (${NAMED_RESOURCES.join(', ')}, or workspace)`);
+    else if (r.name === null || r.name === undefined) errs.push(`level ${level} on ${resource} needs a name source`);
+  }
+  if (level === 'filtered' && r.name !== null) errs.push('a filtered rule names no single resource (name: null)');
+  if (level === 'public' && resource !== 'server') errs.push('only server resources can be public');
+  const versions = r.versions ?? null;
+  if (versions !== null && !oneOf(VERSION_TIER_ACTIONS, versions)) errs.push(`versions must be one of ${VERSION_TIER_ACTIONS.join(', ')}`);
+  if (versions !== null && resource !== 'registered_model' && resource !== 'model_version') errs.push('versions applies to registered_model and model_version only');
+  if (versions !== null && !oneOf(GRANT_LEVELS, level)) errs.push('versions needs a grant level');
+  const effect = r.effect ?? null;
+  if (effect !== null && !oneOf(EFFECTS, effect)) errs.push(`effect must be one of ${EFFECTS.join(', ')}`);
+  if (typeof r.mlflow !== 'string' || !r.mlflow.trim()) errs.push("mlflow must name MLflow 3.17.2's validator for this route, or be 'none'");
+  const note = r.note ?? null;
+  if (note !== null && (typeof note !== 'string' || !note.trim())) errs.push('note must be text');
+  if (r.mlflow === 'none' && note === null) errs.push("mlflow is 'none': a note must say which MLflow rule this one is consistent with");
+  if (isPublicSecurity !== null) {
+    if (level === 'public' && !isPublicSecurity) errs.push('level public needs `security: []` on the operation');
+    if (level !== 'public' && isPublicSecurity) errs.push('`security: []` (no login) is only for level public');
+  }
+  if (errs.length) return errs;
+  return { resource, name, level, versions: versions as PermissionRule['versions'], effect: effect as PermissionRule['effect'], mlflow: (r.mlflow as string).trim(), note: note === null ? null : (note as string).trim() };
+}
+
+function checkTopLevelSecurity(spec: Spec): string[] {
+  const schemes = Object.keys(spec.components?.securitySchemes ?? {});
+  const errs: string[] = [];
+  if (!spec.security?.length) errs.push('the spec needs a top-level `security` (operations inherit it unless public)');
+  for (const req of spec.security ?? []) for (const k of Object.keys(req)) if (!schemes.includes(k)) errs.push(`top-level security names '${k}', which components.securitySchemes does not declare`);
+  return errs;
+}
+
+function alsoAjax(p: string): string[] {
+  // As the server mounts them (http/app.ts routePaths): every /api/2.0 path again under /ajax-api/2.0.
+  return p.startsWith('/api/2.0/') ? [p, p.replace('/api/2.0/', '/ajax-api/2.0/')] : [p];
+}
+
+interface RuleRow {
+  id: string;
+  method: string;
+  path: string;
+  rule: PermissionRule;
+  summary?: string;
+}
+
+function nameText(n: PermissionRule['name']): string {
+  return n ? `${n.in} \`${n.field}\`` : '–';
+}
+
+function permissionsDoc(ops: RuleRow[], outside: RuleRow[]): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const row = (r: RuleRow, id: string) =>
+    `| ${id} | ${r.method} | ${alsoAjax(r.path).map((p) => `\`${cell(p)}\``).join('<br>')} | ${r.rule.resource} | ${nameText(r.rule.name)} | **${r.rule.level}** | ${r.rule.versions ?? '–'} | ${r.rule.effect ?? '–'} | ${r.rule.mlflow === 'none' ? '– (ours)' : `\`${cell(r.rule.mlflow)}\``} |`;
+  const head = '| operation | method | path | resource | name from | level | versions | effect | MLflow 3.17.2 |\n|---|---|---|---|---|---|---|---|---|';
+  const notes = [...ops, ...outside]
+    .filter((r) => r.rule.note)
+    .map((r) => `- **${r.id}**: ${r.rule.note}`);
+  return `<!-- Generated by scripts/gen.ts from openapi/openapi.yaml (x-mlflow-permission). Do not edit; run \`pnpm gen\`. -->
+# Permissions
+
+The permission every route needs, as declared in the contract ([\`openapi/openapi.yaml\`](../openapi/openapi.yaml),
+\`x-mlflow-permission\` on each operation) and generated into the server's route table. The rules are
+MLflow 3.17.2's (\`mlflow/server/auth\`): the last column names the validator each one is taken from; "ours"
+marks this server's extensions, whose note says which MLflow rule they follow. A route without a rule fails
+\`pnpm gen\`; a request that matches no rule is refused.
+
+- **resource**: what the permission is on. \`registered_model\` is the model the request names, judged as a
+  \`prompt\` when the stored model is a prompt (so a grant on a model never opens a prompt of the same name,
+  and the other way round). \`model_version\`: versions of that model, judged on the model (MLflow's
+  \`registered_model_version\` / \`prompt_version\` tier, see *versions*). \`artifact\`: a file under the
+  artifact root, judged as MLflow judges its proxy (the experiment its first path segment names, else the
+  workspace, else the default permission). \`webhook\`, \`registry\` (all models at once), \`workspace\` (the
+  request's), \`server\` (no registry data).
+- **name from**: where the resource's name is read in the request: a query parameter (GET), a field of the
+  JSON body, or a path parameter, read after the same parsing the handler does.
+- **level**: \`READ\` < \`USE\` < \`EDIT\` < \`MANAGE\` on that resource (MLflow's \`can_read\`, \`can_use\`,
+  \`can_update\`, \`can_delete\`/\`can_manage\`); \`public\`: no login; \`authenticated\`: any logged-in user;
+  \`admin\`: admins only; \`filtered\`: any logged-in user, and the results hold only what they may READ.
+  Admins pass every rule.
+- **versions** (MLflow ≥ 3.12 roles): the action also required on the version tier of the model
+  (\`not_denied\`: no DENY; \`read\`/\`update\`/\`delete\`: that action, falling back to the model's own grant
+  when there is no grant on the tier). With \`update\` or \`delete\` on a \`model_version\` rule, the model
+  itself needs only READ and the tier carries the action; without version-tier grants this is *level* on
+  the model.
+- **effect**: what the request does to grants when it succeeds: \`grant-creator-manage\` (the creator gets
+  MANAGE on the new model or prompt), \`move-grants\` (a rename moves the grants to the new name),
+  \`drop-grants\` (deleting the model drops its grants).
+
+Every \`/api/2.0\` path is also served under \`/ajax-api/2.0\`, with the same rule.
+
+## Operations
+
+${head}
+${ops.map((r) => row(r, r.id)).join('\n')}
+
+## Routes outside the operations
+
+Served by the server itself (Swagger UI and the spec); declared under \`x-mlflow-routes-outside-operations\`.
+
+${head}
+${outside.map((r) => row(r, r.summary ?? '–')).join('\n')}
+
+## Notes
+
+${notes.join('\n')}
+`;
+}
+
 function honoPath(p: string): string {
   // `[\s\S]+` rather than `.+`: a path with an encoded line break must still reach the path checks.
   return p.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) => (name === 'artifact_path' ? `:${name}{[\\s\\S]+}` : `:${name}`));
 }
 
-function operationsModule(spec: Spec): string {
+function operationsModule(spec: Spec): { code: string; rules: RuleRow[]; outside: RuleRow[] } {
   const ops: string[] = [];
   const ids: string[] = [];
+  const rules: RuleRow[] = [];
+  const errors: string[] = checkTopLevelSecurity(spec).map((e) => `spec: ${e}`);
   for (const [p, item] of Object.entries(spec.paths)) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const op = item[method];
@@ -121,6 +307,19 @@ function operationsModule(spec: Spec): string {
         bodyType = ct;
         if (ct === 'application/json' && media.schema) body = kindOf(spec, media.schema);
       }
+      const shape: RequestShape = {
+        query: Object.keys(query),
+        body: body?.kind === 'message' ? Object.keys(body.fields) : [],
+        path: pathParams,
+      };
+      const isPublicSecurity = Array.isArray(op.security) && op.security.length === 0;
+      if (op.security && !isPublicSecurity) errors.push(`${op.operationId} (${method.toUpperCase()} ${p}): an operation-level security other than [] is not supported; operations inherit the top-level one`);
+      const permission = checkPermission(op['x-mlflow-permission'], shape, isPublicSecurity);
+      if (Array.isArray(permission)) {
+        for (const e of permission) errors.push(`${op.operationId} (${method.toUpperCase()} ${p}): ${e}`);
+        continue;
+      }
+      rules.push({ id: op.operationId, method: method.toUpperCase(), path: p, rule: permission });
       ids.push(op.operationId);
       ops.push(
         `  ${op.operationId}: ${JSON.stringify({
@@ -132,13 +331,69 @@ function operationsModule(spec: Spec): string {
           query,
           bodyType,
           body,
+          permission,
         })},`,
       );
     }
   }
-  return `// Generated by scripts/gen.ts from openapi/openapi.yaml. Do not edit; run \`pnpm gen\`.
+  const outside: RuleRow[] = [];
+  const outsideRaw = spec['x-mlflow-routes-outside-operations'] ?? [];
+  if (!Array.isArray(outsideRaw)) errors.push('x-mlflow-routes-outside-operations must be a list');
+  for (const [i, route] of (Array.isArray(outsideRaw) ? outsideRaw : []).entries()) {
+    const where = `x-mlflow-routes-outside-operations[${i}] (${String(route?.method)} ${String(route?.path)})`;
+    if (!oneOf(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const, route?.method) || typeof route.path !== 'string' || !route.path.startsWith('/') || typeof route.summary !== 'string') {
+      errors.push(`${where}: needs method (GET, POST, PUT, PATCH or DELETE), path (starting with /) and summary`);
+      continue;
+    }
+    if (Object.entries(spec.paths).some(([p, item]) => p === route.path && item[route.method.toLowerCase()]))
+      errors.push(`${where}: is also an operation of the spec`);
+    const permission = checkPermission(route['x-mlflow-permission'], null, null);
+    if (Array.isArray(permission)) {
+      for (const e of permission) errors.push(`${where}: ${e}`);
+      continue;
+    }
+    outside.push({ id: `${route.method} ${route.path}`, method: route.method, path: route.path, rule: permission, summary: route.summary } as RuleRow);
+  }
+  if (errors.length) throw new Error(`permission rules are missing or invalid:\n  ${errors.join('\n  ')}`);
+  const code = `// Generated by scripts/gen.ts from openapi/openapi.yaml. Do not edit; run \`pnpm gen\`.
 /* eslint-disable */
 import type { FieldKind } from '../http/field-kind.js';
+
+/** Grant levels, lowest first: a grant of one level holds every lower one (MLflow's PERMISSION_PRIORITY). */
+export const grantLevels = ${JSON.stringify(GRANT_LEVELS)} as const;
+export type GrantLevel = (typeof grantLevels)[number];
+
+/**
+ * The permission an operation needs (\`x-mlflow-permission\` in the spec; docs/permissions.md explains
+ * each field). Taken from MLflow 3.17.2's auth validators; \`mlflow\` names the one it comes from.
+ */
+export interface PermissionRule {
+  /**
+   * What the permission is on. registered_model: the model \`name\` names (a prompt is judged as a
+   * prompt); model_version: versions of that model, judged on the model; artifact: a path under the
+   * artifact root; registry: every model at once; workspace: the request's; server: no registry data.
+   */
+  readonly resource: ${RESOURCES.map((r) => `'${r}'`).join(' | ')};
+  /** Where the resource's name is read in the parsed request; null when the rule names no resource. */
+  readonly name: { readonly in: ${NAME_SOURCES.map((r) => `'${r}'`).join(' | ')}; readonly field: string } | null;
+  /**
+   * A grant level on the resource, or: public (no login), authenticated (any logged-in user),
+   * admin (admins only), filtered (any logged-in user; results hold only what they may READ).
+   * Admins pass every rule.
+   */
+  readonly level: GrantLevel | ${SPECIAL_LEVELS.map((r) => `'${r}'`).join(' | ')};
+  /**
+   * MLflow ≥ 3.12 roles: the action also required on the model's version tier (falling back to the
+   * model's own grant when there is none on the tier). With update/delete on a model_version rule the
+   * model itself needs only READ.
+   */
+  readonly versions: ${VERSION_TIER_ACTIONS.map((r) => `'${r}'`).join(' | ')} | null;
+  /** What a successful request does to grants. */
+  readonly effect: ${EFFECTS.map((r) => `'${r}'`).join(' | ')} | null;
+  /** MLflow 3.17.2's validator for the route, or 'none' for this server's extensions. */
+  readonly mlflow: string;
+  readonly note: string | null;
+}
 
 export interface OperationSpec {
   readonly operationId: OperationId;
@@ -154,6 +409,8 @@ export interface OperationSpec {
   readonly bodyType: string | null;
   /** Kind of the JSON request body, if any. */
   readonly body: FieldKind | null;
+  /** The permission the operation needs. */
+  readonly permission: PermissionRule;
 }
 
 export type OperationId =
@@ -162,7 +419,22 @@ ${ids.map((i) => `  | '${i}'`).join('\n')};
 export const operations: Readonly<Record<OperationId, OperationSpec>> = {
 ${ops.join('\n')}
 };
+
+/** A route the server serves outside the operation table (Swagger UI, the spec), with its rule. */
+export interface OutsideRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly honoPath: string;
+  readonly summary: string;
+  readonly permission: PermissionRule;
+}
+
+/** Spec: x-mlflow-routes-outside-operations. */
+export const routesOutsideOperations: readonly OutsideRoute[] = [
+${outside.map((r) => `  ${JSON.stringify({ method: r.method, path: r.path, honoPath: honoPath(r.path), summary: (r as RuleRow & { summary: string }).summary, permission: r.rule })},`).join('\n')}
+];
 `;
+  return { code, rules, outside };
 }
 
 /**
@@ -192,11 +464,15 @@ ${entries.join('\n')}
 
 async function main() {
   const spec = parse(fs.readFileSync(specYaml, 'utf8')) as Spec;
+  // Checked before anything is written: a spec with a missing or invalid rule generates nothing.
+  const table = operationsModule(spec);
   fs.writeFileSync(specJson, JSON.stringify(spec, null, 2) + '\n');
 
   const serverGen = path.join(root, 'packages/server/src/gen');
   fs.mkdirSync(serverGen, { recursive: true });
-  fs.writeFileSync(path.join(serverGen, 'operations.gen.ts'), operationsModule(spec));
+  fs.writeFileSync(path.join(serverGen, 'operations.gen.ts'), table.code);
+  fs.mkdirSync(path.join(root, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'docs/permissions.md'), permissionsDoc(table.rules, table.outside));
   fs.writeFileSync(path.join(serverGen, 'enums.gen.ts'), enumsModule(spec));
 
   await createClient([
@@ -220,10 +496,10 @@ async function main() {
       plugins: [{ name: '@hey-api/typescript', responses: { response: '{{name}}Result' } }],
     },
   ]);
-  console.log('generated: openapi/openapi.json, packages/client/src/gen, packages/server/src/gen');
+  console.log('generated: openapi/openapi.json, packages/client/src/gen, packages/server/src/gen, docs/permissions.md');
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(err instanceof Error && err.message.startsWith('permission rules') ? `pnpm gen: ${err.message}` : err);
   process.exit(1);
 });

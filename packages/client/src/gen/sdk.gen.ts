@@ -45,6 +45,7 @@ export const createRegisteredModel = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCreateRegisteredModelResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/create',
     ...options,
     headers: {
@@ -74,6 +75,7 @@ export const renameRegisteredModel = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zRenameRegisteredModelResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/rename',
     ...options,
     headers: {
@@ -100,6 +102,7 @@ export const updateRegisteredModel = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zUpdateRegisteredModelResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/update',
     ...options,
     headers: {
@@ -125,6 +128,7 @@ export const deleteRegisteredModel = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteRegisteredModelResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/delete',
     ...options,
     headers: {
@@ -150,6 +154,7 @@ export const getRegisteredModel = <ThrowOnError extends boolean = false>(options
         query: zGetRegisteredModelQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetRegisteredModelResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/get',
     ...options
 });
@@ -182,6 +187,7 @@ export const searchRegisteredModels = <ThrowOnError extends boolean = false>(opt
         query: zSearchRegisteredModelsQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zSearchRegisteredModelsResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/search',
     ...options
 });
@@ -200,6 +206,7 @@ export const getLatestVersionsGet = <ThrowOnError extends boolean = false>(optio
         query: zGetLatestVersionsGetQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetLatestVersionsGetResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/get-latest-versions',
     ...options
 });
@@ -224,6 +231,7 @@ export const getLatestVersions = <ThrowOnError extends boolean = false>(options:
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zGetLatestVersionsResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/get-latest-versions',
     ...options,
     headers: {
@@ -250,6 +258,7 @@ export const setRegisteredModelTag = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zSetRegisteredModelTagResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/set-tag',
     ...options,
     headers: {
@@ -272,6 +281,7 @@ export const deleteRegisteredModelTag = <ThrowOnError extends boolean = false>(o
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteRegisteredModelTagResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/delete-tag',
     ...options,
     headers: {
@@ -294,6 +304,7 @@ export const deleteRegisteredModelAlias = <ThrowOnError extends boolean = false>
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteRegisteredModelAliasResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/alias',
     ...options,
     headers: {
@@ -322,6 +333,7 @@ export const getModelVersionByAlias = <ThrowOnError extends boolean = false>(opt
         query: zGetModelVersionByAliasQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetModelVersionByAliasResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/alias',
     ...options
 });
@@ -352,6 +364,7 @@ export const setRegisteredModelAlias = <ThrowOnError extends boolean = false>(op
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zSetRegisteredModelAliasResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/registered-models/alias',
     ...options,
     headers: {
@@ -393,6 +406,7 @@ export const createModelVersion = <ThrowOnError extends boolean = false>(options
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCreateModelVersionResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/create',
     ...options,
     headers: {
@@ -420,6 +434,7 @@ export const updateModelVersion = <ThrowOnError extends boolean = false>(options
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zUpdateModelVersionResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/update',
     ...options,
     headers: {
@@ -453,6 +468,7 @@ export const transitionModelVersionStage = <ThrowOnError extends boolean = false
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zTransitionModelVersionStageResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/transition-stage',
     ...options,
     headers: {
@@ -476,6 +492,7 @@ export const deleteModelVersion = <ThrowOnError extends boolean = false>(options
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteModelVersionResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/delete',
     ...options,
     headers: {
@@ -498,6 +515,7 @@ export const getModelVersion = <ThrowOnError extends boolean = false>(options: O
         query: zGetModelVersionQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetModelVersionResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/get',
     ...options
 });
@@ -526,6 +544,7 @@ export const searchModelVersions = <ThrowOnError extends boolean = false>(option
         query: zSearchModelVersionsQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zSearchModelVersionsResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/search',
     ...options
 });
@@ -547,6 +566,7 @@ export const getModelVersionDownloadUri = <ThrowOnError extends boolean = false>
         query: zGetModelVersionDownloadUriQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetModelVersionDownloadUriResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/get-download-uri',
     ...options
 });
@@ -566,6 +586,7 @@ export const setModelVersionTag = <ThrowOnError extends boolean = false>(options
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zSetModelVersionTagResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/set-tag',
     ...options,
     headers: {
@@ -588,6 +609,7 @@ export const deleteModelVersionTag = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteModelVersionTagResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/model-versions/delete-tag',
     ...options,
     headers: {
@@ -610,6 +632,7 @@ export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Opt
         query: zListWebhooksQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zListWebhooksResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks',
     ...options
 });
@@ -638,6 +661,7 @@ export const createWebhook = <ThrowOnError extends boolean = false>(options: Opt
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCreateWebhookResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks',
     ...options,
     headers: {
@@ -659,6 +683,7 @@ export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Opt
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteWebhookResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks/{webhook_id}',
     ...options
 });
@@ -675,6 +700,7 @@ export const getWebhook = <ThrowOnError extends boolean = false>(options: Option
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zGetWebhookResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks/{webhook_id}',
     ...options
 });
@@ -693,6 +719,7 @@ export const updateWebhook = <ThrowOnError extends boolean = false>(options: Opt
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zUpdateWebhookResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks/{webhook_id}',
     ...options,
     headers: {
@@ -717,6 +744,7 @@ export const testWebhook = <ThrowOnError extends boolean = false>(options: Optio
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zTestWebhookResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow/webhooks/{webhook_id}/test',
     ...options,
     headers: {
@@ -742,6 +770,7 @@ export const listArtifacts = <ThrowOnError extends boolean = false>(options?: Op
         query: zListArtifactsQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zListArtifactsResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/artifacts',
     ...options
 });
@@ -759,6 +788,7 @@ export const deleteArtifact = <ThrowOnError extends boolean = false>(options: Op
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDeleteArtifactResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/artifacts/{artifact_path}',
     ...options
 });
@@ -779,6 +809,7 @@ export const downloadArtifact = <ThrowOnError extends boolean = false>(options: 
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zDownloadArtifactResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/artifacts/{artifact_path}',
     ...options
 });
@@ -799,6 +830,7 @@ export const uploadArtifact = <ThrowOnError extends boolean = false>(options: Op
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zUploadArtifactResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/artifacts/{artifact_path}',
     ...options,
     headers: {
@@ -827,6 +859,7 @@ export const createMultipartUpload = <ThrowOnError extends boolean = false>(opti
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCreateMultipartUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/mpu/create/{artifact_path}',
     ...options,
     headers: {
@@ -849,6 +882,7 @@ export const completeMultipartUpload = <ThrowOnError extends boolean = false>(op
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCompleteMultipartUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/mpu/complete/{artifact_path}',
     ...options,
     headers: {
@@ -870,6 +904,7 @@ export const abortMultipartUpload = <ThrowOnError extends boolean = false>(optio
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zAbortMultipartUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/mpu/abort/{artifact_path}',
     ...options,
     headers: {
@@ -911,6 +946,7 @@ export const version = <ThrowOnError extends boolean = false>(options?: Options<
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zVersionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/version',
     ...options
 });
@@ -934,6 +970,7 @@ export const getPresignedDownloadUrl = <ThrowOnError extends boolean = false>(op
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zGetPresignedDownloadUrlResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-artifacts/presigned/{artifact_path}',
     ...options
 });
@@ -958,6 +995,7 @@ export const createDirectUpload = <ThrowOnError extends boolean = false>(options
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCreateDirectUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/artifacts/direct-upload/create',
     ...options,
     headers: {
@@ -980,6 +1018,7 @@ export const completeDirectUpload = <ThrowOnError extends boolean = false>(optio
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zCompleteDirectUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/artifacts/direct-upload/complete',
     ...options,
     headers: {
@@ -1001,6 +1040,7 @@ export const abortDirectUpload = <ThrowOnError extends boolean = false>(options:
         query: z.never().optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zAbortDirectUploadResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/artifacts/direct-upload/abort',
     ...options,
     headers: {
@@ -1023,6 +1063,7 @@ export const getDirectDownloadUrl = <ThrowOnError extends boolean = false>(optio
         query: zGetDirectDownloadUrlQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetDirectDownloadUrlResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/artifacts/direct-download',
     ...options
 });
@@ -1047,6 +1088,7 @@ export const getRegisteredModelHistory = <ThrowOnError extends boolean = false>(
         query: zGetRegisteredModelHistoryQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetRegisteredModelHistoryResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/registered-models',
     ...options
 });
@@ -1065,6 +1107,7 @@ export const getModelVersionHistory = <ThrowOnError extends boolean = false>(opt
         query: zGetModelVersionHistoryQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetModelVersionHistoryResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/model-versions',
     ...options
 });
@@ -1089,6 +1132,7 @@ export const getAliasHistory = <ThrowOnError extends boolean = false>(options: O
         query: zGetAliasHistoryQuery
     }).parseAsync(data),
     responseValidator: async (data) => await zGetAliasHistoryResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/aliases',
     ...options
 });
@@ -1106,6 +1150,7 @@ export const listRegistryEvents = <ThrowOnError extends boolean = false>(options
         query: zListRegistryEventsQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zListRegistryEventsResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/events',
     ...options
 });
@@ -1126,6 +1171,7 @@ export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(opti
         query: zListWebhookDeliveriesQuery.optional()
     }).parseAsync(data),
     responseValidator: async (data) => await zListWebhookDeliveriesResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/webhooks/{webhook_id}/deliveries',
     ...options
 });
