@@ -107,7 +107,7 @@ describe.each(backends())('migrations (%s)', (backend) => {
       await theirs.close();
       await ours.close();
     }
-  });
+  }, 120_000);
 
   it('opens a database drizzle-orm migrated without applying anything, and completes one it migrated part of the way', async () => {
     const full = await fixture(backend);
@@ -128,7 +128,8 @@ describe.each(backends())('migrations (%s)', (backend) => {
       await full.close();
       await partial.close();
     }
-  });
+    // Four embedded databases opened and migrated: slow on a busy 2-core machine.
+  }, 120_000);
 });
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('migrations on PostgreSQL', () => {

@@ -119,8 +119,9 @@ describe.each(backends())('SIGTERM under keep-alive load (%s)', (backend) => {
       agent.destroy();
     };
     const workers = Array.from({ length: 8 }, (_, i) => worker(i));
-    // Let the load run, then signal.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let the load run (at least 100 answers, however busy the machine), then signal.
+    const loadStart = performance.now();
+    while (outcomes.length < 100 && performance.now() - loadStart < 60_000) await new Promise((r) => setTimeout(r, 50));
     signalTime = performance.now();
     process.kill(srv.pid, 'SIGTERM');
 
