@@ -16,7 +16,7 @@ export async function buildServer(root: string = repoRoot): Promise<string> {
   const src = path.join(root, 'packages/server/src');
   const out = path.join(root, 'packages/server/dist');
   const entryPoints = (fs.readdirSync(src, { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.test-support.ts') && !f.endsWith('.d.ts'))
     .map((f) => path.join(src, f));
   fs.rmSync(out, { recursive: true, force: true });
   await build({

@@ -1,10 +1,13 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Two migration sets: `mlflow` mirrors MLflow's registry tables (skipped on a database MLflow created),
-// `ext` holds our own tables. Choose with DRIZZLE_SET=mlflow|ext (scripts/gen-migrations.sh runs both).
-const set = process.env.DRIZZLE_SET === 'ext' ? 'ext' : 'mlflow';
+// Three migration sets: `mlflow` mirrors MLflow's registry tables (skipped on a database MLflow created),
+// `ext` holds our own tables, `auth` mirrors MLflow's auth tables (skipped on an auth database MLflow's
+// basic-auth app created). Choose with DRIZZLE_SET=mlflow|ext|auth (scripts/gen-migrations.sh runs them).
+const set = process.env.DRIZZLE_SET === 'ext' ? 'ext' : process.env.DRIZZLE_SET === 'auth' ? 'auth' : 'mlflow';
+const schema = { mlflow: './src/store/schema.ts', ext: './src/store/ext-schema.ts', auth: './src/auth/schema.ts' }[set];
+const out = set === 'auth' ? './src/auth/migrations' : `./src/store/migrations/${set}`;
 export default defineConfig({
   dialect: 'postgresql',
-  schema: set === 'ext' ? './src/store/ext-schema.ts' : './src/store/schema.ts',
-  out: `./src/store/migrations/${set}`,
+  schema,
+  out,
 });

@@ -1,0 +1,151 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Authenticator, CredentialCache, parseAuthorization, parseBasicAuthorization } from './credentials.js';
+import { runPython, SKIP_PYTHON } from './python.test-support.js';
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+const HEADERS = [
+  `Basic ${b64('alice:secret')}`,
+  `basic ${b64('alice:se:cr:et')}`,
+  `BASIC ${b64('alice')}`,
+  `Basic  \t${b64('a:b')} \t`,
+  `Basic ${b64('ünï:cødé🔑')}`,
+  `Basic ${b64(':')}`,
+  'Basic',
+  'Basic ',
+  'Basic YQ',
+  'Basic YQ=',
+  'Basic YQ==',
+  'Basic YQ===',
+  'Basic YR==',
+  'Basic YW Jj',
+  'Basic =YQ==',
+  'Basic YWJj\n',
+  'Basic ' + Buffer.from([0xff, 0x3a, 0x61]).toString('base64'),
+  'Basic ' + Buffer.from([0xed, 0xa0, 0x80]).toString('base64'),
+  'Basic YWxp-2U6cw_',
+  'Bearer abc.def.ghi',
+  'Bearer abc==',
+  'Bearer  tok ',
+  'Digest username="a", realm="b"',
+  'Token',
+  `Basic\t${b64('a:b')}`,
+];
+
+describe('Authorization header parsing', () => {
+  it('parses Basic like werkzeug', () => {
+    expect(parseBasicAuthorization(`Basic ${b64('alice:se:cr:et')}`)).toEqual({ username: 'alice', password: 'se:cr:et' });
+    expect(parseBasicAuthorization(`basic ${b64('alice')}`)).toEqual({ username: 'alice', password: '' });
+    expect(parseBasicAuthorization('Basic YQ')).toBeNull();
+    expect(parseBasicAuthorization('Bearer x')).toBeNull();
+    expect(parseBasicAuthorization('')).toBeNull();
+    expect(parseBasicAuthorization(undefined)).toBeNull();
+    expect(parseBasicAuthorization('Basic Y\u00e9==')).toBeNull();
+    expect(parseAuthorization('Bearer abc.def')).toEqual({ scheme: 'bearer', token: 'abc.def' });
+    expect(parseAuthorization('Digest a="b"')).toEqual({ scheme: 'digest', params: true });
+  });
+
+  it.skipIf(SKIP_PYTHON)('agrees with werkzeug’s Authorization.from_header on tricky headers', () => {
+    const py = runPython<(null | { type: string; username?: string | null; password?: string | null; token?: string | null; params: boolean })[]>(
+      `
+import json, sys
+from werkzeug.datastructures import Authorization
+out = []
+for h in json.load(sys.stdin):
+    a = Authorization.from_header(h)
+    if a is None: out.append(None); continue
+    if a.type == "basic": out.append({"type": a.type, "username": a.username, "password": a.password, "params": False})
+    else: out.append({"type": a.type, "token": a.token, "params": a.token is None})
+print(json.dumps(out))
+`,
+      HEADERS,
+    );
+    HEADERS.forEach((h, i) => {
+      const mine = parseAuthorization(h);
+      const want = py[i];
+      if (want === null) return expect(mine, h).toBeNull();
+      if (want.type === 'basic') return expect(mine, h).toEqual({ scheme: 'basic', username: want.username, password: want.password });
+      if (want.params) return expect(mine, h).toEqual({ scheme: want.type, params: true });
+      expect(mine, h).toEqual({ scheme: want.type, token: want.token });
+    });
+  });
+});
+
+describe('CredentialCache', () => {
+  it('is an LRU bounded in size, with a TTL', () => {
+    let now = 0;
+    const c = new CredentialCache<string>({ maxEntries: 2, ttlMs: 1000, now: () => now });
+    c.set('a', 'pa', 'A');
+    c.set('b', 'pb', 'B');
+    expect(c.get('a', 'pa')).toBe('A'); // a becomes most recent
+    c.set('c', 'pc', 'C'); // evicts b
+    expect(c.get('b', 'pb')).toBeUndefined();
+    expect(c.get('a', 'pa')).toBe('A');
+    expect(c.get('a', 'wrong')).toBeUndefined();
+    expect(c.size).toBe(2);
+    now = 1000;
+    expect(c.get('a', 'pa')).toBeUndefined();
+  });
+
+  it('keys on a keyed digest, never the password, and tells "a:b"+"c" from "a"+"b:c"', () => {
+    const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
+    c.set('a:b', 'c', 'X');
+    expect(c.get('a', 'b:c')).toBeUndefined();
+    const other = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
+    expect(c.digest('u', 'p')).not.toBe(other.digest('u', 'p'));
+    expect(JSON.stringify([...(c as unknown as { entries: Map<string, unknown> }).entries])).not.toContain('"c"');
+  });
+
+  it('invalidates every entry of a user', () => {
+    const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
+    c.set('u', 'p1', 'U');
+    c.set('u', 'p2', 'U');
+    c.set('v', 'p1', 'V');
+    c.invalidateUser('u');
+    expect(c.get('u', 'p1')).toBeUndefined();
+    expect(c.get('u', 'p2')).toBeUndefined();
+    expect(c.get('v', 'p1')).toBe('V');
+  });
+
+  it('is off with a zero TTL or size (MLflow’s default auth_cache_ttl_seconds = 0)', () => {
+    const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 0 });
+    c.set('u', 'p', 'U');
+    expect(c.get('u', 'p')).toBeUndefined();
+  });
+});
+
+describe('Authenticator', () => {
+  it('verifies once per credential, shares concurrent checks, caches successes only', async () => {
+    const verify = vi.fn(async (u: string, p: string) => {
+      await new Promise((r) => setTimeout(r, 10));
+      return p === 'right-password' ? { id: 1, username: u } : undefined;
+    });
+    const auth = new Authenticator({ verifyCredentials: verify }, new CredentialCache({ maxEntries: 100, ttlMs: 60_000 }));
+    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate('alice', 'right-password')));
+    expect(results.every((r) => r?.id === 1)).toBe(true);
+    expect(verify).toHaveBeenCalledTimes(1);
+    await auth.authenticate('alice', 'right-password');
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(await auth.authenticate('alice', 'wrong')).toBeUndefined();
+    expect(await auth.authenticate('alice', 'wrong')).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(3);
+    auth.invalidateUser('alice');
+    await auth.authenticate('alice', 'right-password');
+    expect(verify).toHaveBeenCalledTimes(4);
+  });
+
+  it('does not cache a verification that raced an invalidation', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const verify = vi.fn(async () => {
+      await gate;
+      return { id: 1 };
+    });
+    const auth = new Authenticator({ verifyCredentials: verify }, new CredentialCache({ maxEntries: 100, ttlMs: 60_000 }));
+    const pending = auth.authenticate('bob', 'old-password');
+    auth.invalidateUser('bob');
+    release();
+    await pending;
+    expect(auth.cache.get('bob', 'old-password')).toBeUndefined();
+  });
+});
