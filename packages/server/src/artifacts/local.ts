@@ -189,7 +189,12 @@ export class LocalArtifactStore implements ArtifactStore {
     const abs = this.abs(p);
     // The parent must resolve inside the root; the entry itself may be a link (rm removes the link only).
     await this.checkReal(path.dirname(abs));
-    await fsp.rm(abs, { recursive: true, force: true });
+    try {
+      await fsp.rm(abs, { recursive: true, force: true });
+    } catch (err) {
+      // A path through a file (`f/child` where `f` is a file) does not exist: nothing to delete, as in MLflow.
+      if (errno(err) !== 'ENOTDIR') throw err;
+    }
   }
 
   async close(): Promise<void> {}

@@ -72,10 +72,17 @@ export function listen(app: Pick<Hono, 'fetch'>, opts: ListenOptions): Promise<L
     // the client keeps sending: a trickled one would hold the connection for ever. It gets the body deadline.
     res.once('finish', () => {
       if (req.complete) return;
-      const timer = setTimeout(() => req.socket.destroy(), limits.bodyTimeoutMs);
+      const socket = req.socket;
+      const timer = setTimeout(() => socket.destroy(), limits.bodyTimeoutMs);
       timer.unref();
-      req.once('end', () => clearTimeout(timer));
-      req.socket.once('close', () => clearTimeout(timer));
+      // Listeners removed as soon as the body ends: a keep-alive socket serves many requests.
+      const done = () => {
+        clearTimeout(timer);
+        req.off('end', done);
+        socket.off('close', done);
+      };
+      req.once('end', done);
+      socket.once('close', done);
     });
     if (draining) res.setHeader('connection', 'close');
     inFlight.add(res);

@@ -796,6 +796,15 @@ export function validateWebhookUrl(url: unknown, allowedSchemes: readonly string
   }
 }
 
+/**
+ * `urllib.parse.urlparse(url).hostname` of a URL that passed validateWebhookUrl: the host MLflow
+ * resolves (`_validate_hostname_resolves_to_public_ips`). Python's parser, not WHATWG `new URL`, which
+ * refuses much of what urlparse accepts (a bad port, a space or `<` in the host, `1.2.3.4.5`, a `%`).
+ */
+export function webhookUrlHostname(url: string): string {
+  return pyHostname(pyUrlParse(url).netloc) ?? '';
+}
+
 /** Lower-case value of an entity/action given as protobuf enum name (REST) or Python enum value. */
 function enumValue(v: unknown): string | null {
   if (typeof v !== 'string') return null;

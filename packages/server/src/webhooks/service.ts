@@ -28,6 +28,7 @@ import {
   validateWebhookName,
   validateWebhookStatus,
   validateWebhookUrl,
+  webhookUrlHostname,
 } from '../registry/validation.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import { enumValues } from '../gen/enums.gen.js';
@@ -158,8 +159,8 @@ export class WebhookService {
   private async validateUrl(url: unknown): Promise<void> {
     validateWebhookUrl(url, this.cfg.allowedSchemes);
     if (this.cfg.allowPrivateTargets) return;
-    const host = new URL(url).hostname;
-    const problem = await checkHostResolvesPublic(host);
+    // Python's hostname (MLflow resolves exactly that); `new URL` throws on URLs urlparse accepts.
+    const problem = await checkHostResolvesPublic(webhookUrlHostname(url));
     if (problem) throw MlflowError.invalid(problem);
   }
 
