@@ -187,8 +187,9 @@ def seed(url):
     models.append("st-prompt")
     hooks = []
     for i, ev in enumerate([{"entity": "MODEL_VERSION", "action": "CREATED"}, {"entity": "MODEL_VERSION_ALIAS", "action": "CREATED"}]):
-        # A public IP literal (no DNS); the loopback-only guard refuses the connection.
-        w = call(url, "POST", f"{api}/webhooks", {"name": f"st-hook-{i}", "url": f"https://93.184.215.14/st-hook/{i}", "events": [ev], "secret": "s3cr3t"})
+        # A closed loopback port (private targets are allowed in this run): no address beyond this machine
+        # is ever named; the loopback-only guard refuses anything else the fuzzer invents.
+        w = call(url, "POST", f"{api}/webhooks", {"name": f"st-hook-{i}", "url": f"http://127.0.0.1:9/st-hook/{i}", "events": [ev], "secret": "s3cr3t"})
         hooks.append(w["webhook"]["webhook_id"])
     q = lambda xs: json.dumps(xs)
     # Half of the generated names/versions/aliases/webhook ids name seeded data, so the operations get
@@ -293,7 +294,7 @@ start_server() { # <run dir> [DATABASE_URL]
   (
     cd "$ROOT"
     export PORT=0 HOST=127.0.0.1 DATA_DIR="$dir/data" LOG_LEVEL=info
-    export WEBHOOK_DELIVERY_ENABLED=false MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https
+    export WEBHOOK_DELIVERY_ENABLED=false MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https WEBHOOK_ALLOW_PRIVATE_TARGETS=true
     export MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY=k2sn2NvHVL3c1_OFyZuhZVXd7iWbsTJHkoXW0w1ZJMs=
     unset DATABASE_URL S3_BUCKET PUBLIC_URL
     [ -n "$db" ] && export DATABASE_URL="$db"
