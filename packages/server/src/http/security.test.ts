@@ -4,6 +4,7 @@
  * is_localhost_origin, should_block_cors_request). test/security/ compares whole answers with a live
  * `mlflow server` and the full fnmatch table with Python.
  */
+import { pyUrlHostname } from '../python/urlparse.js';
 import { describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import {
@@ -15,7 +16,6 @@ import {
   isApiEndpoint,
   isHealthEndpoint,
   isLocalhostOrigin,
-  pythonUrlHostname,
   securityMiddleware,
 } from './security.js';
 import type { SecurityConfig } from '../config.js';
@@ -134,15 +134,15 @@ describe('Host allowlist (is_allowed_host_header)', () => {
 
 describe('origins', () => {
   it('reads host names as Python urlparse does', () => {
-    expect(pythonUrlHostname('http://LocalHost:3000/x')).toBe('localhost');
-    expect(pythonUrlHostname('http://[::1]:5000')).toBe('::1');
-    expect(pythonUrlHostname('http://user@127.0.0.1')).toBe('127.0.0.1');
-    expect(pythonUrlHostname('http://[fe80::1%25EtH0]')).toBe('fe80::1%25EtH0');
-    expect(pythonUrlHostname('localhost:3000')).toBeNull(); // "localhost" is read as the scheme
-    expect(pythonUrlHostname('null')).toBeNull();
-    expect(() => pythonUrlHostname('http://[::1')).toThrow();
-    expect(() => pythonUrlHostname('http://[127.0.0.1]')).toThrow();
-    expect(() => pythonUrlHostname('http://[v1.x]')).not.toThrow();
+    expect(pyUrlHostname('http://LocalHost:3000/x')).toBe('localhost');
+    expect(pyUrlHostname('http://[::1]:5000')).toBe('::1');
+    expect(pyUrlHostname('http://user@127.0.0.1')).toBe('127.0.0.1');
+    expect(pyUrlHostname('http://[fe80::1%25EtH0]')).toBe('fe80::1%25EtH0');
+    expect(pyUrlHostname('localhost:3000')).toBeNull(); // "localhost" is read as the scheme
+    expect(pyUrlHostname('null')).toBeNull();
+    expect(() => pyUrlHostname('http://[::1')).toThrow();
+    expect(() => pyUrlHostname('http://[127.0.0.1]')).toThrow();
+    expect(() => pyUrlHostname('http://[v1.x]')).not.toThrow();
   });
 
   const localhost: Array<[string, boolean]> = [

@@ -20,6 +20,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { SecurityConfig } from '../config.js';
+import { pyUrlHostname } from '../python/urlparse.js';
 
 export const INVALID_HOST_MSG = 'Invalid Host header - possible DNS rebinding attack detected';
 export const CORS_BLOCKED_MSG = 'Cross-origin request blocked';
@@ -203,109 +204,11 @@ export function hostMatcher(allowed: readonly string[]): (host: string | undefin
 // ---------------------------------------------------------------------------------------------------
 // Origins.
 
-const SCHEME_CHARS = /^[A-Za-z0-9+.-]*$/;
-const IPV4_OCTET = /^[0-9]{1,3}$/;
-const HEXTET = /^[0-9a-fA-F]{1,4}$/;
-
-function isPythonIPv4(s: string): boolean {
-  if (s.includes('/')) return false;
-  const octets = s.split('.');
-  if (octets.length !== 4) return false;
-  for (const o of octets) {
-    if (!IPV4_OCTET.test(o)) return false;
-    if (o !== '0' && o[0] === '0') return false;
-    if (Number(o) > 255) return false;
-  }
-  return true;
-}
-
-/** Python's ipaddress.IPv6Address(s) accepts s (scope ids and embedded IPv4 included). */
-function isPythonIPv6(s: string): boolean {
-  const pct = s.indexOf('%');
-  let addr = s;
-  if (pct >= 0) {
-    const scope = s.slice(pct + 1);
-    if (!scope || scope.includes('%')) return false;
-    addr = s.slice(0, pct);
-  }
-  if (!addr || addr.includes('/')) return false;
-  const parts = addr.split(':');
-  if (parts.length < 3) return false;
-  if (parts[parts.length - 1]!.includes('.')) {
-    if (!isPythonIPv4(parts.pop()!)) return false;
-    parts.push('0', '0');
-  }
-  if (parts.length > 9) return false;
-  let skip = -1;
-  for (let k = 1; k < parts.length - 1; k++) {
-    if (!parts[k]) {
-      if (skip >= 0) return false;
-      skip = k;
-    }
-  }
-  let hi: number;
-  let lo: number;
-  if (skip >= 0) {
-    hi = skip;
-    lo = parts.length - skip - 1;
-    if (!parts[0]) if (--hi) return false;
-    if (!parts[parts.length - 1]) if (--lo) return false;
-    if (8 - (hi + lo) < 1) return false;
-  } else {
-    if (parts.length !== 8 || !parts[0] || !parts[parts.length - 1]) return false;
-    hi = parts.length;
-    lo = 0;
-  }
-  for (let k = 0; k < hi; k++) if (!HEXTET.test(parts[k]!)) return false;
-  for (let k = parts.length - lo; k < parts.length; k++) if (!HEXTET.test(parts[k]!)) return false;
-  return true;
-}
-
-/**
- * `urllib.parse.urlparse(url).hostname` of Python 3.11: null when there is none; throws where Python
- * raises ValueError (unbalanced or invalid brackets, NFKC tricks in the netloc).
- */
-export function pythonUrlHostname(url: string): string | null {
-  // eslint-disable-next-line no-control-regex
-  url = url.replace(/^[\x00-\x20]+/, '').replace(/[\t\r\n]/g, '');
-  const colon = url.indexOf(':');
-  if (colon > 0 && /^[A-Za-z]/.test(url) && SCHEME_CHARS.test(url.slice(0, colon))) url = url.slice(colon + 1);
-  if (!url.startsWith('//')) return null;
-  let end = url.length;
-  for (const d of '/?#') {
-    const k = url.indexOf(d, 2);
-    if (k >= 0 && k < end) end = k;
-  }
-  const netloc = url.slice(2, end);
-  const open = netloc.includes('[');
-  if (open !== netloc.includes(']')) throw new Error('Invalid IPv6 URL');
-  if (open) {
-    const bracketed = netloc.slice(netloc.indexOf('[') + 1).split(']')[0]!;
-    if (bracketed.startsWith('v')) {
-      if (!/^v[a-fA-F0-9]+\..+$/s.test(bracketed)) throw new Error('IPvFuture address is invalid');
-    } else if (isPythonIPv4(bracketed) || !isPythonIPv6(bracketed)) {
-      throw new Error('invalid bracketed host');
-    }
-  }
-  // eslint-disable-next-line no-control-regex
-  if (!/^[\x00-\x7f]*$/.test(netloc)) {
-    const n = netloc.replace(/[@:#?]/g, '');
-    const normalized = n.normalize('NFKC');
-    if (n !== normalized && /[/?#@:]/.test(normalized)) throw new Error('netloc contains invalid characters under NFKC');
-  }
-  const hostinfo = netloc.slice(netloc.lastIndexOf('@') + 1);
-  const br = hostinfo.indexOf('[');
-  const hostname = br >= 0 ? hostinfo.slice(br + 1).split(']')[0]! : hostinfo.split(':')[0]!;
-  if (!hostname) return null;
-  const pct = hostname.indexOf('%');
-  return pct < 0 ? hostname.toLowerCase() : hostname.slice(0, pct).toLowerCase() + hostname.slice(pct);
-}
-
 /** MLflow's is_localhost_origin: the origin's host name is localhost, 127.0.0.1 or ::1, any scheme or port. */
 export function isLocalhostOrigin(origin: string | undefined): boolean {
   if (!origin) return false;
   try {
-    const hostname = pythonUrlHostname(origin);
+    const hostname = pyUrlHostname(origin);
     return hostname !== null && CORS_LOCALHOST_HOSTS.has(hostname);
   } catch {
     return false;
