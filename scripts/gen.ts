@@ -116,10 +116,23 @@ function kindOf(spec: Spec, schema0: Schema, depth = 0): FieldKind {
 /** Levels of a grant, lowest first (MLflow's PERMISSION_PRIORITY). */
 const GRANT_LEVELS = ['READ', 'USE', 'EDIT', 'MANAGE'] as const;
 /** Rules that are not a level on a named resource. */
-const SPECIAL_LEVELS = ['public', 'authenticated', 'admin', 'filtered'] as const;
-const RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook', 'registry', 'workspace', 'server'] as const;
+const SPECIAL_LEVELS = [
+  'public',
+  'authenticated',
+  'admin',
+  'filtered',
+  'self-or-admin',
+  'self-or-workspace-admin',
+  'workspace-admin',
+  'workspace-member',
+] as const;
+/** Levels about the auth API's own objects (users, roles, grants): only on resources user, role and grant. */
+const ACCOUNT_LEVELS = ['self-or-admin', 'self-or-workspace-admin', 'workspace-admin', 'workspace-member'];
+const RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook', 'registry', 'workspace', 'server', 'user', 'role', 'grant'] as const;
+/** Resources of the auth API (users, roles, per-user grants). */
+const ACCOUNT_RESOURCES = ['user', 'role', 'grant'];
 /** Resources a grant level can name (the others have only special rules or, for workspace, no name). */
-const NAMED_RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook'];
+const NAMED_RESOURCES = ['registered_model', 'model_version', 'artifact', 'webhook', 'grant'];
 const VERSION_TIER_ACTIONS = ['not_denied', 'read', 'update', 'delete'] as const;
 const EFFECTS = ['grant-creator-manage', 'move-grants', 'drop-grants'] as const;
 const NAME_SOURCES = ['query', 'body', 'path'] as const;
@@ -175,6 +188,10 @@ function checkPermission(raw: unknown, shape: RequestShape | null, isPublicSecur
   }
   if (level === 'filtered' && r.name !== null) errs.push('a filtered rule names no single resource (name: null)');
   if (level === 'public' && resource !== 'server') errs.push('only server resources can be public');
+  if (ACCOUNT_LEVELS.includes(level) && !ACCOUNT_RESOURCES.includes(resource)) errs.push(`level ${level} applies to ${ACCOUNT_RESOURCES.join(', ')} only`);
+  if ((level === 'self-or-admin' || level === 'self-or-workspace-admin') && (r.name === null || r.name === undefined))
+    errs.push(`level ${level} needs a name source (the user name compared with the caller's)`);
+  if (resource === 'grant' && oneOf(GRANT_LEVELS, level) && level !== 'MANAGE') errs.push('a grant level on grant must be MANAGE (who may grant on a resource)');
   const versions = r.versions ?? null;
   if (versions !== null && !oneOf(VERSION_TIER_ACTIONS, versions)) errs.push(`versions must be one of ${VERSION_TIER_ACTIONS.join(', ')}`);
   if (versions !== null && resource !== 'registered_model' && resource !== 'model_version') errs.push('versions applies to registered_model and model_version only');
@@ -202,8 +219,8 @@ function checkTopLevelSecurity(spec: Spec): string[] {
 }
 
 function alsoAjax(p: string): string[] {
-  // As the server mounts them (http/app.ts routePaths): every /api/2.0 path again under /ajax-api/2.0.
-  return p.startsWith('/api/2.0/') ? [p, p.replace('/api/2.0/', '/ajax-api/2.0/')] : [p];
+  // As the server mounts them (http/app.ts routePaths): every /api/2.0 and /api/3.0 path again under /ajax-api.
+  return /^\/api\/[23]\.0\//.test(p) ? [p, p.replace(/^\/api\//, '/ajax-api/')] : [p];
 }
 
 interface RuleRow {
@@ -241,12 +258,21 @@ marks this server's extensions, whose note says which MLflow rule they follow. A
   \`registered_model_version\` / \`prompt_version\` tier, see *versions*). \`artifact\`: a file under the
   artifact root, judged as MLflow judges its proxy (the experiment its first path segment names, else the
   workspace, else the default permission). \`webhook\`, \`registry\` (all models at once), \`workspace\` (the
-  request's), \`server\` (no registry data).
+  request's), \`server\` (no registry data), and the auth API's \`user\`, \`role\` (a role, its permissions and
+  assignments) and \`grant\` (a per-user grant on a resource).
 - **name from**: where the resource's name is read in the request: a query parameter (GET), a field of the
   JSON body, or a path parameter, read after the same parsing the handler does.
 - **level**: \`READ\` < \`USE\` < \`EDIT\` < \`MANAGE\` on that resource (MLflow's \`can_read\`, \`can_use\`,
   \`can_update\`, \`can_delete\`/\`can_manage\`); \`public\`: no login; \`authenticated\`: any logged-in user;
   \`admin\`: admins only; \`filtered\`: any logged-in user, and the results hold only what they may READ.
+  On the auth API's resources (\`user\`, \`role\`, \`grant\`): \`self-or-admin\` (the user the request names
+  is the caller), \`self-or-workspace-admin\` (or the caller administers a workspace the user has a role in;
+  what is returned is then limited to those workspaces), \`workspace-admin\` (the caller holds
+  \`('workspace', '*', MANAGE)\` in the role's workspace — read from \`role_id\`, \`role_permission_id\` or
+  \`workspace\`; for \`user\`: in any workspace), \`workspace-member\` (the caller holds a role in the role's
+  workspace, or in every requested one), and \`MANAGE\` on a \`grant\` (MANAGE on the
+  \`(resource_type, resource_id)\` the request names; for \`*\`, a workspace admin). These are decided by the
+  auth service from the auth tables and refused with MLflow's 403 \`Permission denied\`.
   Admins pass every rule.
 - **versions** (MLflow ≥ 3.12 roles): the action also required on the version tier of the model
   (\`not_denied\`: no DENY; \`read\`/\`update\`/\`delete\`: that action, falling back to the model's own grant
@@ -257,7 +283,7 @@ marks this server's extensions, whose note says which MLflow rule they follow. A
   MANAGE on the new model or prompt), \`move-grants\` (a rename moves the grants to the new name),
   \`drop-grants\` (deleting the model drops its grants).
 
-Every \`/api/2.0\` path is also served under \`/ajax-api/2.0\`, with the same rule.
+Every \`/api/2.0\` and \`/api/3.0\` path is also served under \`/ajax-api/2.0\` and \`/ajax-api/3.0\`, with the same rule.
 
 ## Operations
 
@@ -371,15 +397,21 @@ export interface PermissionRule {
   /**
    * What the permission is on. registered_model: the model \`name\` names (a prompt is judged as a
    * prompt); model_version: versions of that model, judged on the model; artifact: a path under the
-   * artifact root; registry: every model at once; workspace: the request's; server: no registry data.
+   * artifact root; registry: every model at once; workspace: the request's; server: no registry data;
+   * user, role, grant: the auth API's users, roles (and their permissions and assignments) and per-user
+   * grants (grant: the (resource_type, resource_id) the request names).
    */
   readonly resource: ${RESOURCES.map((r) => `'${r}'`).join(' | ')};
   /** Where the resource's name is read in the parsed request; null when the rule names no resource. */
   readonly name: { readonly in: ${NAME_SOURCES.map((r) => `'${r}'`).join(' | ')}; readonly field: string } | null;
   /**
    * A grant level on the resource, or: public (no login), authenticated (any logged-in user),
-   * admin (admins only), filtered (any logged-in user; results hold only what they may READ).
-   * Admins pass every rule.
+   * admin (admins only), filtered (any logged-in user; results hold only what they may READ);
+   * on user/role/grant: self-or-admin (the user \`name\` names is the caller), self-or-workspace-admin
+   * (or a workspace admin of a workspace the user has a role in), workspace-admin (a workspace admin of
+   * the role's workspace; for user: of any workspace), workspace-member (holds a role in the role's
+   * workspace). These four are decided by the auth service (http/handlers/auth.ts) from the auth
+   * tables; the authentication layer only requires a login for them. Admins pass every rule.
    */
   readonly level: GrantLevel | ${SPECIAL_LEVELS.map((r) => `'${r}'`).join(' | ')};
   /**

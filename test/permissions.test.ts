@@ -31,8 +31,9 @@ const spec = JSON.parse(fs.readFileSync(path.join(root, 'openapi/openapi.json'),
 };
 
 const ops = Object.values(operations) as OperationSpec[];
-const SPECIAL = ['public', 'authenticated', 'admin', 'filtered'];
-const NAMED = ['registered_model', 'model_version', 'artifact', 'webhook'];
+const ACCOUNT = ['self-or-admin', 'self-or-workspace-admin', 'workspace-admin', 'workspace-member'];
+const SPECIAL = ['public', 'authenticated', 'admin', 'filtered', ...ACCOUNT];
+const NAMED = ['registered_model', 'model_version', 'artifact', 'webhook', 'grant'];
 
 /** What is wrong with a rule, checked on the generated table (scripts/gen.ts checks the spec). */
 function ruleProblems(rule: PermissionRule | undefined, op?: OperationSpec): string[] {
@@ -43,6 +44,7 @@ function ruleProblems(rule: PermissionRule | undefined, op?: OperationSpec): str
   if (isGrant && rule.resource !== 'workspace' && (!NAMED.includes(rule.resource) || !rule.name)) errs.push('a grant level needs a named resource');
   if (rule.level === 'public' && rule.resource !== 'server') errs.push('only server resources are public');
   if (rule.level === 'filtered' && rule.name) errs.push('filtered rules name no resource');
+  if (ACCOUNT.includes(rule.level) && !['user', 'role', 'grant'].includes(rule.resource)) errs.push('account levels are for user, role and grant');
   if (rule.versions && !['registered_model', 'model_version'].includes(rule.resource)) errs.push('versions on a non-model resource');
   if (!rule.mlflow) errs.push('no MLflow validator named');
   if (rule.mlflow === 'none' && !rule.note) errs.push('an extension rule must say what it follows');
@@ -224,6 +226,32 @@ const MLFLOW: Partial<Record<OperationId, Expected>> = {
   getPresignedDownloadUrl: e('artifact', 'path.artifact_path', 'READ', ART_READ),
   health: e('server', null, 'public', '_UNPROTECTED_PATH_PREFIXES'),
   version: e('server', null, 'authenticated', '_allow_authenticated'),
+  // The auth API (BEFORE_REQUEST_VALIDATORS' "Auth-related routes" and "Role management routes (RBAC)").
+  createUser: e('user', null, 'workspace-admin', 'validate_can_create_user'),
+  getUser: e('user', 'query.username', 'self-or-admin', 'validate_can_read_user'),
+  getCurrentUser: e('user', null, 'authenticated', 'lambda: True (any authenticated user)'),
+  listUsers: e('workspace', null, 'USE', 'validate_can_list_users'),
+  updateUserPassword: e('user', 'body.username', 'self-or-admin', 'validate_can_update_user_password'),
+  updateUserAdmin: e('user', null, 'admin', 'validate_can_update_user_admin'),
+  deleteUser: e('user', null, 'admin', 'validate_can_delete_user'),
+  listCurrentUserPermissions: e('user', null, 'authenticated', 'lambda: True (any authenticated user)'),
+  listUserPermissions: e('user', 'query.username', 'self-or-workspace-admin', 'validate_can_view_user_roles'),
+  listUserRoles: e('user', 'query.username', 'self-or-workspace-admin', 'validate_can_view_user_roles'),
+  grantUserPermission: e('grant', 'body.resource_id', 'MANAGE', 'validate_can_manage_resource'),
+  revokeUserPermission: e('grant', 'body.resource_id', 'MANAGE', 'validate_can_manage_resource'),
+  getUserPermission: e('grant', 'query.username', 'self-or-workspace-admin', 'validate_can_get_user_permission'),
+  createRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  getRole: e('role', null, 'workspace-member', 'validate_can_view_roles'),
+  listRoles: e('role', null, 'workspace-member', 'validate_can_list_roles'),
+  updateRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  deleteRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  addRolePermission: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  removeRolePermission: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  listRolePermissions: e('role', null, 'workspace-member', 'validate_can_view_roles'),
+  updateRolePermission: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  assignRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  unassignRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  listRoleUsers: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
 };
 
 // Our extensions (no MLflow validator): the rule of the MLflow route for the same data (see each note).

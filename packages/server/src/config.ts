@@ -2,8 +2,11 @@
  * Configuration: read once from environment variables in main.ts, validated, then passed down.
  * Nothing else in the server reads process.env. Every variable is documented in the README.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { LogLevel } from './log.js';
+import { BootstrapError, validateBootstrapPassword } from './auth/bootstrap.js';
+import { isPermissionName, type PermissionName } from './auth/permissions.js';
 
 export interface S3Config {
   bucket: string;
@@ -55,6 +58,29 @@ export interface Config {
   limits: LimitsConfig;
   /** MLflow's security middleware: Host allowlist (DNS rebinding), CORS, security headers. */
   security: SecurityConfig;
+  /** Authentication and permissions (MLflow's basic-auth app). */
+  auth: AuthConfig;
+}
+
+/**
+ * Authentication (README "Authentication"): MLflow 3.17.2's basic-auth app. Environment variables win
+ * over MLFLOW_AUTH_CONFIG_PATH (MLflow's basic_auth.ini, section [mlflow]), as in MLflow.
+ */
+export interface AuthConfig {
+  /** AUTH: `none` (default) or `basic` (MLflow's `--app-name basic-auth`). */
+  mode: 'none' | 'basic';
+  /** MLFLOW_AUTH_ADMIN_USERNAME / admin_username (default `admin`). */
+  adminUsername: string;
+  /** MLFLOW_AUTH_ADMIN_PASSWORD / admin_password: required with AUTH=basic. Never logged. */
+  adminPassword: string | undefined;
+  /** MLFLOW_AUTH_DEFAULT_PERMISSION / default_permission (default READ). */
+  defaultPermission: PermissionName;
+  /** AUTH_DATABASE_URL / database_uri (postgres:// only): the auth tables' database; undefined = the server's. */
+  databaseUrl: string | undefined;
+  /** MLFLOW_AUTH_CACHE_MAX_SIZE / auth_cache_max_size: verified credentials kept (0 = no cache). */
+  cacheMaxEntries: number;
+  /** MLFLOW_AUTH_CACHE_TTL_SECONDS / auth_cache_ttl_seconds, as ms: how long a verified credential is trusted. */
+  cacheTtlMs: number;
 }
 
 /** What one request may cost (README "Limits"). */
@@ -298,6 +324,102 @@ function securityConfig(env: Env): SecurityConfig {
   };
 }
 
+/** MLflow's basic_auth.ini: the `[mlflow]` section's `key = value` (or `key: value`) lines, as configparser reads them. */
+function readIni(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`MLFLOW_AUTH_CONFIG_PATH: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  let section = '';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1]!.trim();
+      continue;
+    }
+    if (section !== 'mlflow') continue;
+    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
+    if (m) out[m[1]!.toLowerCase()] = m[2]!;
+  }
+  return out;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+function authConfig(env: Env, host: string): AuthConfig {
+  const rawMode = str(env, 'AUTH');
+  const mode = oneOf(env, 'AUTH', ['none', 'basic'] as const, 'none');
+  // Secure by default: with authentication unset, only this machine may reach the server.
+  if (rawMode === undefined && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `HOST=${host} would let anyone who can reach this address read, change and delete every model, because authentication is off. ` +
+        'Either set AUTH=basic (with MLFLOW_AUTH_ADMIN_PASSWORD) to require logins, or set AUTH=none to serve without authentication on purpose.',
+    );
+  }
+  const iniPath = str(env, 'MLFLOW_AUTH_CONFIG_PATH');
+  const ini = iniPath !== undefined ? readIni(path.resolve(iniPath)) : {};
+  // As MLflow: a variable that is set wins, even when empty (an empty injected secret must not fall back to the file).
+  const pick = (name: string, key: string) => (env[name] !== undefined ? env[name]!.trim() : ini[key]?.trim()) || undefined;
+  const adminUsername = pick('MLFLOW_AUTH_ADMIN_USERNAME', 'admin_username') ?? 'admin';
+  // The password is used as given (not trimmed): spaces may be part of it.
+  const adminPassword = (env.MLFLOW_AUTH_ADMIN_PASSWORD !== undefined ? env.MLFLOW_AUTH_ADMIN_PASSWORD : ini.admin_password) || undefined;
+  const permission = (pick('MLFLOW_AUTH_DEFAULT_PERMISSION', 'default_permission') ?? 'READ').toUpperCase();
+  if (!isPermissionName(permission)) {
+    throw new ConfigError(`MLFLOW_AUTH_DEFAULT_PERMISSION must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS, got '${permission}'`);
+  }
+  if (permission === 'DENY') throw new ConfigError('MLFLOW_AUTH_DEFAULT_PERMISSION cannot be DENY (use NO_PERMISSIONS)');
+  const dbFromEnv = str(env, 'AUTH_DATABASE_URL');
+  const dbRaw = dbFromEnv ?? ini.database_uri?.trim();
+  let databaseUrl: string | undefined;
+  if (dbRaw) {
+    const setting = dbFromEnv !== undefined ? 'AUTH_DATABASE_URL' : `database_uri in ${iniPath}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(dbRaw);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+      throw new ConfigError(`${setting} must be a postgres:// URL (this server keeps the auth tables in PostgreSQL or in its own database)`);
+    }
+    databaseUrl = dbRaw;
+  }
+  const intSetting = (name: string, key: string, def: number, max: number) => {
+    if (env[name] !== undefined && env[name]!.trim() !== '') return int(env, name, def, 0, max);
+    const v = ini[key]?.trim();
+    if (v === undefined || v === '') return def;
+    if (!/^\d+$/.test(v) || Number(v) > max) throw new ConfigError(`${key} in ${iniPath} must be an integer between 0 and ${max}, got '${v}'`);
+    return Number(v);
+  };
+  const cfg: AuthConfig = {
+    mode,
+    adminUsername,
+    adminPassword,
+    defaultPermission: permission,
+    databaseUrl,
+    cacheMaxEntries: intSetting('MLFLOW_AUTH_CACHE_MAX_SIZE', 'auth_cache_max_size', 10_000, 10_000_000),
+    cacheTtlMs: intSetting('MLFLOW_AUTH_CACHE_TTL_SECONDS', 'auth_cache_ttl_seconds', 60, 86_400) * 1000,
+  };
+  if (mode === 'basic') {
+    try {
+      validateBootstrapPassword(adminUsername, adminPassword);
+    } catch (err) {
+      if (err instanceof BootstrapError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
+  return cfg;
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const bucket = str(env, 'S3_BUCKET');
   const s3: S3Config | undefined = bucket
@@ -317,9 +439,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       throw new ConfigError(`S3_ENDPOINT_URL is not a valid URL: '${s3.endpoint}'`);
     }
   }
+  const host = str(env, 'HOST') ?? '127.0.0.1';
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
-    host: str(env, 'HOST') ?? '127.0.0.1',
+    host,
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR') ?? 'data'),
     dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
@@ -336,5 +459,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     artifacts: artifactsConfig(env, s3),
     limits: limitsConfig(env),
     security: securityConfig(env),
+    auth: authConfig(env, host),
   };
 }

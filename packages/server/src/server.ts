@@ -10,8 +10,8 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { MlflowError } from './errors.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
-import { RegistryStore } from './store/registry-store.js';
-import { RegistryService } from './registry/service.js';
+import { isPromptValue, RegistryStore } from './store/registry-store.js';
+import { RegistryService, type GrantEffects } from './registry/service.js';
 import { refuseHostAddressedSource } from './registry/source-policy.js';
 import { createApp, type Handler, type Handlers } from './http/app.js';
 import { registryHandlers } from './http/handlers/registry.js';
@@ -21,6 +21,14 @@ import { createArtifacts } from './artifacts/index.js';
 import { ModelReadCache } from './registry/read-cache.js';
 import { followChanges, pruneCacheListeners, type ChangeFeed } from './events/changes.js';
 import { CACHE_LISTENER_APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgListener } from './events/listener.js';
+import { AuthStore, type AuthUser } from './auth/store.js';
+import { Authenticator, CredentialCache } from './auth/credentials.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { DEFAULT_POLICY, type PermissionPolicy } from './auth/permissions.js';
+import { HistoryService } from './events/history.js';
+import { authHandlers, type AuthDeps } from './http/handlers/auth.js';
+import type { AuthnDeps } from './http/authn.js';
+import { DEFAULT_WORKSPACE } from './store/workspace.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -39,9 +47,27 @@ const notBuilt =
   };
 
 export async function createServer(config: Config, log: Logger): Promise<Server> {
+  const authOn = config.auth.mode === 'basic';
+  // The auth tables live in the server's database (migrated after the registry's, in the same lock)
+  // unless AUTH_DATABASE_URL names another one.
+  const authInMain = authOn && config.auth.databaseUrl === undefined;
   const db = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, config.dbPoolMax, log)
-    : await openPglite(path.join(config.dataDir, 'db'), log);
+    ? await openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth: authInMain })
+    : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain });
+  let authDb: Database | undefined;
+  let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects } | undefined;
+  try {
+    if (authOn) {
+      authDb = authInMain
+        ? db
+        : await openPostgres(config.auth.databaseUrl!, Math.min(config.dbPoolMax, 4), log, { registry: false, auth: true, setting: 'AUTH_DATABASE_URL' });
+      auth = await createAuth(config, log, authDb, db, authInMain);
+    }
+  } catch (err) {
+    if (authDb && authDb !== db) await authDb.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw err;
+  }
 
   const artifacts = await createArtifacts(config, log);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
@@ -66,6 +92,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     downloadUri: (location) => artifacts.locations.downloadUri(location),
     sourceRegex: config.sourceRegex,
     checkSourceHost: (source) => refuseHostAddressedSource(source, sourcePolicy),
+    grants: auth?.grants,
   });
 
   const text = (body: string) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
@@ -73,11 +100,12 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     ...registryHandlers(registry),
     ...webhooks.handlers,
     ...artifactHandlers(artifacts.service, config.limits),
+    ...authHandlers(auth?.deps),
     health: text('OK'),
     version: text(VERSION),
   };
 
-  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security });
+  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security, auth: auth?.edge });
   return {
     app,
     db,
@@ -87,9 +115,58 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
       await listener?.stop();
       await artifacts.close();
       await webhooks.close();
+      if (authDb && authDb !== db) await authDb.close();
       await db.close();
     },
   };
+}
+
+/**
+ * AUTH=basic: the auth store over the auth tables, the first admin (created from
+ * MLFLOW_AUTH_ADMIN_PASSWORD when missing; never a default password), the credential cache, and what
+ * the HTTP edge and the registry need from them.
+ */
+async function createAuth(
+  config: Config,
+  log: Logger,
+  authDb: Database,
+  registryDb: Database,
+  sameDatabase: boolean,
+): Promise<{ deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects }> {
+  const policy: PermissionPolicy = { ...DEFAULT_POLICY, defaultPermission: config.auth.defaultPermission };
+  const store = new AuthStore(authDb, policy);
+  const outcome = await bootstrapAdmin(authDb, { username: config.auth.adminUsername, password: config.auth.adminPassword });
+  if (outcome !== 'exists') log.info(outcome === 'created' ? 'admin user created' : 'admin password rotated from the legacy default', { username: config.auth.adminUsername });
+  const authenticator = new Authenticator<AuthUser>(store, new CredentialCache<AuthUser>({ maxEntries: config.auth.cacheMaxEntries, ttlMs: config.auth.cacheTtlMs }));
+  const ws = DEFAULT_WORKSPACE;
+  const registryRead = new RegistryStore(registryDb).read;
+  const history = new HistoryService(registryDb);
+  const edge: AuthnDeps = {
+    store,
+    authenticator,
+    policy,
+    sameDatabase,
+    workspace: ws,
+    classifyModel: async (name) => {
+      const { exists, promptTag } = await registryRead.modelPromptTag(name);
+      return { exists, isPrompt: isPromptValue(promptTag) };
+    },
+    resolveHistoryName: (name) => history.currentModelName(name),
+  };
+  // In the registry change's own transaction when the auth tables are in the same database; otherwise
+  // on the auth database as the change runs (MLflow runs them after the response, on its own database).
+  const on = (tx: Database | Parameters<GrantEffects['created']>[0]) => (sameDatabase ? tx : authDb);
+  const grants: GrantEffects = {
+    created: (tx, username, type, name) => store.grantUserPermission(username, type, name, 'MANAGE', ws, on(tx)),
+    renamed: async (tx, oldName, newName) => {
+      for (const type of ['registered_model', 'prompt']) await store.renameGrantsForResource(type, oldName, newName, ws, on(tx));
+    },
+    deleted: async (tx, name) => {
+      for (const type of ['registered_model', 'prompt']) await store.deleteGrantsForResource(type, name, ws, on(tx));
+    },
+  };
+  log.info('authentication on', { mode: 'basic', defaultPermission: policy.defaultPermission, authDatabase: sameDatabase ? 'server' : 'AUTH_DATABASE_URL' });
+  return { deps: { store, authenticator, policy }, edge, grants };
 }
 
 /**

@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AbortDirectUploadData, AbortDirectUploadErrors, AbortDirectUploadResponses, AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetAliasHistoryData, GetAliasHistoryErrors, GetAliasHistoryResponses, GetDirectDownloadUrlData, GetDirectDownloadUrlErrors, GetDirectDownloadUrlResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionHistoryData, GetModelVersionHistoryErrors, GetModelVersionHistoryResponses, GetModelVersionResponses, GetPresignedDownloadUrlData, GetPresignedDownloadUrlErrors, GetPresignedDownloadUrlResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelHistoryData, GetRegisteredModelHistoryErrors, GetRegisteredModelHistoryResponses, GetRegisteredModelResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, HealthData, HealthErrors, HealthResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListRegistryEventsData, ListRegistryEventsErrors, ListRegistryEventsResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
-import { zAbortDirectUploadBody, zAbortDirectUploadResponse2, zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zCompleteDirectUploadBody, zCompleteDirectUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateDirectUploadBody, zCreateDirectUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateWebhookBody, zCreateWebhookResponse2, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteWebhookPath, zDeleteWebhookResponse2, zDownloadArtifactPath, zDownloadArtifactResponse, zGetAliasHistoryQuery, zGetAliasHistoryResponse, zGetDirectDownloadUrlQuery, zGetDirectDownloadUrlResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionHistoryQuery, zGetModelVersionHistoryResponse, zGetModelVersionQuery, zGetModelVersionResponse2, zGetPresignedDownloadUrlPath, zGetPresignedDownloadUrlResponse, zGetRegisteredModelHistoryQuery, zGetRegisteredModelHistoryResponse, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetWebhookPath, zGetWebhookResponse2, zHealthResponse, zListArtifactsQuery, zListArtifactsResponse2, zListRegistryEventsQuery, zListRegistryEventsResponse, zListWebhookDeliveriesPath, zListWebhookDeliveriesQuery, zListWebhookDeliveriesResponse2, zListWebhooksQuery, zListWebhooksResponse2, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
+import type { AbortDirectUploadData, AbortDirectUploadErrors, AbortDirectUploadResponses, AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, AddRolePermissionData, AddRolePermissionErrors, AddRolePermissionResponses, AssignRoleData, AssignRoleErrors, AssignRoleResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetAliasHistoryData, GetAliasHistoryErrors, GetAliasHistoryResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDirectDownloadUrlData, GetDirectDownloadUrlErrors, GetDirectDownloadUrlResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionHistoryData, GetModelVersionHistoryErrors, GetModelVersionHistoryResponses, GetModelVersionResponses, GetPresignedDownloadUrlData, GetPresignedDownloadUrlErrors, GetPresignedDownloadUrlResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelHistoryData, GetRegisteredModelHistoryErrors, GetRegisteredModelHistoryResponses, GetRegisteredModelResponses, GetRoleData, GetRoleErrors, GetRoleResponses, GetUserData, GetUserErrors, GetUserPermissionData, GetUserPermissionErrors, GetUserPermissionResponses, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GrantUserPermissionData, GrantUserPermissionErrors, GrantUserPermissionResponses, HealthData, HealthErrors, HealthResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListCurrentUserPermissionsData, ListCurrentUserPermissionsErrors, ListCurrentUserPermissionsResponses, ListRegistryEventsData, ListRegistryEventsErrors, ListRegistryEventsResponses, ListRolePermissionsData, ListRolePermissionsErrors, ListRolePermissionsResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListRoleUsersData, ListRoleUsersErrors, ListRoleUsersResponses, ListUserPermissionsData, ListUserPermissionsErrors, ListUserPermissionsResponses, ListUserRolesData, ListUserRolesErrors, ListUserRolesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, RemoveRolePermissionData, RemoveRolePermissionErrors, RemoveRolePermissionResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, RevokeUserPermissionData, RevokeUserPermissionErrors, RevokeUserPermissionResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UnassignRoleData, UnassignRoleErrors, UnassignRoleResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateRoleData, UpdateRoleErrors, UpdateRolePermissionData, UpdateRolePermissionErrors, UpdateRolePermissionResponses, UpdateRoleResponses, UpdateUserAdminData, UpdateUserAdminErrors, UpdateUserAdminResponses, UpdateUserPasswordData, UpdateUserPasswordErrors, UpdateUserPasswordResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
+import { zAbortDirectUploadBody, zAbortDirectUploadResponse2, zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zAddRolePermissionBody, zAddRolePermissionResponse, zAssignRoleBody, zAssignRoleResponse, zCompleteDirectUploadBody, zCompleteDirectUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateDirectUploadBody, zCreateDirectUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateRoleBody, zCreateRoleResponse, zCreateUserBody, zCreateUserResponse, zCreateWebhookBody, zCreateWebhookResponse2, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteRoleBody, zDeleteRoleResponse, zDeleteUserBody, zDeleteUserResponse, zDeleteWebhookPath, zDeleteWebhookResponse2, zDownloadArtifactPath, zDownloadArtifactResponse, zGetAliasHistoryQuery, zGetAliasHistoryResponse, zGetCurrentUserResponse, zGetDirectDownloadUrlQuery, zGetDirectDownloadUrlResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionHistoryQuery, zGetModelVersionHistoryResponse, zGetModelVersionQuery, zGetModelVersionResponse2, zGetPresignedDownloadUrlPath, zGetPresignedDownloadUrlResponse, zGetRegisteredModelHistoryQuery, zGetRegisteredModelHistoryResponse, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetRoleQuery, zGetRoleResponse, zGetUserPermissionQuery, zGetUserPermissionResponse, zGetUserQuery, zGetUserResponse, zGetWebhookPath, zGetWebhookResponse2, zGrantUserPermissionBody, zGrantUserPermissionResponse, zHealthResponse, zListArtifactsQuery, zListArtifactsResponse2, zListCurrentUserPermissionsResponse, zListRegistryEventsQuery, zListRegistryEventsResponse, zListRolePermissionsQuery, zListRolePermissionsResponse, zListRolesQuery, zListRolesResponse, zListRoleUsersQuery, zListRoleUsersResponse, zListUserPermissionsQuery, zListUserPermissionsResponse, zListUserRolesQuery, zListUserRolesResponse, zListUsersResponse2, zListWebhookDeliveriesPath, zListWebhookDeliveriesQuery, zListWebhookDeliveriesResponse2, zListWebhooksQuery, zListWebhooksResponse2, zRemoveRolePermissionBody, zRemoveRolePermissionResponse, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zRevokeUserPermissionBody, zRevokeUserPermissionResponse, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUnassignRoleBody, zUnassignRoleResponse, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateRoleBody, zUpdateRolePermissionBody, zUpdateRolePermissionResponse, zUpdateRoleResponse, zUpdateUserAdminBody, zUpdateUserAdminResponse, zUpdateUserPasswordBody, zUpdateUserPasswordResponse, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1173,5 +1173,486 @@ export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(opti
     responseValidator: async (data) => await zListWebhookDeliveriesResponse2.parseAsync(data),
     security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/2.0/mlflow-ts/history/webhooks/{webhook_id}/deliveries',
+    ...options
+});
+
+/**
+ * Create a user
+ *
+ * Creates a user with a password of at least 12 characters. Empty `username` or `password`: 400 with the text body `Username and password cannot be empty.` (MLflow answers text, not JSON, here); a body that is not JSON: 400 `Invalid content type. Must be application/json`. A taken name: 400 `RESOURCE_ALREADY_EXISTS` "User (username=…) already exists." — MLflow 3.17.2 appends the database error with the new user's password hash to that message; this server never does (a documented difference).
+ */
+export const createUser = <ThrowOnError extends boolean = false>(options: Options<CreateUserData, ThrowOnError>) => (options.client ?? client).post<CreateUserResponses, CreateUserErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateUserBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateUserResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/create',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get a user
+ *
+ * A user: id, name and admin flag (never the password hash). Unknown: 404 "User with username=… not found".
+ */
+export const getUser = <ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>) => (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetUserQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetUserResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/get',
+    ...options
+});
+
+/**
+ * Get the calling user
+ *
+ * The authenticated caller, and whether HTTP Basic is the authentication in use (`is_basic_auth`).
+ */
+export const getCurrentUser = <ThrowOnError extends boolean = false>(options?: Options<GetCurrentUserData, ThrowOnError>) => (options?.client ?? client).get<GetCurrentUserResponses, GetCurrentUserErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetCurrentUserResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/current',
+    ...options
+});
+
+/**
+ * List users with their roles
+ *
+ * Every user, with the roles assigned to them (synthetic per-user roles included).
+ */
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListUsersResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/list',
+    ...options
+});
+
+/**
+ * Change a user's password
+ *
+ * Sets a new password (≥ 12 characters). A user changing their own password must send `current_password`: missing → 400 "Current password is required when changing your own password.", wrong → 400 "Current password does not match.", unchanged → 400 "New password must differ from the current password.". The user's cached credentials are dropped.
+ */
+export const updateUserPassword = <ThrowOnError extends boolean = false>(options: Options<UpdateUserPasswordData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserPasswordResponses, UpdateUserPasswordErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateUserPasswordBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateUserPasswordResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/update-password',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set a user's admin flag
+ *
+ * Grants or revokes super-admin. The user's cached credentials are dropped.
+ */
+export const updateUserAdmin = <ThrowOnError extends boolean = false>(options: Options<UpdateUserAdminData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserAdminResponses, UpdateUserAdminErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateUserAdminBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateUserAdminResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/update-admin',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a user
+ *
+ * Deletes the user with their per-user grants and role assignments. Deleting yourself: 400 `BAD_REQUEST` "Users cannot delete their own account. Ask another admin to delete this user instead.".
+ */
+export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zDeleteUserBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDeleteUserResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/2.0/mlflow/users/delete',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List the caller's permissions
+ *
+ * Every grant of every role the caller holds (their synthetic `__user_<id>__` role included), and whether the caller is an admin.
+ */
+export const listCurrentUserPermissions = <ThrowOnError extends boolean = false>(options?: Options<ListCurrentUserPermissionsData, ThrowOnError>) => (options?.client ?? client).get<ListCurrentUserPermissionsResponses, ListCurrentUserPermissionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListCurrentUserPermissionsResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/current/permissions',
+    ...options
+});
+
+/**
+ * List a user's permissions
+ *
+ * Every grant of every role the user holds, with the role and its workspace.
+ */
+export const listUserPermissions = <ThrowOnError extends boolean = false>(options: Options<ListUserPermissionsData, ThrowOnError>) => (options.client ?? client).get<ListUserPermissionsResponses, ListUserPermissionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListUserPermissionsQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListUserPermissionsResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/permissions/list',
+    ...options
+});
+
+/**
+ * Grant a user a permission on a resource
+ *
+ * Adds a grant to the user's synthetic role in the request's workspace. An existing grant on the same resource: 400 `RESOURCE_ALREADY_EXISTS`.
+ */
+export const grantUserPermission = <ThrowOnError extends boolean = false>(options: Options<GrantUserPermissionData, ThrowOnError>) => (options.client ?? client).post<GrantUserPermissionResponses, GrantUserPermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zGrantUserPermissionBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGrantUserPermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/permissions/grant',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke a user's permission on a resource
+ *
+ * Removes the grant; none: 404 `RESOURCE_DOES_NOT_EXIST`.
+ */
+export const revokeUserPermission = <ThrowOnError extends boolean = false>(options: Options<RevokeUserPermissionData, ThrowOnError>) => (options.client ?? client).post<RevokeUserPermissionResponses, RevokeUserPermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRevokeUserPermissionBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRevokeUserPermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/permissions/revoke',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A user's effective permission on a resource
+ *
+ * The permission a request by the user would get on the resource (default_permission as a floor of positive grants); `allowed` is `can_use`.
+ */
+export const getUserPermission = <ThrowOnError extends boolean = false>(options: Options<GetUserPermissionData, ThrowOnError>) => (options.client ?? client).get<GetUserPermissionResponses, GetUserPermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetUserPermissionQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetUserPermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/permissions/get',
+    ...options
+});
+
+/**
+ * List a user's roles
+ *
+ * The roles assigned to the user (synthetic per-user roles included).
+ */
+export const listUserRoles = <ThrowOnError extends boolean = false>(options: Options<ListUserRolesData, ThrowOnError>) => (options.client ?? client).get<ListUserRolesResponses, ListUserRolesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListUserRolesQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListUserRolesResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/users/roles/list',
+    ...options
+});
+
+/**
+ * Create a role
+ *
+ * Creates a role in a workspace. Empty name: 400 "Role name cannot be empty."; the `__user_` prefix is reserved.
+ */
+export const createRole = <ThrowOnError extends boolean = false>(options: Options<CreateRoleData, ThrowOnError>) => (options.client ?? client).post<CreateRoleResponses, CreateRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateRoleBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/create',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get a role
+ *
+ * A role with its permissions.
+ */
+export const getRole = <ThrowOnError extends boolean = false>(options: Options<GetRoleData, ThrowOnError>) => (options.client ?? client).get<GetRoleResponses, GetRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetRoleQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/get',
+    ...options
+});
+
+/**
+ * List roles
+ *
+ * Roles with their permissions.
+ */
+export const listRoles = <ThrowOnError extends boolean = false>(options?: Options<ListRolesData, ThrowOnError>) => (options?.client ?? client).get<ListRolesResponses, ListRolesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListRolesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListRolesResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/list',
+    ...options
+});
+
+/**
+ * Update a role
+ *
+ * Renames a role or sets its description (at least one).
+ */
+export const updateRole = <ThrowOnError extends boolean = false>(options: Options<UpdateRoleData, ThrowOnError>) => (options.client ?? client).patch<UpdateRoleResponses, UpdateRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateRoleBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/update',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a role
+ *
+ * Deletes the role with its permissions and assignments.
+ */
+export const deleteRole = <ThrowOnError extends boolean = false>(options: Options<DeleteRoleData, ThrowOnError>) => (options.client ?? client).delete<DeleteRoleResponses, DeleteRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zDeleteRoleBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDeleteRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/delete',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Add a permission to a role
+ *
+ * Adds (resource_type, resource_pattern, permission) to the role.
+ */
+export const addRolePermission = <ThrowOnError extends boolean = false>(options: Options<AddRolePermissionData, ThrowOnError>) => (options.client ?? client).post<AddRolePermissionResponses, AddRolePermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAddRolePermissionBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAddRolePermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/permissions/add',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a permission from a role
+ *
+ * Removes a role permission by id.
+ */
+export const removeRolePermission = <ThrowOnError extends boolean = false>(options: Options<RemoveRolePermissionData, ThrowOnError>) => (options.client ?? client).delete<RemoveRolePermissionResponses, RemoveRolePermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRemoveRolePermissionBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRemoveRolePermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/permissions/remove',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List a role's permissions
+ *
+ * The role's permissions.
+ */
+export const listRolePermissions = <ThrowOnError extends boolean = false>(options: Options<ListRolePermissionsData, ThrowOnError>) => (options.client ?? client).get<ListRolePermissionsResponses, ListRolePermissionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListRolePermissionsQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListRolePermissionsResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/permissions/list',
+    ...options
+});
+
+/**
+ * Change a role permission
+ *
+ * Sets the permission level of a role permission.
+ */
+export const updateRolePermission = <ThrowOnError extends boolean = false>(options: Options<UpdateRolePermissionData, ThrowOnError>) => (options.client ?? client).patch<UpdateRolePermissionResponses, UpdateRolePermissionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateRolePermissionBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateRolePermissionResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/permissions/update',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Assign a role to a user
+ *
+ * Assigns the role; already assigned: 400 `RESOURCE_ALREADY_EXISTS`.
+ */
+export const assignRole = <ThrowOnError extends boolean = false>(options: Options<AssignRoleData, ThrowOnError>) => (options.client ?? client).post<AssignRoleResponses, AssignRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zAssignRoleBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zAssignRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/assign',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Unassign a role from a user
+ *
+ * Removes the assignment; none: 404.
+ */
+export const unassignRole = <ThrowOnError extends boolean = false>(options: Options<UnassignRoleData, ThrowOnError>) => (options.client ?? client).delete<UnassignRoleResponses, UnassignRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUnassignRoleBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUnassignRoleResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/unassign',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List the users of a role
+ *
+ * The assignments of the role.
+ */
+export const listRoleUsers = <ThrowOnError extends boolean = false>(options: Options<ListRoleUsersData, ThrowOnError>) => (options.client ?? client).get<ListRoleUsersResponses, ListRoleUsersErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListRoleUsersQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListRoleUsersResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/roles/users/list',
     ...options
 });

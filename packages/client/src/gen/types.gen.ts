@@ -5,6 +5,207 @@ export type ClientOptions = {
 };
 
 /**
+ * A user as MLflow's auth API shows it (never the password hash).
+ */
+export type User = {
+    id: number;
+    username: string;
+    is_admin: boolean;
+};
+
+export type UserResponse = {
+    user: User;
+};
+
+export type CurrentUserResponse = {
+    user: User;
+    /**
+     * Whether HTTP Basic (MLflow's default authorization function) authenticates requests.
+     */
+    is_basic_auth: boolean;
+};
+
+export type UserWithRoles = {
+    id: number;
+    username: string;
+    is_admin: boolean;
+    roles: Array<Role>;
+};
+
+export type ListUsersResponse = {
+    users: Array<UserWithRoles>;
+};
+
+/**
+ * An empty object.
+ */
+export type EmptyResponse = {
+    [key: string]: never;
+};
+
+export type CreateUserRequest = {
+    username: string;
+    /**
+     * At least 12 characters.
+     */
+    password: string;
+};
+
+export type UpdateUserPasswordRequest = {
+    username: string;
+    /**
+     * The new password (at least 12 characters).
+     */
+    password: string;
+    /**
+     * Required when changing your own password.
+     */
+    current_password?: string;
+};
+
+export type UpdateUserAdminRequest = {
+    username: string;
+    is_admin: boolean;
+};
+
+export type DeleteUserRequest = {
+    username: string;
+};
+
+/**
+ * One grant of one of the user's roles, with the role.
+ */
+export type UserPermissionRow = {
+    role_id: number;
+    /**
+     * The role; `__user_<id>__` is the user's own (direct) grants.
+     */
+    role_name: string;
+    workspace: string;
+    resource_type: string;
+    resource_pattern: string;
+    permission: string;
+};
+
+export type UserPermissionsResponse = {
+    is_admin: boolean;
+    permissions: Array<UserPermissionRow>;
+};
+
+export type UserPermissionGrantRequest = {
+    username: string;
+    /**
+     * e.g. `registered_model`, `prompt`, `registered_model_version`, `prompt_version`.
+     */
+    resource_type: string;
+    /**
+     * A model or prompt name, or `*`.
+     */
+    resource_id: string;
+    /**
+     * READ, USE, EDIT, MANAGE or DENY.
+     */
+    permission: string;
+};
+
+export type UserPermissionRevokeRequest = {
+    username: string;
+    resource_type: string;
+    resource_id: string;
+};
+
+export type UserPermissionResponse = {
+    /**
+     * Whether the permission can use (USE or more).
+     */
+    allowed: boolean;
+    permission: string;
+};
+
+export type RolePermission = {
+    id: number;
+    role_id: number;
+    resource_type: string;
+    resource_pattern: string;
+    permission: string;
+};
+
+export type Role = {
+    id: number;
+    name: string;
+    workspace: string;
+    description: string | null;
+    permissions: Array<RolePermission>;
+};
+
+export type RoleResponse = {
+    role: Role;
+};
+
+export type RolesResponse = {
+    roles: Array<Role>;
+};
+
+export type RolePermissionResponse = {
+    role_permission: RolePermission;
+};
+
+export type RolePermissionsResponse = {
+    role_permissions: Array<RolePermission>;
+};
+
+export type UserRoleAssignment = {
+    id: number;
+    user_id: number;
+    role_id: number;
+};
+
+export type AssignmentResponse = {
+    assignment: UserRoleAssignment;
+};
+
+export type AssignmentsResponse = {
+    assignments: Array<UserRoleAssignment>;
+};
+
+export type CreateRoleRequest = {
+    name: string;
+    workspace: string;
+    description?: string | null;
+};
+
+export type UpdateRoleRequest = {
+    role_id: number;
+    name?: string;
+    description?: string;
+};
+
+export type RoleIdRequest = {
+    role_id: number;
+};
+
+export type AddRolePermissionRequest = {
+    role_id: number;
+    resource_type: string;
+    resource_pattern: string;
+    permission: string;
+};
+
+export type RolePermissionIdRequest = {
+    role_permission_id: number;
+};
+
+export type UpdateRolePermissionRequest = {
+    role_permission_id: number;
+    permission: string;
+};
+
+export type RoleAssignmentRequest = {
+    username: string;
+    role_id: number;
+};
+
+/**
  * The body of every error response (MLflow's `MlflowException.serialize_as_json`).
  */
 export type ErrorResponse = {
@@ -3581,3 +3782,1276 @@ export type ListWebhookDeliveriesResponses = {
 };
 
 export type ListWebhookDeliveriesResult = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type CreateUserData = {
+    body: CreateUserRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/create';
+};
+
+export type CreateUserErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
+
+export type CreateUserResponses = {
+    /**
+     * Success.
+     */
+    200: UserResponse;
+};
+
+export type CreateUserResult = CreateUserResponses[keyof CreateUserResponses];
+
+export type GetUserData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The user name.
+         */
+        username: string;
+    };
+    url: '/api/2.0/mlflow/users/get';
+};
+
+export type GetUserErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GetUserError = GetUserErrors[keyof GetUserErrors];
+
+export type GetUserResponses = {
+    /**
+     * Success.
+     */
+    200: UserResponse;
+};
+
+export type GetUserResult = GetUserResponses[keyof GetUserResponses];
+
+export type GetCurrentUserData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/current';
+};
+
+export type GetCurrentUserErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GetCurrentUserError = GetCurrentUserErrors[keyof GetCurrentUserErrors];
+
+export type GetCurrentUserResponses = {
+    /**
+     * Success.
+     */
+    200: CurrentUserResponse;
+};
+
+export type GetCurrentUserResult = GetCurrentUserResponses[keyof GetCurrentUserResponses];
+
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/list';
+};
+
+export type ListUsersErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    /**
+     * Success.
+     */
+    200: ListUsersResponse;
+};
+
+export type ListUsersResult = ListUsersResponses[keyof ListUsersResponses];
+
+export type UpdateUserPasswordData = {
+    body: UpdateUserPasswordRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/update-password';
+};
+
+export type UpdateUserPasswordErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type UpdateUserPasswordError = UpdateUserPasswordErrors[keyof UpdateUserPasswordErrors];
+
+export type UpdateUserPasswordResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type UpdateUserPasswordResult = UpdateUserPasswordResponses[keyof UpdateUserPasswordResponses];
+
+export type UpdateUserAdminData = {
+    body: UpdateUserAdminRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/update-admin';
+};
+
+export type UpdateUserAdminErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type UpdateUserAdminError = UpdateUserAdminErrors[keyof UpdateUserAdminErrors];
+
+export type UpdateUserAdminResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type UpdateUserAdminResult = UpdateUserAdminResponses[keyof UpdateUserAdminResponses];
+
+export type DeleteUserData = {
+    body: DeleteUserRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow/users/delete';
+};
+
+export type DeleteUserErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
+
+export type DeleteUserResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type DeleteUserResult = DeleteUserResponses[keyof DeleteUserResponses];
+
+export type ListCurrentUserPermissionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/users/current/permissions';
+};
+
+export type ListCurrentUserPermissionsErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListCurrentUserPermissionsError = ListCurrentUserPermissionsErrors[keyof ListCurrentUserPermissionsErrors];
+
+export type ListCurrentUserPermissionsResponses = {
+    /**
+     * Success.
+     */
+    200: UserPermissionsResponse;
+};
+
+export type ListCurrentUserPermissionsResult = ListCurrentUserPermissionsResponses[keyof ListCurrentUserPermissionsResponses];
+
+export type ListUserPermissionsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The user name.
+         */
+        username: string;
+    };
+    url: '/api/3.0/mlflow/users/permissions/list';
+};
+
+export type ListUserPermissionsErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListUserPermissionsError = ListUserPermissionsErrors[keyof ListUserPermissionsErrors];
+
+export type ListUserPermissionsResponses = {
+    /**
+     * Success.
+     */
+    200: UserPermissionsResponse;
+};
+
+export type ListUserPermissionsResult = ListUserPermissionsResponses[keyof ListUserPermissionsResponses];
+
+export type GrantUserPermissionData = {
+    body: UserPermissionGrantRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/users/permissions/grant';
+};
+
+export type GrantUserPermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GrantUserPermissionError = GrantUserPermissionErrors[keyof GrantUserPermissionErrors];
+
+export type GrantUserPermissionResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type GrantUserPermissionResult = GrantUserPermissionResponses[keyof GrantUserPermissionResponses];
+
+export type RevokeUserPermissionData = {
+    body: UserPermissionRevokeRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/users/permissions/revoke';
+};
+
+export type RevokeUserPermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type RevokeUserPermissionError = RevokeUserPermissionErrors[keyof RevokeUserPermissionErrors];
+
+export type RevokeUserPermissionResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type RevokeUserPermissionResult = RevokeUserPermissionResponses[keyof RevokeUserPermissionResponses];
+
+export type GetUserPermissionData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The user name.
+         */
+        username: string;
+        /**
+         * The resource type (e.g. `registered_model`, `prompt`).
+         */
+        resource_type: string;
+        /**
+         * The resource id (a model name), or `*`.
+         */
+        resource_id: string;
+    };
+    url: '/api/3.0/mlflow/users/permissions/get';
+};
+
+export type GetUserPermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GetUserPermissionError = GetUserPermissionErrors[keyof GetUserPermissionErrors];
+
+export type GetUserPermissionResponses = {
+    /**
+     * Success.
+     */
+    200: UserPermissionResponse;
+};
+
+export type GetUserPermissionResult = GetUserPermissionResponses[keyof GetUserPermissionResponses];
+
+export type ListUserRolesData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The user name.
+         */
+        username: string;
+    };
+    url: '/api/3.0/mlflow/users/roles/list';
+};
+
+export type ListUserRolesErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListUserRolesError = ListUserRolesErrors[keyof ListUserRolesErrors];
+
+export type ListUserRolesResponses = {
+    /**
+     * Success.
+     */
+    200: RolesResponse;
+};
+
+export type ListUserRolesResult = ListUserRolesResponses[keyof ListUserRolesResponses];
+
+export type CreateRoleData = {
+    body: CreateRoleRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/create';
+};
+
+export type CreateRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type CreateRoleError = CreateRoleErrors[keyof CreateRoleErrors];
+
+export type CreateRoleResponses = {
+    /**
+     * Success.
+     */
+    200: RoleResponse;
+};
+
+export type CreateRoleResult = CreateRoleResponses[keyof CreateRoleResponses];
+
+export type GetRoleData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The role id.
+         */
+        role_id: string;
+    };
+    url: '/api/3.0/mlflow/roles/get';
+};
+
+export type GetRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GetRoleError = GetRoleErrors[keyof GetRoleErrors];
+
+export type GetRoleResponses = {
+    /**
+     * Success.
+     */
+    200: RoleResponse;
+};
+
+export type GetRoleResult = GetRoleResponses[keyof GetRoleResponses];
+
+export type ListRolesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Workspaces to list (repeatable); none lists every role (admins only).
+         */
+        workspace?: Array<string>;
+    };
+    url: '/api/3.0/mlflow/roles/list';
+};
+
+export type ListRolesErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListRolesError = ListRolesErrors[keyof ListRolesErrors];
+
+export type ListRolesResponses = {
+    /**
+     * Success.
+     */
+    200: RolesResponse;
+};
+
+export type ListRolesResult = ListRolesResponses[keyof ListRolesResponses];
+
+export type UpdateRoleData = {
+    body: UpdateRoleRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/update';
+};
+
+export type UpdateRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type UpdateRoleError = UpdateRoleErrors[keyof UpdateRoleErrors];
+
+export type UpdateRoleResponses = {
+    /**
+     * Success.
+     */
+    200: RoleResponse;
+};
+
+export type UpdateRoleResult = UpdateRoleResponses[keyof UpdateRoleResponses];
+
+export type DeleteRoleData = {
+    body: RoleIdRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/delete';
+};
+
+export type DeleteRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type DeleteRoleError = DeleteRoleErrors[keyof DeleteRoleErrors];
+
+export type DeleteRoleResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type DeleteRoleResult = DeleteRoleResponses[keyof DeleteRoleResponses];
+
+export type AddRolePermissionData = {
+    body: AddRolePermissionRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/permissions/add';
+};
+
+export type AddRolePermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type AddRolePermissionError = AddRolePermissionErrors[keyof AddRolePermissionErrors];
+
+export type AddRolePermissionResponses = {
+    /**
+     * Success.
+     */
+    200: RolePermissionResponse;
+};
+
+export type AddRolePermissionResult = AddRolePermissionResponses[keyof AddRolePermissionResponses];
+
+export type RemoveRolePermissionData = {
+    body: RolePermissionIdRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/permissions/remove';
+};
+
+export type RemoveRolePermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type RemoveRolePermissionError = RemoveRolePermissionErrors[keyof RemoveRolePermissionErrors];
+
+export type RemoveRolePermissionResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type RemoveRolePermissionResult = RemoveRolePermissionResponses[keyof RemoveRolePermissionResponses];
+
+export type ListRolePermissionsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The role id.
+         */
+        role_id: string;
+    };
+    url: '/api/3.0/mlflow/roles/permissions/list';
+};
+
+export type ListRolePermissionsErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListRolePermissionsError = ListRolePermissionsErrors[keyof ListRolePermissionsErrors];
+
+export type ListRolePermissionsResponses = {
+    /**
+     * Success.
+     */
+    200: RolePermissionsResponse;
+};
+
+export type ListRolePermissionsResult = ListRolePermissionsResponses[keyof ListRolePermissionsResponses];
+
+export type UpdateRolePermissionData = {
+    body: UpdateRolePermissionRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/permissions/update';
+};
+
+export type UpdateRolePermissionErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type UpdateRolePermissionError = UpdateRolePermissionErrors[keyof UpdateRolePermissionErrors];
+
+export type UpdateRolePermissionResponses = {
+    /**
+     * Success.
+     */
+    200: RolePermissionResponse;
+};
+
+export type UpdateRolePermissionResult = UpdateRolePermissionResponses[keyof UpdateRolePermissionResponses];
+
+export type AssignRoleData = {
+    body: RoleAssignmentRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/assign';
+};
+
+export type AssignRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type AssignRoleError = AssignRoleErrors[keyof AssignRoleErrors];
+
+export type AssignRoleResponses = {
+    /**
+     * Success.
+     */
+    200: AssignmentResponse;
+};
+
+export type AssignRoleResult = AssignRoleResponses[keyof AssignRoleResponses];
+
+export type UnassignRoleData = {
+    body: RoleAssignmentRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/roles/unassign';
+};
+
+export type UnassignRoleErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type UnassignRoleError = UnassignRoleErrors[keyof UnassignRoleErrors];
+
+export type UnassignRoleResponses = {
+    /**
+     * Success.
+     */
+    200: EmptyResponse;
+};
+
+export type UnassignRoleResult = UnassignRoleResponses[keyof UnassignRoleResponses];
+
+export type ListRoleUsersData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The role id.
+         */
+        role_id: string;
+    };
+    url: '/api/3.0/mlflow/roles/users/list';
+};
+
+export type ListRoleUsersErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListRoleUsersError = ListRoleUsersErrors[keyof ListRoleUsersErrors];
+
+export type ListRoleUsersResponses = {
+    /**
+     * Success.
+     */
+    200: AssignmentsResponse;
+};
+
+export type ListRoleUsersResult = ListRoleUsersResponses[keyof ListRoleUsersResponses];

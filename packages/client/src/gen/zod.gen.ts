@@ -3,6 +3,178 @@
 import * as z from 'zod';
 
 /**
+ * A user as MLflow's auth API shows it (never the password hash).
+ */
+export const zUser = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    username: z.string(),
+    is_admin: z.boolean()
+});
+
+export const zUserResponse = z.object({
+    user: zUser
+});
+
+export const zCurrentUserResponse = z.object({
+    user: zUser,
+    is_basic_auth: z.boolean()
+});
+
+/**
+ * An empty object.
+ */
+export const zEmptyResponse = z.record(z.string(), z.never());
+
+export const zCreateUserRequest = z.object({
+    username: z.string(),
+    password: z.string()
+});
+
+export const zUpdateUserPasswordRequest = z.object({
+    username: z.string(),
+    password: z.string(),
+    current_password: z.string().optional()
+});
+
+export const zUpdateUserAdminRequest = z.object({
+    username: z.string(),
+    is_admin: z.boolean()
+});
+
+export const zDeleteUserRequest = z.object({
+    username: z.string()
+});
+
+/**
+ * One grant of one of the user's roles, with the role.
+ */
+export const zUserPermissionRow = z.object({
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    role_name: z.string(),
+    workspace: z.string(),
+    resource_type: z.string(),
+    resource_pattern: z.string(),
+    permission: z.string()
+});
+
+export const zUserPermissionsResponse = z.object({
+    is_admin: z.boolean(),
+    permissions: z.array(zUserPermissionRow)
+});
+
+export const zUserPermissionGrantRequest = z.object({
+    username: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string(),
+    permission: z.string()
+});
+
+export const zUserPermissionRevokeRequest = z.object({
+    username: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string()
+});
+
+export const zUserPermissionResponse = z.object({
+    allowed: z.boolean(),
+    permission: z.string()
+});
+
+export const zRolePermission = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    resource_type: z.string(),
+    resource_pattern: z.string(),
+    permission: z.string()
+});
+
+export const zRole = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    name: z.string(),
+    workspace: z.string(),
+    description: z.string().nullable(),
+    permissions: z.array(zRolePermission)
+});
+
+export const zUserWithRoles = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    username: z.string(),
+    is_admin: z.boolean(),
+    roles: z.array(zRole)
+});
+
+export const zListUsersResponse = z.object({
+    users: z.array(zUserWithRoles)
+});
+
+export const zRoleResponse = z.object({
+    role: zRole
+});
+
+export const zRolesResponse = z.object({
+    roles: z.array(zRole)
+});
+
+export const zRolePermissionResponse = z.object({
+    role_permission: zRolePermission
+});
+
+export const zRolePermissionsResponse = z.object({
+    role_permissions: z.array(zRolePermission)
+});
+
+export const zUserRoleAssignment = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    user_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+export const zAssignmentResponse = z.object({
+    assignment: zUserRoleAssignment
+});
+
+export const zAssignmentsResponse = z.object({
+    assignments: z.array(zUserRoleAssignment)
+});
+
+export const zCreateRoleRequest = z.object({
+    name: z.string(),
+    workspace: z.string(),
+    description: z.string().nullish()
+});
+
+export const zUpdateRoleRequest = z.object({
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    name: z.string().optional(),
+    description: z.string().optional()
+});
+
+export const zRoleIdRequest = z.object({
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+export const zAddRolePermissionRequest = z.object({
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    resource_type: z.string(),
+    resource_pattern: z.string(),
+    permission: z.string()
+});
+
+export const zRolePermissionIdRequest = z.object({
+    role_permission_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+export const zUpdateRolePermissionRequest = z.object({
+    role_permission_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    permission: z.string()
+});
+
+export const zRoleAssignmentRequest = z.object({
+    username: z.string(),
+    role_id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+/**
  * The body of every error response (MLflow's `MlflowException.serialize_as_json`).
  */
 export const zErrorResponse = z.object({
@@ -1204,3 +1376,190 @@ export const zListWebhookDeliveriesQuery = z.object({
  * One page of deliveries, newest first. None yet is `{}`.
  */
 export const zListWebhookDeliveriesResponse2 = zListWebhookDeliveriesResponse;
+
+export const zCreateUserBody = zCreateUserRequest;
+
+/**
+ * Success.
+ */
+export const zCreateUserResponse = zUserResponse;
+
+export const zGetUserQuery = z.object({
+    username: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zGetUserResponse = zUserResponse;
+
+/**
+ * Success.
+ */
+export const zGetCurrentUserResponse = zCurrentUserResponse;
+
+/**
+ * Success.
+ */
+export const zListUsersResponse2 = zListUsersResponse;
+
+export const zUpdateUserPasswordBody = zUpdateUserPasswordRequest;
+
+/**
+ * Success.
+ */
+export const zUpdateUserPasswordResponse = zEmptyResponse;
+
+export const zUpdateUserAdminBody = zUpdateUserAdminRequest;
+
+/**
+ * Success.
+ */
+export const zUpdateUserAdminResponse = zEmptyResponse;
+
+export const zDeleteUserBody = zDeleteUserRequest;
+
+/**
+ * Success.
+ */
+export const zDeleteUserResponse = zEmptyResponse;
+
+/**
+ * Success.
+ */
+export const zListCurrentUserPermissionsResponse = zUserPermissionsResponse;
+
+export const zListUserPermissionsQuery = z.object({
+    username: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zListUserPermissionsResponse = zUserPermissionsResponse;
+
+export const zGrantUserPermissionBody = zUserPermissionGrantRequest;
+
+/**
+ * Success.
+ */
+export const zGrantUserPermissionResponse = zEmptyResponse;
+
+export const zRevokeUserPermissionBody = zUserPermissionRevokeRequest;
+
+/**
+ * Success.
+ */
+export const zRevokeUserPermissionResponse = zEmptyResponse;
+
+export const zGetUserPermissionQuery = z.object({
+    username: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zGetUserPermissionResponse = zUserPermissionResponse;
+
+export const zListUserRolesQuery = z.object({
+    username: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zListUserRolesResponse = zRolesResponse;
+
+export const zCreateRoleBody = zCreateRoleRequest;
+
+/**
+ * Success.
+ */
+export const zCreateRoleResponse = zRoleResponse;
+
+export const zGetRoleQuery = z.object({
+    role_id: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zGetRoleResponse = zRoleResponse;
+
+export const zListRolesQuery = z.object({
+    workspace: z.array(z.string()).optional()
+});
+
+/**
+ * Success.
+ */
+export const zListRolesResponse = zRolesResponse;
+
+export const zUpdateRoleBody = zUpdateRoleRequest;
+
+/**
+ * Success.
+ */
+export const zUpdateRoleResponse = zRoleResponse;
+
+export const zDeleteRoleBody = zRoleIdRequest;
+
+/**
+ * Success.
+ */
+export const zDeleteRoleResponse = zEmptyResponse;
+
+export const zAddRolePermissionBody = zAddRolePermissionRequest;
+
+/**
+ * Success.
+ */
+export const zAddRolePermissionResponse = zRolePermissionResponse;
+
+export const zRemoveRolePermissionBody = zRolePermissionIdRequest;
+
+/**
+ * Success.
+ */
+export const zRemoveRolePermissionResponse = zEmptyResponse;
+
+export const zListRolePermissionsQuery = z.object({
+    role_id: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zListRolePermissionsResponse = zRolePermissionsResponse;
+
+export const zUpdateRolePermissionBody = zUpdateRolePermissionRequest;
+
+/**
+ * Success.
+ */
+export const zUpdateRolePermissionResponse = zRolePermissionResponse;
+
+export const zAssignRoleBody = zRoleAssignmentRequest;
+
+/**
+ * Success.
+ */
+export const zAssignRoleResponse = zAssignmentResponse;
+
+export const zUnassignRoleBody = zRoleAssignmentRequest;
+
+/**
+ * Success.
+ */
+export const zUnassignRoleResponse = zEmptyResponse;
+
+export const zListRoleUsersQuery = z.object({
+    role_id: z.string()
+});
+
+/**
+ * Success.
+ */
+export const zListRoleUsersResponse = zAssignmentsResponse;

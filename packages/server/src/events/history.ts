@@ -181,6 +181,19 @@ export class HistoryService {
     return segments;
   }
 
+  /**
+   * The name the model that `name` designates bears now (see "Following renames"), or undefined when
+   * that model no longer exists (deleted, or its name since taken by another model). The permission on
+   * a model's history is the permission on the model it resolves to (http/authn.ts).
+   */
+  async currentModelName(name: string): Promise<string | undefined> {
+    const segments = await this.lineage(name);
+    const last = segments[segments.length - 1]!;
+    if (last.to !== undefined) return undefined;
+    const rows = await this.db.query('SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2', [this.ws, last.name], 'history_model_exists');
+    return rows.length > 0 ? last.name : undefined;
+  }
+
   /** SQL condition (its params appended to `params`) selecting the events of a lineage. */
   private static lineageWhere(segments: Segment[], params: unknown[]): string {
     const parts = segments.map((s) => {

@@ -69,8 +69,6 @@ export interface PgEventSinkOptions {
   hooks?: CommitHooks;
   /** Called after the COMMIT of a transaction that created webhook deliveries. */
   onDeliveries?: () => void;
-  /** The acting user, once authentication exists. */
-  actor?: () => string | null;
   /**
    * NOTIFY the changed model names on CHANGES_CHANNEL with each change (PostgreSQL), so that the
    * read caches of the other replicas can drop them (registry/read-cache.ts, events/changes.ts),
@@ -87,9 +85,12 @@ export class PgEventSink implements EventSink {
     this.ws = opts.workspace ?? DEFAULT_WORKSPACE;
   }
 
-  async record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[]): Promise<void> {
+  /**
+   * `actor`: the authenticated user who made the change (registry/service.ts passes the request's
+   * caller); null when authentication is off.
+   */
+  async record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor: string | null = null): Promise<void> {
     if (events.length === 0) return;
-    const actor = this.opts.actor?.() ?? null;
     const rows = events.map((e) => {
       const data = JSON.parse(JSON.stringify(e.data, wellFormed)) as Record<string, unknown>;
       return {

@@ -14,17 +14,23 @@ export interface PermissionRule {
   /**
    * What the permission is on. registered_model: the model `name` names (a prompt is judged as a
    * prompt); model_version: versions of that model, judged on the model; artifact: a path under the
-   * artifact root; registry: every model at once; workspace: the request's; server: no registry data.
+   * artifact root; registry: every model at once; workspace: the request's; server: no registry data;
+   * user, role, grant: the auth API's users, roles (and their permissions and assignments) and per-user
+   * grants (grant: the (resource_type, resource_id) the request names).
    */
-  readonly resource: 'registered_model' | 'model_version' | 'artifact' | 'webhook' | 'registry' | 'workspace' | 'server';
+  readonly resource: 'registered_model' | 'model_version' | 'artifact' | 'webhook' | 'registry' | 'workspace' | 'server' | 'user' | 'role' | 'grant';
   /** Where the resource's name is read in the parsed request; null when the rule names no resource. */
   readonly name: { readonly in: 'query' | 'body' | 'path'; readonly field: string } | null;
   /**
    * A grant level on the resource, or: public (no login), authenticated (any logged-in user),
-   * admin (admins only), filtered (any logged-in user; results hold only what they may READ).
-   * Admins pass every rule.
+   * admin (admins only), filtered (any logged-in user; results hold only what they may READ);
+   * on user/role/grant: self-or-admin (the user `name` names is the caller), self-or-workspace-admin
+   * (or a workspace admin of a workspace the user has a role in), workspace-admin (a workspace admin of
+   * the role's workspace; for user: of any workspace), workspace-member (holds a role in the role's
+   * workspace). These four are decided by the auth service (http/handlers/auth.ts) from the auth
+   * tables; the authentication layer only requires a login for them. Admins pass every rule.
    */
-  readonly level: GrantLevel | 'public' | 'authenticated' | 'admin' | 'filtered';
+  readonly level: GrantLevel | 'public' | 'authenticated' | 'admin' | 'filtered' | 'self-or-admin' | 'self-or-workspace-admin' | 'workspace-admin' | 'workspace-member';
   /**
    * MLflow ≥ 3.12 roles: the action also required on the model's version tier (falling back to the
    * model's own grant when there is none on the tier). With update/delete on a model_version rule the
@@ -103,7 +109,32 @@ export type OperationId =
   | 'getModelVersionHistory'
   | 'getAliasHistory'
   | 'listRegistryEvents'
-  | 'listWebhookDeliveries';
+  | 'listWebhookDeliveries'
+  | 'createUser'
+  | 'getUser'
+  | 'getCurrentUser'
+  | 'listUsers'
+  | 'updateUserPassword'
+  | 'updateUserAdmin'
+  | 'deleteUser'
+  | 'listCurrentUserPermissions'
+  | 'listUserPermissions'
+  | 'grantUserPermission'
+  | 'revokeUserPermission'
+  | 'getUserPermission'
+  | 'listUserRoles'
+  | 'createRole'
+  | 'getRole'
+  | 'listRoles'
+  | 'updateRole'
+  | 'deleteRole'
+  | 'addRolePermission'
+  | 'removeRolePermission'
+  | 'listRolePermissions'
+  | 'updateRolePermission'
+  | 'assignRole'
+  | 'unassignRole'
+  | 'listRoleUsers';
 
 export const operations: Readonly<Record<OperationId, OperationSpec>> = {
   createRegisteredModel: {"operationId":"createRegisteredModel","method":"POST","path":"/api/2.0/mlflow/registered-models/create","honoPath":"/api/2.0/mlflow/registered-models/create","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"name":{"kind":"string"},"tags":{"kind":"repeated","item":{"kind":"message","fields":{"key":{"kind":"string"},"value":{"kind":"string"}}}},"description":{"kind":"string"},"deployment_job_id":{"kind":"string"}}},"permission":{"resource":"workspace","name":null,"level":"USE","versions":null,"effect":"grant-creator-manage","mlflow":"validate_can_create_registered_model","note":"USE on the request's workspace (with workspaces disabled MLflow grants it to every authenticated user); the created type (`prompt` when the request's tags carry `mlflow.prompt.is_prompt`, else `registered_model`) must not be DENY'd for the new `name`. The creator then gets MANAGE on it (set_can_manage_registered_model_permission)."}},
@@ -153,6 +184,31 @@ export const operations: Readonly<Record<OperationId, OperationSpec>> = {
   getAliasHistory: {"operationId":"getAliasHistory","method":"GET","path":"/api/2.0/mlflow-ts/history/aliases","honoPath":"/api/2.0/mlflow-ts/history/aliases","pathParams":[],"query":{"name":{"kind":"string"},"alias":{"kind":"string"},"at":{"kind":"int64"},"max_results":{"kind":"int32"},"page_token":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"model_version","name":{"in":"query","field":"name"},"level":"READ","versions":"not_denied","effect":null,"mlflow":"none","note":"Our extension. As GetModelVersionByAlias (validate_can_read_model_or_prompt_version), on the model `name` resolves to (see getRegisteredModelHistory)."}},
   listRegistryEvents: {"operationId":"listRegistryEvents","method":"GET","path":"/api/2.0/mlflow-ts/history/events","honoPath":"/api/2.0/mlflow-ts/history/events","pathParams":[],"query":{"since":{"kind":"int64"},"until":{"kind":"int64"},"max_results":{"kind":"int32"},"page_token":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"registry","name":null,"level":"admin","versions":null,"effect":null,"mlflow":"none","note":"Our extension. Events of every model and prompt at once, including deleted ones whose grants are gone, and of every webhook-visible change: admin only, like MLflow's other cross-registry surface (webhooks, sender_is_admin)."}},
   listWebhookDeliveries: {"operationId":"listWebhookDeliveries","method":"GET","path":"/api/2.0/mlflow-ts/history/webhooks/{webhook_id}/deliveries","honoPath":"/api/2.0/mlflow-ts/history/webhooks/:webhook_id/deliveries","pathParams":["webhook_id"],"query":{"status":{"kind":"enum","values":["PENDING","IN_FLIGHT","DELIVERED","FAILED","CANCELLED"]},"max_results":{"kind":"int32"},"page_token":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"webhook","name":{"in":"path","field":"webhook_id"},"level":"admin","versions":null,"effect":null,"mlflow":"none","note":"Our extension. Deliveries belong to a webhook, and MLflow makes every webhook route admin-only (sender_is_admin)."}},
+  createUser: {"operationId":"createUser","method":"POST","path":"/api/2.0/mlflow/users/create","honoPath":"/api/2.0/mlflow/users/create","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"password":{"kind":"string"}}},"permission":{"resource":"user","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_create_user","note":"Admins, or a workspace admin of any workspace (creating a user grants no access on its own)."}},
+  getUser: {"operationId":"getUser","method":"GET","path":"/api/2.0/mlflow/users/get","honoPath":"/api/2.0/mlflow/users/get","pathParams":[],"query":{"username":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"user","name":{"in":"query","field":"username"},"level":"self-or-admin","versions":null,"effect":null,"mlflow":"validate_can_read_user","note":null}},
+  getCurrentUser: {"operationId":"getCurrentUser","method":"GET","path":"/api/2.0/mlflow/users/current","honoPath":"/api/2.0/mlflow/users/current","pathParams":[],"query":{},"bodyType":null,"body":null,"permission":{"resource":"user","name":null,"level":"authenticated","versions":null,"effect":null,"mlflow":"lambda: True (any authenticated user)","note":null}},
+  listUsers: {"operationId":"listUsers","method":"GET","path":"/api/2.0/mlflow/users/list","honoPath":"/api/2.0/mlflow/users/list","pathParams":[],"query":{},"bodyType":null,"body":null,"permission":{"resource":"workspace","name":null,"level":"USE","versions":null,"effect":null,"mlflow":"validate_can_list_users","note":"Any user who may create in the request's workspace (_user_can_create_in_workspace: everyone with workspaces off). Each user's roles are limited to the workspaces the caller administers, except the caller's own (admins see all)."}},
+  updateUserPassword: {"operationId":"updateUserPassword","method":"PATCH","path":"/api/2.0/mlflow/users/update-password","honoPath":"/api/2.0/mlflow/users/update-password","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"password":{"kind":"string"},"current_password":{"kind":"string"}}},"permission":{"resource":"user","name":{"in":"body","field":"username"},"level":"self-or-admin","versions":null,"effect":null,"mlflow":"validate_can_update_user_password","note":"Changing your own password also needs `current_password`, which must match and differ from the new one."}},
+  updateUserAdmin: {"operationId":"updateUserAdmin","method":"PATCH","path":"/api/2.0/mlflow/users/update-admin","honoPath":"/api/2.0/mlflow/users/update-admin","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"is_admin":{"kind":"bool"}}},"permission":{"resource":"user","name":null,"level":"admin","versions":null,"effect":null,"mlflow":"validate_can_update_user_admin","note":null}},
+  deleteUser: {"operationId":"deleteUser","method":"DELETE","path":"/api/2.0/mlflow/users/delete","honoPath":"/api/2.0/mlflow/users/delete","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"}}},"permission":{"resource":"user","name":null,"level":"admin","versions":null,"effect":null,"mlflow":"validate_can_delete_user","note":null}},
+  listCurrentUserPermissions: {"operationId":"listCurrentUserPermissions","method":"GET","path":"/api/3.0/mlflow/users/current/permissions","honoPath":"/api/3.0/mlflow/users/current/permissions","pathParams":[],"query":{},"bodyType":null,"body":null,"permission":{"resource":"user","name":null,"level":"authenticated","versions":null,"effect":null,"mlflow":"lambda: True (any authenticated user)","note":null}},
+  listUserPermissions: {"operationId":"listUserPermissions","method":"GET","path":"/api/3.0/mlflow/users/permissions/list","honoPath":"/api/3.0/mlflow/users/permissions/list","pathParams":[],"query":{"username":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"user","name":{"in":"query","field":"username"},"level":"self-or-workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_view_user_roles","note":"A workspace admin sees only the rows of workspaces they administer."}},
+  grantUserPermission: {"operationId":"grantUserPermission","method":"POST","path":"/api/3.0/mlflow/users/permissions/grant","honoPath":"/api/3.0/mlflow/users/permissions/grant","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"resource_type":{"kind":"string"},"resource_id":{"kind":"string"},"permission":{"kind":"string"}}},"permission":{"resource":"grant","name":{"in":"body","field":"resource_id"},"level":"MANAGE","versions":null,"effect":null,"mlflow":"validate_can_manage_resource","note":"MANAGE on (`resource_type`, `resource_id`); for `resource_id` `*`, an admin or workspace admin. `resource_type` `workspace` is refused (400)."}},
+  revokeUserPermission: {"operationId":"revokeUserPermission","method":"POST","path":"/api/3.0/mlflow/users/permissions/revoke","honoPath":"/api/3.0/mlflow/users/permissions/revoke","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"resource_type":{"kind":"string"},"resource_id":{"kind":"string"}}},"permission":{"resource":"grant","name":{"in":"body","field":"resource_id"},"level":"MANAGE","versions":null,"effect":null,"mlflow":"validate_can_manage_resource","note":"As grantUserPermission."}},
+  getUserPermission: {"operationId":"getUserPermission","method":"GET","path":"/api/3.0/mlflow/users/permissions/get","honoPath":"/api/3.0/mlflow/users/permissions/get","pathParams":[],"query":{"username":{"kind":"string"},"resource_type":{"kind":"string"},"resource_id":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"grant","name":{"in":"query","field":"username"},"level":"self-or-workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_get_user_permission","note":"Self, admins, or a workspace admin of the resource's workspace."}},
+  listUserRoles: {"operationId":"listUserRoles","method":"GET","path":"/api/3.0/mlflow/users/roles/list","honoPath":"/api/3.0/mlflow/users/roles/list","pathParams":[],"query":{"username":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"user","name":{"in":"query","field":"username"},"level":"self-or-workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_view_user_roles","note":"A workspace admin sees only the roles of workspaces they administer."}},
+  createRole: {"operationId":"createRole","method":"POST","path":"/api/3.0/mlflow/roles/create","honoPath":"/api/3.0/mlflow/roles/create","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"name":{"kind":"string"},"workspace":{"kind":"string"},"description":{"kind":"string"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  getRole: {"operationId":"getRole","method":"GET","path":"/api/3.0/mlflow/roles/get","honoPath":"/api/3.0/mlflow/roles/get","pathParams":[],"query":{"role_id":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"role","name":null,"level":"workspace-member","versions":null,"effect":null,"mlflow":"validate_can_view_roles","note":null}},
+  listRoles: {"operationId":"listRoles","method":"GET","path":"/api/3.0/mlflow/roles/list","honoPath":"/api/3.0/mlflow/roles/list","pathParams":[],"query":{"workspace":{"kind":"repeated","item":{"kind":"string"}}},"bodyType":null,"body":null,"permission":{"resource":"role","name":null,"level":"workspace-member","versions":null,"effect":null,"mlflow":"validate_can_list_roles","note":"With no `workspace`, admins only; otherwise a role in every requested workspace."}},
+  updateRole: {"operationId":"updateRole","method":"PATCH","path":"/api/3.0/mlflow/roles/update","honoPath":"/api/3.0/mlflow/roles/update","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"role_id":{"kind":"int64"},"name":{"kind":"string"},"description":{"kind":"string"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  deleteRole: {"operationId":"deleteRole","method":"DELETE","path":"/api/3.0/mlflow/roles/delete","honoPath":"/api/3.0/mlflow/roles/delete","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"role_id":{"kind":"int64"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  addRolePermission: {"operationId":"addRolePermission","method":"POST","path":"/api/3.0/mlflow/roles/permissions/add","honoPath":"/api/3.0/mlflow/roles/permissions/add","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"role_id":{"kind":"int64"},"resource_type":{"kind":"string"},"resource_pattern":{"kind":"string"},"permission":{"kind":"string"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  removeRolePermission: {"operationId":"removeRolePermission","method":"DELETE","path":"/api/3.0/mlflow/roles/permissions/remove","honoPath":"/api/3.0/mlflow/roles/permissions/remove","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"role_permission_id":{"kind":"int64"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  listRolePermissions: {"operationId":"listRolePermissions","method":"GET","path":"/api/3.0/mlflow/roles/permissions/list","honoPath":"/api/3.0/mlflow/roles/permissions/list","pathParams":[],"query":{"role_id":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"role","name":null,"level":"workspace-member","versions":null,"effect":null,"mlflow":"validate_can_view_roles","note":null}},
+  updateRolePermission: {"operationId":"updateRolePermission","method":"PATCH","path":"/api/3.0/mlflow/roles/permissions/update","honoPath":"/api/3.0/mlflow/roles/permissions/update","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"role_permission_id":{"kind":"int64"},"permission":{"kind":"string"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  assignRole: {"operationId":"assignRole","method":"POST","path":"/api/3.0/mlflow/roles/assign","honoPath":"/api/3.0/mlflow/roles/assign","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"role_id":{"kind":"int64"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  unassignRole: {"operationId":"unassignRole","method":"DELETE","path":"/api/3.0/mlflow/roles/unassign","honoPath":"/api/3.0/mlflow/roles/unassign","pathParams":[],"query":{},"bodyType":"application/json","body":{"kind":"message","fields":{"username":{"kind":"string"},"role_id":{"kind":"int64"}}},"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
+  listRoleUsers: {"operationId":"listRoleUsers","method":"GET","path":"/api/3.0/mlflow/roles/users/list","honoPath":"/api/3.0/mlflow/roles/users/list","pathParams":[],"query":{"role_id":{"kind":"string"}},"bodyType":null,"body":null,"permission":{"resource":"role","name":null,"level":"workspace-admin","versions":null,"effect":null,"mlflow":"validate_can_manage_roles","note":null}},
 };
 
 /** A route the server serves outside the operation table (Swagger UI, the spec), with its rule. */

@@ -9,8 +9,9 @@ import { errorBody, MlflowError } from '../errors.js';
 import { RenderedJson } from '../registry/entities.js';
 import { rawTargetHasDotDot } from '../artifacts/paths.js';
 import type { Logger } from '../log.js';
-import { operations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
+import { operations, routesOutsideOperations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
 import { parseRequest, type Req } from './request.js';
+import { authnMiddleware, parsedRequest, routeKey, type AuthnDeps, type GuardedRoute } from './authn.js';
 import { mountDocs } from './docs.js';
 import { securityMiddleware } from './security.js';
 import type { LimitsConfig, SecurityConfig } from '../config.js';
@@ -29,13 +30,25 @@ export interface AppOptions {
   limits: LimitsConfig;
   /** Host allowlist, CORS and security headers (MLflow's security middleware). */
   security: SecurityConfig;
+  /** AUTH=basic: authentication and the contract's permissions on every route (http/authn.ts). Undefined: not mounted. */
+  auth?: AuthnDeps;
+}
+
+/** Every route the app serves, by routeKey, with the contract's rule: the operations and the routes outside them. */
+export function guardedRoutes(): Map<string, GuardedRoute> {
+  const routes = new Map<string, GuardedRoute>();
+  for (const op of Object.values(operations) as OperationSpec[]) {
+    for (const p of routePaths(op)) routes.set(routeKey(op.method, p), { rule: op.permission, op });
+  }
+  for (const r of routesOutsideOperations) routes.set(routeKey(r.method, r.honoPath), { rule: r.permission, op: undefined });
+  return routes;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** Every /api/2.0 route is served again under /ajax-api/2.0, as MLflow does for its UI. */
+/** Every /api/2.0 and /api/3.0 route is served again under /ajax-api/2.0 and /ajax-api/3.0, as MLflow does for its UI. */
 export function routePaths(op: OperationSpec): string[] {
-  return op.honoPath.startsWith('/api/2.0/') ? [op.honoPath, op.honoPath.replace('/api/2.0/', '/ajax-api/2.0/')] : [op.honoPath];
+  return /^\/api\/[23]\.0\//.test(op.honoPath) ? [op.honoPath, op.honoPath.replace(/^\/api\//, '/ajax-api/')] : [op.honoPath];
 }
 
 export function renderError(err: unknown, log: Logger, c?: Context): Response {
@@ -84,13 +97,17 @@ export function createApp(opts: AppOptions): Hono {
     await next();
   });
 
+  // Who is calling and whether they may: before any handler, on every route (not mounted with AUTH=none).
+  if (opts.auth) app.use(authnMiddleware({ ...opts.auth, routes: guardedRoutes(), limits: opts.limits }));
+
   const byPath = new Map<string, Set<string>>();
   for (const op of Object.values(operations)) {
     const handler = handlers[op.operationId];
     for (const p of routePaths(op)) {
       byPath.set(p, (byPath.get(p) ?? new Set()).add(op.method));
       app.on(op.method, p, async (c) => {
-        const req = await parseRequest(c, op, opts.limits);
+        // Parsed once: by the authorization step when its rule needed the request, else here.
+        const req = parsedRequest(c) ?? (await parseRequest(c, op, opts.limits));
         const out = await handler(req, c);
         if (out instanceof Response) return out;
         if (out instanceof RenderedJson) return c.body(out.text, 200, JSON_HEADERS);

@@ -4,6 +4,8 @@
  * requests and returns response bodies in MLflow's wire format. No HTTP and no SQL here.
  */
 import { MlflowError } from '../errors.js';
+import type { Executor } from '../store/db.js';
+import type { ReadDecision } from '../auth/search-filter.js';
 import { isPromptValue, type RegistryQueries, type RegistryStore, type SearchSpec, type SqlCondition } from '../store/registry-store.js';
 import type {
   CreateModelVersionResponse,
@@ -14,7 +16,7 @@ import type {
 } from '../gen/api/types.gen.js';
 import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
-import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
+import { changedModelNames, type RegistryEvent } from './events.js';
 import { SEARCHES, type ModelReadCache } from './read-cache.js';
 import {
   createPageToken,
@@ -62,8 +64,41 @@ const aliasKey = (alias: string) => `a:${alias}`;
  * The read-cache key of a search answer: the request's raw parameters. Parsing them is deterministic,
  * so a cached answer stands for a request that passed validation; a hit skips the parsing too.
  */
-const searchKey = (kind: 'models' | 'versions', req: Req, maxResults: number) =>
-  `${kind}:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, req.str('page_token')])}`;
+const searchKey = (kind: 'models' | 'versions', req: Req, maxResults: number, readable: ReadDecision | undefined) =>
+  `${kind}:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, req.str('page_token'), readable ?? null])}`;
+
+/**
+ * Who is calling, as the HTTP edge resolved it (http/authn.ts): passed down explicitly, never read
+ * from headers here. Empty when authentication is off.
+ */
+export interface Caller {
+  /** The authenticated user's name: the `actor` of the changes they make, and the creator who gets MANAGE. */
+  readonly username?: string;
+  /**
+   * What the caller may list (auth/search-filter.ts), for the searches: applied in their SQL.
+   * Undefined: everything (authentication off, or an admin).
+   */
+  readonly readable?: ReadDecision;
+}
+
+export const ANONYMOUS: Caller = Object.freeze({});
+
+/**
+ * What a registry change does to grants (MLflow's after-request hooks, here in the change's own
+ * transaction): the creator of a model or prompt gets MANAGE on it, a rename moves the grants on the
+ * old name to the new one, a delete drops them. Bound to the AuthStore in server.ts; absent when
+ * authentication is off.
+ */
+export interface GrantEffects {
+  created(tx: Executor, username: string, resourceType: 'registered_model' | 'prompt', name: string): Promise<void>;
+  renamed(tx: Executor, oldName: string, newName: string): Promise<void>;
+  deleted(tx: Executor, name: string): Promise<void>;
+}
+
+/** The event sink, which also records who acted (events/sink.ts PgEventSink; an EventSink of registry/events.ts, which ignores it, fits too). */
+export interface ActorEventSink {
+  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null): Promise<void>;
+}
 
 /** A model's latest version per stage, rendered (get-latest-versions and the `latest` alias). */
 interface LatestVersion {
@@ -88,7 +123,9 @@ const S = {
 } satisfies Record<string, readonly Check[]>;
 
 export interface RegistryServiceOptions {
-  events: EventSink;
+  events: ActorEventSink;
+  /** Grant effects of creates, renames and deletes (authentication on). */
+  grants?: GrantEffects;
   /** MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: sources must match it when set. */
   sourceRegex?: RegExp;
   /**
@@ -249,16 +286,19 @@ export class RegistryService {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Runs `fn` in a transaction and records the events it returns in that same transaction. */
-  private async write<T>(fn: (q: RegistryQueries, events: RegistryEvent[], now: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction and records the events it returns in that same transaction, with the
+   * caller as their actor.
+   */
+  private async write<T>(caller: Caller, fn: (q: RegistryQueries, events: RegistryEvent[], now: number, tx: Executor) => Promise<T>): Promise<T> {
     let changed: string[] = [];
     const result = await this.store.transaction(async (q, tx) => {
       const events: RegistryEvent[] = [];
       const now = this.now();
-      const result = await fn(q, events, now);
+      const result = await fn(q, events, now, tx);
       if (events.length > 0) {
         changed = changedModelNames(events);
-        await this.opts.events.record(tx, events, now, changed);
+        await this.opts.events.record(tx, events, now, changed, caller.username ?? null);
       }
       return result;
     });
@@ -317,7 +357,7 @@ export class RegistryService {
 
   // ---- registered models ---------------------------------------------------------------------
 
-  async createRegisteredModel(req: Req): Promise<RenderedJson> {
+  async createRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, tags: ['array'], description: S.string });
     const name = req.str('name');
     validateModelName(name);
@@ -327,8 +367,12 @@ export class RegistryService {
     const description = req.str('description');
     const isPrompt = isPromptTags(tags);
     try {
-      const now = await this.write(async (q, events, now) => {
+      const now = await this.write(caller, async (q, events, now, tx) => {
         await q.insertRegisteredModel(name, description, [...tags], now);
+        // The creator gets MANAGE on it, in this transaction (MLflow: set_can_manage_registered_model_permission).
+        if (caller.username !== undefined && this.opts.grants) {
+          await this.opts.grants.created(tx, caller.username, isPrompt ? 'prompt' : 'registered_model', name);
+        }
         const publicTags = Object.fromEntries([...tags].filter(([k]) => !isPrompt || (k !== PROMPT_TAG_KEY && k !== PROMPT_TYPE_TAG_KEY)));
         events.push({
           entity: isPrompt ? 'prompt' : 'registered_model',
@@ -369,12 +413,12 @@ export class RegistryService {
     return new RenderedJson(`{"registered_model":${model}}`);
   }
 
-  async updateRegisteredModel(req: Req): Promise<RenderedJson> {
+  async updateRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, description: S.string });
     const name = req.str('name');
     const description = req.str('description');
     validateModelName(name);
-    const row = await this.write(async (q, events, now) => {
+    const row = await this.write(caller, async (q, events, now) => {
       const before = await q.getRegisteredModel(name);
       if (!before) throw notFoundModel(name);
       await q.updateRegisteredModelDescription(name, description, now);
@@ -391,15 +435,17 @@ export class RegistryService {
     return modelResponse(row);
   }
 
-  async renameRegisteredModel(req: Req): Promise<RenderedJson> {
+  async renameRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, new_name: S.required });
     const name = req.str('name');
     const newName = req.str('new_name');
     validateNewModelName(newName);
     validateModelName(name);
     try {
-      const row = await this.write(async (q, events, now) => {
+      const row = await this.write(caller, async (q, events, now, tx) => {
         if (!(await q.renameRegisteredModel(name, newName, now))) throw notFoundModel(name);
+        // Grants follow the model (MLflow: rename_registered_model_permission).
+        await this.opts.grants?.renamed(tx, name, newName);
         events.push({ entity: 'registered_model', action: 'renamed', name: newName, data: { name: newName }, before: { name }, webhook: false });
         return this.fullModel(q, newName);
       });
@@ -412,18 +458,20 @@ export class RegistryService {
     }
   }
 
-  async deleteRegisteredModel(req: Req): Promise<Empty> {
+  async deleteRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name });
     const name = req.str('name');
     validateModelName(name);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events, _now, tx) => {
       if (!(await q.deleteRegisteredModel(name))) throw notFoundModel(name);
+      // A future model of the same name must not inherit them (MLflow: delete_can_manage_registered_model_permission).
+      await this.opts.grants?.deleted(tx, name);
       events.push({ entity: 'registered_model', action: 'deleted', name, data: { name }, webhook: false });
     });
     return {};
   }
 
-  async searchRegisteredModels(req: Req): Promise<RenderedJson> {
+  async searchRegisteredModels(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, {
       filter: S.string,
       max_results: ['intlike', atMost(RM_MAX_RESULTS)],
@@ -436,7 +484,8 @@ export class RegistryService {
         `Invalid value for request parameter max_results. It must be at most ${RM_MAX_RESULTS}, but got value ${maxResults}`,
       );
     }
-    const body = await this.cached(SEARCHES, searchKey('models', req, maxResults), async () => {
+    const readable = caller.readable;
+    const body = await this.cached(SEARCHES, searchKey('models', req, maxResults, readable), async () => {
       const filters = parseRegisteredModelFilter(req.optStr('filter'));
       const order = parseRegisteredModelOrderBy(req.strList('order_by'));
       const token = req.str('page_token');
@@ -445,7 +494,7 @@ export class RegistryService {
       // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
       if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
       const excludePrompts = !isQueryingPrompts(filters);
-      return this.searchRegisteredModelsJson({ conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset }, maxResults);
+      return this.searchRegisteredModelsJson({ conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset, readable }, maxResults);
     });
     return new RenderedJson(body!);
   }
@@ -495,14 +544,14 @@ export class RegistryService {
     return new RenderedJson(mvs.length > 0 ? `{"model_versions":[${mvs.join(',')}]}` : '{}');
   }
 
-  async setRegisteredModelTag(req: Req): Promise<Empty> {
+  async setRegisteredModelTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, key: S.required, value: S.string });
     const name = req.str('name');
     const key = req.str('key');
     const value = req.str('value');
     validateModelName(name);
     validateRegisteredModelTag(key, value);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const res = await q.setRegisteredModelTag(name, key, value);
       if (!res) throw notFoundModel(name);
       const prompt = isPromptValue(res.promptTag);
@@ -518,13 +567,13 @@ export class RegistryService {
     return {};
   }
 
-  async deleteRegisteredModelTag(req: Req): Promise<Empty> {
+  async deleteRegisteredModelTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, key: S.required });
     const name = req.str('name');
     const key = req.str('key');
     validateModelName(name);
     validateTagName(key);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const { exists, deleted, promptTag } = await q.deleteRegisteredModelTag(name, key);
       if (!exists) throw notFoundModel(name);
       const prompt = isPromptValue(promptTag);
@@ -542,7 +591,7 @@ export class RegistryService {
 
   // ---- aliases -------------------------------------------------------------------------------
 
-  async setRegisteredModelAlias(req: Req): Promise<Empty> {
+  async setRegisteredModelAlias(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, alias: S.required, version: S.required });
     const name = req.str('name');
     const alias = req.str('alias');
@@ -551,7 +600,7 @@ export class RegistryService {
     validateAliasName(alias);
     validateAliasNameNotReserved(alias);
     const version = parseModelVersion(versionStr);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const res = await q.setAlias(name, alias, version);
       if (!res) throw notFoundVersion(name, version);
       const prompt = isPromptValue(res.promptTag);
@@ -569,13 +618,13 @@ export class RegistryService {
     return {};
   }
 
-  async deleteRegisteredModelAlias(req: Req): Promise<Empty> {
+  async deleteRegisteredModelAlias(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, alias: S.required });
     const name = req.str('name');
     const alias = req.str('alias');
     validateModelName(name);
     validateAliasName(alias);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const { exists, deletedVersion, promptTag } = await q.deleteAlias(name, alias);
       if (!exists) throw notFoundModel(name);
       const prompt = isPromptValue(promptTag);
@@ -705,7 +754,7 @@ export class RegistryService {
    * prompt placeholder, host-addressed schemes, `models:/` lineage (reads), the source against its
    * run_id or model_id, the model name, the tags, and finally the model's existence.
    */
-  async createModelVersion(req: Req): Promise<CreateModelVersionResponse> {
+  async createModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<CreateModelVersionResponse> {
     checkSchema(req, {
       name: S.name,
       source: S.required,
@@ -731,7 +780,7 @@ export class RegistryService {
     const description = req.str('description');
     const runLink = req.str('run_link');
 
-    const row = await this.write(async (q, events, now) => {
+    const row = await this.write(caller, async (q, events, now) => {
       let resolved = { source: requestSource, storageLocation: requestSource, runId: req.str('run_id'), modelId: req.str('model_id') };
       if (!isPrompt) {
         resolved = await this.resolveSourceLineage(q, requestSource, resolved.runId, resolved.modelId, {
@@ -795,13 +844,13 @@ export class RegistryService {
     return row;
   }
 
-  async updateModelVersion(req: Req): Promise<UpdateModelVersionResponse> {
+  async updateModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<UpdateModelVersionResponse> {
     checkSchema(req, { name: S.name, version: S.required, description: S.string });
     const name = req.str('name');
     const description = req.optStr('description') ?? null;
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    const row = await this.write(async (q, events, now) => {
+    const row = await this.write(caller, async (q, events, now) => {
       const before = await this.liveVersion(q, name, version);
       await q.updateModelVersionDescription(name, version, description, now);
       events.push({
@@ -818,7 +867,7 @@ export class RegistryService {
     return { model_version: toModelVersion(row, true) };
   }
 
-  async transitionModelVersionStage(req: Req): Promise<TransitionModelVersionStageResponse> {
+  async transitionModelVersionStage(req: Req, caller: Caller = ANONYMOUS): Promise<TransitionModelVersionStageResponse> {
     checkSchema(req, { name: S.name, version: S.required, stage: S.required, archive_existing_versions: ['bool'] });
     const name = req.str('name');
     const rawStage = req.str('stage');
@@ -827,7 +876,7 @@ export class RegistryService {
     validateArchiveExistingVersions(rawStage, archive);
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    const row = await this.write(async (q, events, now) => {
+    const row = await this.write(caller, async (q, events, now) => {
       const before = await this.liveVersion(q, name, version);
       const res = await q.transitionStage(name, version, stage, archive && ACTIVE_STAGES.includes(stage), now);
       if (!res) throw notFoundVersion(name, version);
@@ -845,12 +894,12 @@ export class RegistryService {
     return { model_version: toModelVersion(row, true) };
   }
 
-  async deleteModelVersion(req: Req): Promise<Empty> {
+  async deleteModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, version: S.required });
     const name = req.str('name');
     const version = parseModelVersion(req.str('version'));
     validateModelName(name);
-    await this.write(async (q, events, now) => {
+    await this.write(caller, async (q, events, now) => {
       const res = await q.softDeleteModelVersion(name, version, now);
       if (!res) throw notFoundVersion(name, version);
       events.push({
@@ -878,7 +927,7 @@ export class RegistryService {
     return new RenderedJson(`{"model_version":${json}}`);
   }
 
-  async searchModelVersions(req: Req): Promise<RenderedJson> {
+  async searchModelVersions(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, {
       filter: S.string,
       max_results: ['intlike', atMost(MV_MAX_RESULTS)],
@@ -889,7 +938,8 @@ export class RegistryService {
     if (maxResults < 1) {
       throw MlflowError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
     }
-    const body = await this.cached(SEARCHES, searchKey('versions', req, maxResults), async () => {
+    const readable = caller.readable;
+    const body = await this.cached(SEARCHES, searchKey('versions', req, maxResults, readable), async () => {
       const filters = parseModelVersionFilter(req.optStr('filter'));
       const order = parseModelVersionOrderBy(req.strList('order_by'));
       const token = req.str('page_token');
@@ -901,6 +951,7 @@ export class RegistryService {
         order,
         limit: maxResults + 1,
         offset,
+        readable,
       });
       const out: SearchModelVersionsResponse = {};
       const page = rows.slice(0, maxResults);
@@ -923,7 +974,7 @@ export class RegistryService {
     return { artifact_uri: uri };
   }
 
-  async setModelVersionTag(req: Req): Promise<Empty> {
+  async setModelVersionTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, version: S.required, key: S.required, value: S.string });
     const name = req.str('name');
     const versionStr = req.str('version');
@@ -932,7 +983,7 @@ export class RegistryService {
     validateModelName(name);
     const version = parseModelVersion(versionStr);
     validateModelVersionTag(key, value);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const res = await q.setModelVersionTag(name, version, key, value);
       if (!res) throw notFoundVersion(name, version);
       const prompt = isPromptValue(res.promptTag);
@@ -949,7 +1000,7 @@ export class RegistryService {
     return {};
   }
 
-  async deleteModelVersionTag(req: Req): Promise<Empty> {
+  async deleteModelVersionTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
     checkSchema(req, { name: S.name, version: S.required, key: S.required });
     const name = req.str('name');
     const versionStr = req.str('version');
@@ -957,7 +1008,7 @@ export class RegistryService {
     validateModelName(name);
     const version = parseModelVersion(versionStr);
     validateTagName(key);
-    await this.write(async (q, events) => {
+    await this.write(caller, async (q, events) => {
       const { exists, deleted, promptTag } = await q.deleteModelVersionTag(name, version, key);
       if (!exists) throw notFoundVersion(name, version);
       const prompt = isPromptValue(promptTag);

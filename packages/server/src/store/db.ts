@@ -12,6 +12,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { MlflowError } from '../errors.js';
 import { migrate, type MigrationSession, type MigrationSet } from './migrate.js';
 import type { Logger } from '../log.js';
+import { authMigrationSets } from '../auth/migrations.js';
 
 export interface Executor {
   /**
@@ -252,7 +253,23 @@ function logApplied(log: Logger, set: MigrationSet, tags: string[]): void {
   if (tags.length > 0) log.info('migrations applied', { set: path.basename(set.folder), migrations: tags });
 }
 
-export async function openPostgres(url: string, poolMax: number, log: Logger): Promise<Database> {
+/** What to migrate when a database is opened. */
+export interface OpenOptions {
+  /** The registry tables (MLflow's and ours). Default true; false for a separate auth database. */
+  registry?: boolean;
+  /** MLflow's auth tables (auth/migrations.ts), after the registry's, in the same lock. Default false. */
+  auth?: boolean;
+  /** The setting the URL came from, for messages (default DATABASE_URL). */
+  setting?: string;
+}
+
+/** Applies the migration sets `opts` asks for, in order, on `session` (inside the caller's lock). */
+async function migrateAll(session: MigrationSession, mlflowOwned: boolean, opts: OpenOptions, log: Logger): Promise<void> {
+  if (opts.registry !== false) for (const set of migrationSets(mlflowOwned)) logApplied(log, set, await migrate(session, set));
+  if (opts.auth) for (const set of await authMigrationSets((sql, params) => session.query(sql, params))) logApplied(log, set, await migrate(session, set));
+}
+
+export async function openPostgres(url: string, poolMax: number, log: Logger, opts: OpenOptions = {}): Promise<Database> {
   const pool = new pg.Pool(poolOptions(url, poolMax));
   // Idle clients whose connection breaks are removed by the pool, which reports them here.
   pool.on('error', (err) => log.warn('idle database connection failed', { reason: unavailableReason(err) ?? err.message }));
@@ -263,7 +280,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
     client = await pool.connect();
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new Error(`cannot connect to DATABASE_URL: ${(err as Error).message}`);
+    throw new Error(`cannot connect to ${opts.setting ?? 'DATABASE_URL'}: ${(err as Error).message}`);
   }
   let startBroken: Error | undefined;
   const onStartError = (err: Error) => {
@@ -288,7 +305,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
           }
         },
       };
-      for (const set of migrationSets(mlflowOwned)) logApplied(log, set, await migrate(session, set));
+      await migrateAll(session, mlflowOwned, opts, log);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
@@ -307,7 +324,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
   };
 }
 
-export async function openPglite(dataDir: string | undefined, log: Logger): Promise<Database> {
+export async function openPglite(dataDir: string | undefined, log: Logger, opts: OpenOptions = {}): Promise<Database> {
   // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
   const { PGlite } = await import('@electric-sql/pglite');
   if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
@@ -330,7 +347,7 @@ export async function openPglite(dataDir: string | undefined, log: Logger): Prom
     ...session(lite),
     transaction: (fn) => lite.transaction((tx) => fn(session(tx))),
   };
-  for (const set of migrationSets(mlflowOwned)) logApplied(log, set, await migrate(liteSession, set));
+  await migrateAll(liteSession, mlflowOwned, opts, log);
   log.info('database ready', { kind: 'pglite', dataDir: dataDir ?? 'memory' });
   return {
     kind: 'pglite',

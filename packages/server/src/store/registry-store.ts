@@ -7,6 +7,7 @@
 import type { Database, Executor } from './db.js';
 import type { ModelVersionRow, RegisteredModelRow } from '../registry/entities.js';
 import { DEFAULT_WORKSPACE } from './workspace.js';
+import { modelVersionsReadableSql, registeredModelsReadableSql, type ReadDecision } from '../auth/search-filter.js';
 
 export const STAGE_DELETED = 'Deleted_Internal';
 
@@ -29,6 +30,11 @@ export interface SearchSpec {
   order: SqlOrder[];
   limit: number;
   offset: number;
+  /**
+   * What the caller may list (auth/search-filter.ts), applied in the same WHERE as the filter, so
+   * that pages and page tokens count only permitted rows. Undefined: no filter (auth off, admins).
+   */
+  readable?: ReadDecision;
 }
 
 const TAG_AGG = (table: string, alias: string, where: string) =>
@@ -272,6 +278,10 @@ export class RegistryQueries {
       where.push(
         `NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.workspace = rm.workspace AND p.name = rm.name AND p.key = '${PROMPT_KEY}' AND p.value = 'true')`,
       );
+    }
+    if (spec.readable) {
+      const allowed = registeredModelsReadableSql(spec.readable, { workspace: 'rm.workspace', name: 'rm.name' }, params);
+      if (allowed !== 'TRUE') where.push(allowed);
     }
     // Ordering by d.name (equal to rm.name) is what lets PostgreSQL take the order from the index.
     const inner = driveKey ? orderBy('d', spec.order) : orderBy('rm', spec.order);
@@ -567,6 +577,10 @@ export class RegistryQueries {
       where.push(
         `NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.workspace = mv.workspace AND p.name = mv.name AND p.key = '${PROMPT_KEY}' AND p.value = 'true')`,
       );
+    }
+    if (spec.readable) {
+      const allowed = modelVersionsReadableSql(spec.readable, { workspace: 'mv.workspace', name: 'mv.name', version: 'mv.version' }, params);
+      if (allowed !== 'TRUE') where.push(allowed);
     }
     const order = orderBy('mv', spec.order);
     const text = `SELECT ${MV_FIELDS('mv')}, ${MV_TAGS('mv')} FROM (SELECT mv.* FROM model_versions mv WHERE ${where.join(' AND ')}

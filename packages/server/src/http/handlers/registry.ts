@@ -1,7 +1,11 @@
-/** Thin bindings of the 22 model-registry operations to the registry service. */
+/**
+ * Thin bindings of the 22 model-registry operations to the registry service. Changes and searches get
+ * the caller (http/authn.ts callerOf): the actor of the change, the creator's grant, the search filter.
+ */
 import type { RegistryService } from '../../registry/service.js';
 import type { Handler } from '../app.js';
 import type { OperationId } from '../../gen/operations.gen.js';
+import { callerOf } from '../authn.js';
 
 export type RegistryOperationId = Extract<
   OperationId,
@@ -31,27 +35,27 @@ export type RegistryOperationId = Extract<
 
 export function registryHandlers(svc: RegistryService): Record<RegistryOperationId, Handler> {
   return {
-    createRegisteredModel: (r) => svc.createRegisteredModel(r),
-    renameRegisteredModel: (r) => svc.renameRegisteredModel(r),
-    updateRegisteredModel: (r) => svc.updateRegisteredModel(r),
-    deleteRegisteredModel: (r) => svc.deleteRegisteredModel(r),
+    createRegisteredModel: (r, c) => svc.createRegisteredModel(r, callerOf(c)),
+    renameRegisteredModel: (r, c) => svc.renameRegisteredModel(r, callerOf(c)),
+    updateRegisteredModel: (r, c) => svc.updateRegisteredModel(r, callerOf(c)),
+    deleteRegisteredModel: (r, c) => svc.deleteRegisteredModel(r, callerOf(c)),
     getRegisteredModel: (r) => svc.getRegisteredModel(r),
-    searchRegisteredModels: (r) => svc.searchRegisteredModels(r),
+    searchRegisteredModels: (r, c) => svc.searchRegisteredModels(r, callerOf(c, true)),
     getLatestVersions: (r) => svc.getLatestVersions(r),
     getLatestVersionsGet: (r) => svc.getLatestVersions(r),
-    setRegisteredModelTag: (r) => svc.setRegisteredModelTag(r),
-    deleteRegisteredModelTag: (r) => svc.deleteRegisteredModelTag(r),
-    setRegisteredModelAlias: (r) => svc.setRegisteredModelAlias(r),
-    deleteRegisteredModelAlias: (r) => svc.deleteRegisteredModelAlias(r),
+    setRegisteredModelTag: (r, c) => svc.setRegisteredModelTag(r, callerOf(c)),
+    deleteRegisteredModelTag: (r, c) => svc.deleteRegisteredModelTag(r, callerOf(c)),
+    setRegisteredModelAlias: (r, c) => svc.setRegisteredModelAlias(r, callerOf(c)),
+    deleteRegisteredModelAlias: (r, c) => svc.deleteRegisteredModelAlias(r, callerOf(c)),
     getModelVersionByAlias: (r) => svc.getModelVersionByAlias(r),
-    createModelVersion: (r) => svc.createModelVersion(r),
-    updateModelVersion: (r) => svc.updateModelVersion(r),
-    transitionModelVersionStage: (r) => svc.transitionModelVersionStage(r),
-    deleteModelVersion: (r) => svc.deleteModelVersion(r),
+    createModelVersion: (r, c) => svc.createModelVersion(r, callerOf(c)),
+    updateModelVersion: (r, c) => svc.updateModelVersion(r, callerOf(c)),
+    transitionModelVersionStage: (r, c) => svc.transitionModelVersionStage(r, callerOf(c)),
+    deleteModelVersion: (r, c) => svc.deleteModelVersion(r, callerOf(c)),
     getModelVersion: (r) => svc.getModelVersion(r),
-    searchModelVersions: (r) => svc.searchModelVersions(r),
+    searchModelVersions: (r, c) => svc.searchModelVersions(r, callerOf(c, true)),
     getModelVersionDownloadUri: (r) => svc.getModelVersionDownloadUri(r),
-    setModelVersionTag: (r) => svc.setModelVersionTag(r),
-    deleteModelVersionTag: (r) => svc.deleteModelVersionTag(r),
+    setModelVersionTag: (r, c) => svc.setModelVersionTag(r, callerOf(c)),
+    deleteModelVersionTag: (r, c) => svc.deleteModelVersionTag(r, callerOf(c)),
   };
 }

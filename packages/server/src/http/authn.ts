@@ -1,0 +1,366 @@
+/**
+ * Authentication and authorization at the HTTP edge (AUTH=basic; not mounted at all with AUTH=none).
+ *
+ * One middleware for every route, before the route's handler runs:
+ *   1. the route is the one Hono matched (hono/route `matchedRoutes`), and its rule is the contract's
+ *      `x-mlflow-permission` from the generated table (operations and routesOutsideOperations): one
+ *      table for /api, /ajax-api, artifacts, webhooks, history, docs;
+ *   2. `public` rules pass without login (MLflow's _UNPROTECTED_PATH_PREFIXES);
+ *   3. otherwise HTTP Basic credentials are required and checked through the credential cache; missing
+ *      or wrong: 401 with MLflow's body and `WWW-Authenticate: Basic realm="mlflow"`;
+ *   4. admins (users.is_admin) pass every rule, as in MLflow (validators are skipped for them);
+ *   5. the rule decides, fail closed: no matched route, no rule, or a rule this code does not know is
+ *      403 `Permission denied` (MLflow 3.17's MLFLOW_BASIC_AUTH_FAIL_CLOSED, on by default).
+ *
+ * A rule naming its resource (`name: {in, field}`) is read from the request after the same parsing the
+ * handler does (http/request.ts parseRequest); the parsed request is stashed on the context and the
+ * route hands that very object to its handler (no second parse). Artifact paths are canonicalised
+ * exactly as the artifact handlers do (artifacts/paths.ts): what is judged is what is served.
+ *
+ * The permission decision is one SQL round trip (AuthStore.registryAccess, grantsFor,
+ * accessForResource, readDecision); nothing is cached but verified credentials (credentials.ts).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { OperationSpec, PermissionRule } from '../gen/operations.gen.js';
+import type { LimitsConfig } from '../config.js';
+import type { AuthStore, AuthUser } from '../auth/store.js';
+import type { Authenticator } from '../auth/credentials.js';
+import { parseAuthorization } from '../auth/credentials.js';
+import {
+  ACTION_NOT_DENIED,
+  authorize,
+  canCreateInWorkspace,
+  getPermission,
+  resourcePermission,
+  RESOURCE_TYPE,
+  type Action,
+  type Grant,
+  type Permission,
+  type PermissionPolicy,
+  type Requirement,
+} from '../auth/permissions.js';
+import type { ReadDecision } from '../auth/search-filter.js';
+import { parseDecodedPath, parseEncodedPath, ROOT, type ArtifactPath } from '../artifacts/paths.js';
+import { parseRequest, type Req } from './request.js';
+import { setCurrentUser, currentUser } from './auth-context.js';
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
+import type { Caller } from '../registry/service.js';
+
+/** A route the server serves, with the rule that guards it (op: undefined for the docs/spec routes). */
+export interface GuardedRoute {
+  rule: PermissionRule;
+  op: OperationSpec | undefined;
+}
+
+/** The key of a registered route: its method and its path in Hono's syntax, as `matchedRoutes` reports them. */
+export const routeKey = (method: string, honoPath: string) => `${method} ${honoPath}`;
+
+export interface AuthnDeps {
+  store: AuthStore;
+  authenticator: Authenticator<AuthUser>;
+  policy: PermissionPolicy;
+  /**
+   * Whether the auth tables live in the registry's database: then AuthStore.registryAccess classifies
+   * the model and loads the grants in one statement; otherwise `classifyModel` reads the registry.
+   */
+  sameDatabase: boolean;
+  /** With a separate auth database: whether model `name` exists and is a prompt. */
+  classifyModel?: (name: string) => Promise<{ exists: boolean; isPrompt: boolean }>;
+  /**
+   * The audit history's names may be earlier names: the model `name` resolves to now (its current
+   * name), or undefined when none does (deleted: its grants are gone, so admins only).
+   */
+  resolveHistoryName?: (name: string) => Promise<string | undefined>;
+  /** The workspace of every request (workspaces are not supported yet). */
+  workspace?: string;
+}
+
+export interface AuthnOptions extends AuthnDeps {
+  /** Every guarded route by routeKey (http/app.ts builds it from the generated tables). */
+  routes: ReadonlyMap<string, GuardedRoute>;
+  limits: LimitsConfig;
+}
+
+// ---------------------------------------------------------------- responses (MLflow's, byte for byte)
+
+const AUTH_BODY =
+  'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.';
+
+/** make_basic_auth_response: 401, Flask's text/html body, `WWW-Authenticate: Basic realm="mlflow"`. */
+export function unauthenticated(): Response {
+  return new Response(AUTH_BODY, {
+    status: 401,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'www-authenticate': 'Basic realm="mlflow"' },
+  });
+}
+
+/** make_forbidden_response: 403 "Permission denied". */
+export function forbidden(): Response {
+  return new Response('Permission denied', { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } });
+}
+
+// ---------------------------------------------------------------- what the handlers read back
+
+const PARSED_KEY = 'mlflowParsedRequest';
+const READ_KEY = 'mlflowReadDecision';
+
+/** The request as the middleware parsed it for its decision, for the handler (parsed once). */
+export function parsedRequest(c: Context): Req | undefined {
+  return c.get(PARSED_KEY as never) as Req | undefined;
+}
+
+function stashParsed(c: Context, req: Req): void {
+  c.set(PARSED_KEY as never, req as never);
+}
+
+/**
+ * The caller for the services: the authenticated user's name and, for the filtered searches, what they
+ * may list. Empty with authentication off. A non-admin user on a route without a read decision would be
+ * a wiring error: refused rather than shown everything.
+ */
+export function callerOf(c: Context, filtered = false): Caller {
+  const user = currentUser(c);
+  if (!user) return {};
+  const readable = c.get(READ_KEY as never) as ReadDecision | undefined;
+  if (filtered && !user.isAdmin && readable === undefined) throw new Error('filtered route without a read decision');
+  return readable === undefined ? { username: user.username } : { username: user.username, readable };
+}
+
+// ---------------------------------------------------------------- the middleware
+
+const LEVEL_ACTION: Readonly<Record<string, Action>> = { READ: 'read', USE: 'use', EDIT: 'update', MANAGE: 'manage' };
+const CAPABILITY: Readonly<Record<string, keyof Permission>> = { READ: 'canRead', USE: 'canUse', EDIT: 'canUpdate', MANAGE: 'canManage' };
+/** The auth API's own resources: their rules are decided by the auth service (http/handlers/auth.ts) after login. */
+const ACCOUNT_RESOURCES = new Set(['user', 'role', 'grant']);
+const ACCOUNT_LEVELS = new Set(['self-or-admin', 'self-or-workspace-admin', 'workspace-admin', 'workspace-member']);
+const PROMPT_TAG_KEY = 'mlflow.prompt.is_prompt';
+const HISTORY_PREFIX = '/mlflow-ts/history/';
+
+/** The route Hono matched for this request (the first method route; middleware and 405 fallbacks are 'ALL'). */
+function matchedRoute(c: Context, routes: ReadonlyMap<string, GuardedRoute>): { route: GuardedRoute; index: number } | undefined {
+  const matched = matchedRoutes(c);
+  for (let i = 0; i < matched.length; i++) {
+    const r = matched[i]!;
+    if (r.method === 'ALL') continue;
+    const route = routes.get(routeKey(r.method, r.path));
+    // A method route without a rule is not ours to serve unguarded.
+    return route ? { route, index: i } : undefined;
+  }
+  return undefined;
+}
+
+export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
+  const ws = opts.workspace ?? DEFAULT_WORKSPACE;
+  const { store, authenticator, policy } = opts;
+
+  /** The parsed request, read with the matched route's path parameters (the middleware's own are none). */
+  async function parse(c: Context, op: OperationSpec, index: number): Promise<Req> {
+    const saved = c.req.routeIndex;
+    c.req.routeIndex = index;
+    try {
+      const req = await parseRequest(c, op, opts.limits);
+      stashParsed(c, req);
+      return req;
+    } finally {
+      c.req.routeIndex = saved;
+    }
+  }
+
+  /** The grants and classification of model `name`, in one round trip when the auth tables are the registry's. */
+  async function registryAccess(user: AuthUser, name: string) {
+    if (opts.sameDatabase) return store.registryAccess(user.id, ws, name);
+    const [cls, grants] = await Promise.all([
+      opts.classifyModel!(name),
+      store.grantsFor(user.id, ws, ['registered_model', 'prompt', 'registered_model_version', 'prompt_version']),
+    ]);
+    const isPrompt = cls.exists && cls.isPrompt;
+    const resourceType = isPrompt ? ('prompt' as const) : ('registered_model' as const);
+    const scoped = grants.filter((g) => g.resourceType === 'workspace' || g.resourcePattern === '*' || g.resourcePattern === name);
+    const at = cls.exists ? ws : policy.workspacesEnabled ? undefined : ws;
+    return {
+      exists: cls.exists,
+      resourceType,
+      versionType: isPrompt ? ('prompt_version' as const) : ('registered_model_version' as const),
+      grants: scoped,
+      permission: resourcePermission(scoped, resourceType, name, at, policy),
+      authorize: (reqs: readonly Requirement[]) => authorize(scoped, reqs, at, policy),
+    };
+  }
+
+  /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
+  async function modelAllowed(user: AuthUser, rule: PermissionRule, name: string): Promise<boolean> {
+    const level = rule.level as string;
+    const action = LEVEL_ACTION[level];
+    const capability = CAPABILITY[level];
+    if (!action || !capability) return false;
+    const access = await registryAccess(user, name);
+    const versions = rule.versions;
+    // _get_permission_from_registered_model_or_prompt_name: the point permission (a missing model is
+    // judged on the default permission; the handler then answers 404).
+    if (versions === null) return Boolean(access.permission[capability]);
+    // The version-tier validators resolve the model first (_registered_model_or_prompt_target): a
+    // missing model is denied.
+    if (!access.exists) return false;
+    const container = { resourceType: access.resourceType, resourceId: name };
+    const tier = (a: Action, withFallback: boolean): Requirement => ({
+      resourceType: access.versionType,
+      resourceId: '*',
+      action: a,
+      ...(withFallback ? { fallback: [container] } : {}),
+    });
+    if (versions === 'not_denied') {
+      // validate_can_read_model_or_prompt_version, _authorize_create_version: the level on the model,
+      // and no DENY on its version tier.
+      return access.authorize([{ ...container, action }, tier(ACTION_NOT_DENIED, false)]);
+    }
+    if (rule.resource === 'model_version') {
+      // _authorize_version_action: READ on the model; the tier carries the action, falling back to the model.
+      return access.authorize([{ ...container, action: 'read' }, tier(versions, true)]);
+    }
+    if (versions === 'delete') {
+      // validate_can_delete_registered_model_or_prompt_cascade: delete on the model and on its version tier.
+      return access.authorize([{ ...container, action: 'delete' }, tier('delete', true)]);
+    }
+    // The alias validators: the level on the model (point permission), and the tier's action.
+    return Boolean(access.permission[capability]) && access.authorize([tier(versions, true)]);
+  }
+
+  /** createRegisteredModel: create in the workspace, and the created type not DENY'd for the new name. */
+  async function createAllowed(user: AuthUser, req: Req): Promise<boolean> {
+    const name = req.str('name');
+    let isPrompt = false;
+    for (const t of req.list<{ key?: string; value?: string }>('tags')) if (t?.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
+    const type = isPrompt ? RESOURCE_TYPE.PROMPT : RESOURCE_TYPE.REGISTERED_MODEL;
+    const access = await store.accessForResource(user.username, type, name || '*', ws);
+    if (!access) return false;
+    if (!canCreateInWorkspace(access.grants, ws, policy)) return false;
+    return authorize(access.grants, [{ resourceType: type, resourceId: name || '*', action: ACTION_NOT_DENIED }], ws, policy);
+  }
+
+  /** The artifact path the handler will serve, canonicalised as it does; undefined when it does not parse (denied, as MLflow). */
+  function artifactPath(c: Context, op: OperationSpec, req: Req | undefined): ArtifactPath | undefined {
+    const from = op.permission.name;
+    try {
+      if (!from) return ROOT;
+      if (from.in === 'path') {
+        // As handlers/artifacts.ts rawParam: the parameter as it appears in the URL, decoded once by paths.ts.
+        const marker = op.path.slice(op.path.indexOf('/2.0/'), op.path.indexOf('{'));
+        const url = c.req.url;
+        const start = url.indexOf('/', url.indexOf('://') + 3);
+        const end = url.search(/[?#]/);
+        const pathname = end < 0 ? url.slice(start) : url.slice(start, end);
+        const i = pathname.indexOf(marker);
+        if (i < 0) return undefined;
+        return parseEncodedPath(pathname.slice(i + marker.length));
+      }
+      const v = req?.optStr(from.field);
+      return v === undefined ? ROOT : parseDecodedPath(v);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * MLflow's artifact proxy validators (_authorize_flask_artifact_proxy): a path under
+   * `<experiment_id>/` is judged on that experiment (and on the run, trace or logged-model tier its
+   * next segments name); any other path on the default permission.
+   */
+  async function artifactAllowed(user: AuthUser, p: ArtifactPath | undefined, level: string): Promise<boolean> {
+    if (p === undefined) return false;
+    const action: 'read' | 'update' | 'manage' = level === 'READ' ? 'read' : level === 'MANAGE' ? 'manage' : 'update';
+    const capability = action === 'read' ? 'canRead' : action === 'update' ? 'canUpdate' : 'canManage';
+    const m = /^(?:workspaces\/[^/]+\/)?(\p{Nd}+)\//u.exec(`${p}/`);
+    if (!m) return getPermission(policy.defaultPermission)[capability];
+    const experimentId = m[1]!;
+    const grants: Grant[] = await store.grantsFor(user.id, ws, ['experiment', 'run', 'trace', 'logged_model']);
+    const children = artifactChildTypes(p.slice(m[0].length), action === 'manage');
+    if (children.length === 0) return resourcePermission(grants, 'experiment', experimentId, ws, policy)[capability];
+    const experiment = { resourceType: 'experiment', resourceId: experimentId };
+    return authorize(
+      grants,
+      [{ ...experiment, action: 'read' }, ...children.map((t): Requirement => ({ resourceType: t, resourceId: '*', action, fallback: [experiment] }))],
+      ws,
+      policy,
+    );
+  }
+
+  return async (c, next) => {
+    const found = matchedRoute(c, opts.routes);
+    const rule = found?.route.rule;
+    if (rule?.level === 'public') return next();
+
+    const cred = parseAuthorization(c.req.header('authorization'));
+    if (!cred || !('username' in cred)) return unauthenticated();
+    const user = await authenticator.authenticate(cred.username, cred.password);
+    if (!user) return unauthenticated();
+    setCurrentUser(c, user);
+
+    // Admins pass every rule (an unknown path then answers 404/405 as usual).
+    if (user.isAdmin) return next();
+    if (!found || !rule) return forbidden();
+    const { op } = found.route;
+    const level = rule.level as string;
+
+    if (level === 'authenticated') return next();
+    if (level === 'admin') return forbidden();
+    if (ACCOUNT_RESOURCES.has(rule.resource)) {
+      // Decided by the auth service with the auth tables (http/handlers/auth.ts).
+      if (ACCOUNT_LEVELS.has(level) || (rule.resource === 'grant' && level === 'MANAGE')) return next();
+      return forbidden();
+    }
+    if (level === 'filtered') {
+      if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
+      c.set(READ_KEY as never, (await store.readDecision(user, ws)) as never);
+      return next();
+    }
+    if (!LEVEL_ACTION[level] || !op) return forbidden();
+
+    switch (rule.resource) {
+      case 'workspace': {
+        if (rule.effect === 'grant-creator-manage') {
+          const req = await parse(c, op, found.index);
+          return (await createAllowed(user, req)) ? next() : forbidden();
+        }
+        const grants = await store.grantsFor(user.id, ws, []);
+        return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
+      }
+      case 'registered_model':
+      case 'model_version': {
+        if (!rule.name) return forbidden();
+        const req = await parse(c, op, found.index);
+        // parseRequest puts path parameters among the fields too (read with the route's own parameters).
+        const raw = req.fields[rule.name.field];
+        let name = typeof raw === 'string' ? raw : '';
+        if (op.path.includes(HISTORY_PREFIX)) {
+          // History names may be earlier names: the permission is the model's that bears it now.
+          const current = name && opts.resolveHistoryName ? await opts.resolveHistoryName(name) : undefined;
+          if (current === undefined) return forbidden();
+          name = current;
+        }
+        return (await modelAllowed(user, rule, name)) ? next() : forbidden();
+      }
+      case 'artifact': {
+        const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, found.index) : undefined;
+        return (await artifactAllowed(user, artifactPath(c, op, req), level)) ? next() : forbidden();
+      }
+      default:
+        // webhook, registry, server with a grant level, or a resource added later: fail closed.
+        return forbidden();
+    }
+  };
+}
+
+/**
+ * _artifact_proxy_child_types: the tiers a path below `<experiment_id>/` is judged against (`rest` is
+ * what follows that segment). A recursive delete of the experiment root reaches every tier.
+ */
+function artifactChildTypes(rest: string, recursive: boolean): string[] {
+  const segments = rest.split('/').filter(Boolean);
+  if (segments.length === 0) return recursive ? ['run', 'trace', 'logged_model'] : [];
+  if (segments[0] === 'models') return ['logged_model'];
+  if (segments[0] === 'traces') return ['trace'];
+  if (segments.length > 1 && segments[1] === 'artifacts') return ['run'];
+  if (/^[0-9a-f]{32}$/.test(segments[0]!)) return ['run'];
+  return recursive ? ['run'] : [];
+}

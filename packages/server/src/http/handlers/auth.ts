@@ -1,0 +1,149 @@
+/**
+ * MLflow 3.17.2's basic-auth REST API (users, roles, role permissions and assignments, per-user grants),
+ * bound to the auth service. With authentication off (`deps` undefined) every one of these routes answers
+ * what `mlflow server` without the basic-auth app answers: no such endpoint (404 ENDPOINT_NOT_FOUND).
+ */
+import type { Context } from 'hono';
+import { errorBody } from '../../errors.js';
+import type { Handler, HandlerResult } from '../app.js';
+import type { OperationId } from '../../gen/operations.gen.js';
+import type { Req } from '../request.js';
+import type { AuthStore, AuthUser } from '../../auth/store.js';
+import type { Authenticator } from '../../auth/credentials.js';
+import type { PermissionPolicy } from '../../auth/permissions.js';
+import { AuthService, TextAnswer, type AuthAnswer, type AuthRequest } from '../../auth/service.js';
+import { currentUser } from '../auth-context.js';
+
+export interface AuthDeps {
+  store: AuthStore;
+  authenticator: Authenticator<AuthUser>;
+  policy: PermissionPolicy;
+}
+
+export type AuthOperationId = Extract<
+  OperationId,
+  | 'createUser'
+  | 'getUser'
+  | 'getCurrentUser'
+  | 'listUsers'
+  | 'updateUserPassword'
+  | 'updateUserAdmin'
+  | 'deleteUser'
+  | 'listCurrentUserPermissions'
+  | 'listUserPermissions'
+  | 'grantUserPermission'
+  | 'revokeUserPermission'
+  | 'getUserPermission'
+  | 'listUserRoles'
+  | 'createRole'
+  | 'getRole'
+  | 'listRoles'
+  | 'updateRole'
+  | 'deleteRole'
+  | 'addRolePermission'
+  | 'removeRolePermission'
+  | 'listRolePermissions'
+  | 'updateRolePermission'
+  | 'assignRole'
+  | 'unassignRole'
+  | 'listRoleUsers'
+>;
+
+const AUTH_OPERATION_IDS: readonly AuthOperationId[] = [
+  'createUser',
+  'getUser',
+  'getCurrentUser',
+  'listUsers',
+  'updateUserPassword',
+  'updateUserAdmin',
+  'deleteUser',
+  'listCurrentUserPermissions',
+  'listUserPermissions',
+  'grantUserPermission',
+  'revokeUserPermission',
+  'getUserPermission',
+  'listUserRoles',
+  'createRole',
+  'getRole',
+  'listRoles',
+  'updateRole',
+  'deleteRole',
+  'addRolePermission',
+  'removeRolePermission',
+  'listRolePermissions',
+  'updateRolePermission',
+  'assignRole',
+  'unassignRole',
+  'listRoleUsers',
+];
+
+const TEXT_HEADERS = { 'content-type': 'text/html; charset=utf-8' };
+
+/** MLflow's 401 (make_basic_auth_response), for a request that reached an auth route without a user. */
+function unauthenticated(): Response {
+  return new Response(
+    'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',
+    { status: 401, headers: { ...TEXT_HEADERS, 'www-authenticate': 'Basic realm="mlflow"' } },
+  );
+}
+
+function render(a: AuthAnswer): HandlerResult {
+  if (a instanceof TextAnswer) return new Response(a.text, { status: a.status, headers: TEXT_HEADERS });
+  return a;
+}
+
+function toAuthRequest(req: Req, c: Context): AuthRequest {
+  return { method: c.req.method, params: req.raw, workspaceHeader: c.req.header('x-mlflow-workspace') };
+}
+
+/** Flask's request.is_json: application/json or any application/*+json media type. */
+function isJson(c: Context): boolean {
+  const ct = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  return ct === 'application/json' || (ct.startsWith('application/') && ct.endsWith('+json'));
+}
+
+export function authHandlers(deps: AuthDeps | undefined): Record<AuthOperationId, Handler> {
+  if (!deps) {
+    const notFound: Handler = (_r, c) =>
+      new Response(JSON.stringify(errorBody('ENDPOINT_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}`)), {
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+      });
+    return Object.fromEntries(AUTH_OPERATION_IDS.map((id) => [id, notFound])) as Record<AuthOperationId, Handler>;
+  }
+  const svc = new AuthService(deps.store, deps.authenticator, deps.policy);
+  const bind =
+    (fn: (caller: AuthUser, req: AuthRequest, c: Context) => Promise<AuthAnswer>): Handler =>
+    async (req, c) => {
+      const caller = currentUser(c);
+      if (!caller) return unauthenticated();
+      return render(await fn(caller, toAuthRequest(req, c), c));
+    };
+  return {
+    createUser: bind((u, r, c) => svc.createUser(u, r, isJson(c))),
+    getUser: bind((u, r) => svc.getUser(u, r)),
+    getCurrentUser: bind((u) => svc.getCurrentUser(u)),
+    listUsers: bind((u, r) => svc.listUsers(u, r)),
+    updateUserPassword: bind((u, r) => svc.updateUserPassword(u, r)),
+    updateUserAdmin: bind((u, r) => svc.updateUserAdmin(u, r)),
+    deleteUser: bind((u, r) => svc.deleteUser(u, r)),
+    listCurrentUserPermissions: bind((u) => svc.listCurrentUserPermissions(u)),
+    listUserPermissions: bind((u, r) => svc.listUserPermissions(u, r)),
+    grantUserPermission: bind((u, r) => svc.grantUserPermission(u, r)),
+    revokeUserPermission: bind((u, r) => svc.revokeUserPermission(u, r)),
+    getUserPermission: bind((u, r) => svc.getUserPermission(u, r)),
+    listUserRoles: bind((u, r) => svc.listUserRoles(u, r)),
+    createRole: bind((u, r) => svc.createRole(u, r)),
+    getRole: bind((u, r) => svc.getRole(u, r)),
+    listRoles: bind((u, r) => svc.listRoles(u, r)),
+    updateRole: bind((u, r) => svc.updateRole(u, r)),
+    deleteRole: bind((u, r) => svc.deleteRole(u, r)),
+    addRolePermission: bind((u, r) => svc.addRolePermission(u, r)),
+    removeRolePermission: bind((u, r) => svc.removeRolePermission(u, r)),
+    listRolePermissions: bind((u, r) => svc.listRolePermissions(u, r)),
+    updateRolePermission: bind((u, r) => svc.updateRolePermission(u, r)),
+    assignRole: bind((u, r) => svc.assignRole(u, r)),
+    unassignRole: bind((u, r) => svc.unassignRole(u, r)),
+    listRoleUsers: bind((u, r) => svc.listRoleUsers(u, r)),
+  };
+}
