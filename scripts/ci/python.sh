@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # CI, Python side: the official MLflow client against our server (test/python), our server side by side
-# with `mlflow server` on MLflow's own PostgreSQL database (test/python/test_mlflow_db.py), and the
-# differential replay against `mlflow server` (test/replay). Installs its own virtualenv
+# with `mlflow server` on MLflow's own PostgreSQL database (test/python/test_mlflow_db.py), the
+# authentication suite against both `mlflow server --app-name basic-auth` and our server with AUTH=basic
+# (test/python/test_auth.py, TEST_AUTH_SERVERS), and the differential replay against `mlflow server`
+# (test/replay). Installs its own virtualenv
 # (scripts/python-env.sh) and expects what .ci/run provides: node_modules and a PostgreSQL server at
 # TEST_DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
 #
 #   bash scripts/ci/python.sh                 # everything
 #   bash scripts/ci/python.sh -k replay       # extra arguments go to pytest
+#   bash scripts/ci/python.sh -k test_auth    # the authentication suite alone (both servers)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
 export CI=${CI:-true}
 export REQUIRE_ARTIFACTS=${REQUIRE_ARTIFACTS:-1}
+# test_auth.py runs, unchanged, against MLflow's basic-auth app and against ours, side by side.
+export TEST_AUTH_SERVERS=${TEST_AUTH_SERVERS:-mlflow,ours}
 # The virtualenv lives outside the clone so that later CI runs on the same machine reuse it (its stamp
 # file re-installs whenever the pinned requirements change).
 export VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/mlflow-registry-ts/venv}
@@ -26,6 +31,14 @@ export TMPDIR=$scratch
 if [ ! -d node_modules ]; then pnpm install --frozen-lockfile; fi
 
 venv=$(bash scripts/python-env.sh | tail -n 1)
+# MLflow's basic-auth app (test_auth.py) imports flask_wtf; a venv without it must stop CI here, loudly,
+# not turn the auth suite into skips.
+if ! "$venv/bin/python" -c 'import flask_wtf' 2>/dev/null; then
+  echo "python.sh: $venv cannot import MLflow's basic-auth app (flask_wtf missing?): Flask-WTF is pinned in" \
+       "test/python/requirements.txt; re-run scripts/python-env.sh" >&2
+  "$venv/bin/python" -c 'import flask_wtf' >&2 || true
+  exit 1
+fi
 
 set +e
 "$venv/bin/python" -m pytest test/python test/replay -p no:cacheprovider -q -rfEs --durations=8 "$@"

@@ -9,6 +9,9 @@ Environment:
                       database) instead of ours: proves that the tests encode MLflow's behaviour.
   REQUIRE_ARTIFACTS=1 fail, rather than skip, the `artifacts` tests when the server does not serve
                       /api/2.0/mlflow-artifacts yet.
+  TEST_AUTH_SERVERS   the servers test_auth.py runs against, comma-separated: `mlflow` (`mlflow server
+                      --app-name basic-auth`) and/or `ours` (AUTH=basic); default both, side by side
+                      (TEST_AGAINST_MLFLOW=1: mlflow only). Both run on fresh PostgreSQL databases.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ def pytest_configure(config):
         "markers", "artifacts: needs our server's /api/2.0/mlflow-artifacts endpoints (model downloads)"
     )
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (TEST_DATABASE_URL)")
+    config.addinivalue_line(
+        "markers", "own_server: the test starts its own servers (test_auth.py); the shared one is not started"
+    )
     # stages are deprecated in MLflow 3 but still part of the API under test
     config.addinivalue_line("filterwarnings", "ignore:.*transition_model_version_stage.*:FutureWarning")
     config.addinivalue_line("filterwarnings", "ignore:.*get_latest_versions.*:FutureWarning")
@@ -69,13 +75,21 @@ def server_url():
             harness.drop_database(db)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _fluent_uris(server_url):
-    """Fluent APIs (mlflow.search_registered_models, mlflow.genai.*, models:/ URIs) use our server."""
+@pytest.fixture(autouse=True)
+def _fluent_uris(request):
+    """Fluent APIs (mlflow.search_registered_models, mlflow.genai.*, models:/ URIs) use our server.
+
+    Tests marked `own_server` (test_auth.py) start their own servers and do not need this one."""
+    if request.node.get_closest_marker("own_server"):
+        yield
+        return
+    server_url = request.getfixturevalue("server_url")
     import mlflow
 
-    mlflow.set_registry_uri(server_url)
-    mlflow.set_tracking_uri(server_url)
+    if mlflow.get_registry_uri() != server_url:
+        mlflow.set_registry_uri(server_url)
+    if mlflow.get_tracking_uri() != server_url:
+        mlflow.set_tracking_uri(server_url)
     yield
 
 
@@ -126,3 +140,86 @@ def pg_admin():
             pytest.fail(reason)
         pytest.skip(reason)
     return harness.admin_url()
+
+
+# ---------------------------------------------------------------------------------------------
+# Authentication (test_auth.py): the same suite against `mlflow server --app-name basic-auth` and ours
+# ---------------------------------------------------------------------------------------------
+
+AUTH_SERVER_KINDS = ("mlflow", "ours")
+
+
+def auth_server_kinds() -> list[str]:
+    raw = os.environ.get("TEST_AUTH_SERVERS")
+    if raw is None:
+        return ["mlflow"] if os.environ.get("TEST_AGAINST_MLFLOW") == "1" else list(AUTH_SERVER_KINDS)
+    kinds = [k.strip() for k in raw.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in AUTH_SERVER_KINDS]
+    if bad or not kinds:
+        raise pytest.UsageError(f"TEST_AUTH_SERVERS={raw!r}: expected a comma-separated subset of {AUTH_SERVER_KINDS}")
+    return kinds
+
+
+class AuthServer:
+    """A server with basic authentication on: which kind, its URL and its first admin's credentials."""
+
+    def __init__(self, kind: str, url: str, admin_username: str, admin_password: str, default_permission: str):
+        self.kind = kind
+        self.url = url
+        self.admin_username = admin_username
+        self.admin_password = admin_password
+        self.default_permission = default_permission
+
+    def __repr__(self) -> str:
+        return f"AuthServer({self.kind}, {self.url})"
+
+
+@pytest.fixture(scope="module", params=auth_server_kinds())
+def auth_server(request, pg_admin):
+    """`mlflow server --app-name basic-auth` (kind "mlflow") or our server with AUTH=basic (kind "ours"),
+    configured alike: fresh PostgreSQL databases, an admin from the configuration, and
+    default_permission NO_PERMISSIONS (a user without a grant has no access), started once per module."""
+    kind = request.param
+    admin_username = "admin"
+    admin_password = f"Adm1n-{uuid.uuid4().hex[:16]}"  # >= 12 characters, as both servers require
+    default_permission = "NO_PERMISSIONS"
+    dbs = []
+    proc = None
+    try:
+        if kind == "mlflow":
+            reason = harness.basic_auth_app_unavailable_reason()
+            if reason:
+                # A missing Flask-WTF is a broken environment, never a reason to skip in CI.
+                if os.environ.get("CI"):
+                    pytest.fail(reason)
+                pytest.skip(reason)
+            dbs = [harness.create_database("pyauth_mlflow"), harness.create_database("pyauth_mlflow_users")]
+            proc = harness.start_mlflow_basic_auth(
+                dbs[0], dbs[1], admin_username=admin_username, admin_password=admin_password,
+                default_permission=default_permission,
+                # A credential cache, as ours has: without it every request pays a scrypt check.
+                # One worker, so password/admin/delete changes still take effect at once.
+                config_extra={"auth_cache_ttl_seconds": "60"},
+            )
+        else:
+            dbs = [harness.create_database("pyauth_ours")]
+            proc = harness.start_ours_basic_auth(
+                dbs[0], admin_username=admin_username, admin_password=admin_password,
+                default_permission=default_permission,
+            )
+            # Fail every test of this server with one clear message rather than with a hundred
+            # misleading assertion errors when authentication is not enforced at all.
+            r = requests.get(proc.url + "/api/2.0/mlflow/registered-models/search", timeout=10)
+            if r.status_code != 401:
+                pytest.fail(
+                    f"our server started with AUTH=basic does not require authentication: an anonymous "
+                    f"GET /api/2.0/mlflow/registered-models/search answered HTTP {r.status_code}: {r.text[:200]}"
+                )
+        yield AuthServer(kind, proc.url, admin_username, admin_password, default_permission)
+    except harness.ServerStartError as e:
+        pytest.fail(f"{kind} server with authentication did not start: {e}")
+    finally:
+        if proc is not None:
+            proc.stop()
+        for db in dbs:
+            harness.drop_database(db)

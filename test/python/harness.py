@@ -257,15 +257,25 @@ def mlflow_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mlflow"]
 
 
-def start_mlflow(database_url: str, *, port: int | None = None, timeout: float = 180) -> ServerProcess:
+def start_mlflow(
+    database_url: str,
+    *,
+    port: int | None = None,
+    timeout: float = 180,
+    app_name: str | None = None,
+    env: dict[str, str] | None = None,
+    workdir: str | None = None,
+) -> ServerProcess:
     """Starts `mlflow server` (this venv's MLflow) with its SQL backend on `database_url`.
 
     On a fresh database this runs MLflow's own alembic migrations first. Job execution (huey
-    workers) is turned off: the registry does not need it.
+    workers) is turned off: the registry does not need it. `app_name` is passed as `--app-name`
+    (e.g. "basic-auth", see start_mlflow_basic_auth), `env` is added to its environment.
     """
-    workdir = tempfile.mkdtemp(prefix="mlflow-")
+    workdir = workdir or tempfile.mkdtemp(prefix="mlflow-")
     port = port or free_port()
     e = _clean_env({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PYTHONUNBUFFERED": "1"})
+    e.update(env or {})
     cmd = mlflow_command() + [
         "server",
         "--backend-store-uri", sqlalchemy_url(database_url),
@@ -274,8 +284,105 @@ def start_mlflow(database_url: str, *, port: int | None = None, timeout: float =
         "--workers", "1",
         "--artifacts-destination", os.path.join(workdir, "mlartifacts"),
     ]
+    if app_name:
+        cmd += ["--app-name", app_name]
     # Killed outright when done: its state is all in the database, and uvicorn's graceful stop takes seconds.
     return ServerProcess("mlflow", cmd, e, workdir, port, workdir, stop_signal=signal.SIGKILL).start(timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Authentication (test_auth.py): `mlflow server --app-name basic-auth` and ours with AUTH=basic
+# ---------------------------------------------------------------------------------------------
+
+
+def basic_auth_app_unavailable_reason() -> str | None:
+    """None when this venv can run MLflow's basic-auth app (it imports flask_wtf); otherwise why not."""
+    try:
+        import flask_wtf  # noqa: F401
+    except ImportError as e:
+        return (f"MLflow's basic-auth app needs Flask-WTF, which is not installed in {sys.prefix} ({e}); "
+                "run scripts/python-env.sh (test/python/requirements.txt pins it)")
+    return None
+
+
+def write_basic_auth_config(
+    path: str,
+    *,
+    database_url: str,
+    admin_username: str,
+    admin_password: str,
+    default_permission: str,
+    extra: dict[str, str] | None = None,
+) -> str:
+    """Writes a copy of MLflow's basic_auth.ini with these settings (database_url: postgres://…); returns path."""
+    import configparser
+
+    import mlflow.server.auth as auth_pkg
+
+    template = os.path.join(os.path.dirname(auth_pkg.__file__), "basic_auth.ini")
+    cfg = configparser.ConfigParser()
+    cfg.read(template)
+    section = cfg["mlflow"]
+    section["default_permission"] = default_permission
+    section["database_uri"] = sqlalchemy_url(database_url)
+    section["admin_username"] = admin_username
+    section["admin_password"] = admin_password
+    for k, v in (extra or {}).items():
+        section[k] = v
+    with open(path, "w", encoding="utf-8") as f:
+        cfg.write(f)
+    os.chmod(path, 0o600)
+    return path
+
+
+def start_mlflow_basic_auth(
+    database_url: str,
+    auth_database_url: str,
+    *,
+    admin_username: str,
+    admin_password: str,
+    default_permission: str,
+    config_extra: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> ServerProcess:
+    """`mlflow server --app-name basic-auth`: backend store on `database_url`, its auth store (users,
+    roles, grants; MLflow's own alembic schema) on `auth_database_url`, configured by a generated
+    basic_auth.ini (MLFLOW_AUTH_CONFIG_PATH). The first start creates the admin user from it."""
+    reason = basic_auth_app_unavailable_reason()
+    if reason:
+        raise ServerStartError(reason)
+    workdir = tempfile.mkdtemp(prefix="mlflow-auth-")
+    ini = write_basic_auth_config(
+        os.path.join(workdir, "basic_auth.ini"),
+        database_url=auth_database_url,
+        admin_username=admin_username,
+        admin_password=admin_password,
+        default_permission=default_permission,
+        extra=config_extra,
+    )
+    env = {
+        "MLFLOW_AUTH_CONFIG_PATH": ini,
+        # CSRF protection of the signup form; any static key will do for a test server.
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": uuid.uuid4().hex,
+    }
+    return start_mlflow(database_url, app_name="basic-auth", env=env, workdir=workdir, timeout=timeout)
+
+
+def start_ours_basic_auth(
+    database_url: str | None,
+    *,
+    admin_username: str,
+    admin_password: str,
+    default_permission: str,
+    timeout: float = 90,
+) -> ServerProcess:
+    """Our server with authentication on (AUTH=basic), configured like start_mlflow_basic_auth."""
+    return start_ours(database_url, env={
+        "AUTH": "basic",
+        "MLFLOW_AUTH_ADMIN_USERNAME": admin_username,
+        "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
+        "MLFLOW_AUTH_DEFAULT_PERMISSION": default_permission,
+    }, timeout=timeout)
 
 
 def mlflow_version() -> str:
