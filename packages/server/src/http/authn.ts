@@ -20,6 +20,7 @@
  * The permission decision is one SQL round trip (AuthStore.registryAccess, grantsFor,
  * accessForResource, readDecision); nothing is cached but verified credentials (credentials.ts).
  */
+import { rawParam } from './handlers/artifacts.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { OperationSpec, PermissionRule } from '../gen/operations.gen.js';
@@ -244,15 +245,9 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     try {
       if (!from) return ROOT;
       if (from.in === 'path') {
-        // As handlers/artifacts.ts rawParam: the parameter as it appears in the URL, decoded once by paths.ts.
-        const marker = op.path.slice(op.path.indexOf('/2.0/'), op.path.indexOf('{'));
-        const url = c.req.url;
-        const start = url.indexOf('/', url.indexOf('://') + 3);
-        const end = url.search(/[?#]/);
-        const pathname = end < 0 ? url.slice(start) : url.slice(start, end);
-        const i = pathname.indexOf(marker);
-        if (i < 0) return undefined;
-        return parseEncodedPath(pathname.slice(i + marker.length));
+        // The handler's own reading of the parameter (as the URL has it, decoded once by paths.ts).
+        const route = op.path.slice(op.path.indexOf('/2.0/') + '/2.0/'.length, op.path.indexOf('{') - 1);
+        return parseEncodedPath(rawParam(c, route));
       }
       const v = req?.optStr(from.field);
       return v === undefined ? ROOT : parseDecodedPath(v);

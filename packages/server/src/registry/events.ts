@@ -25,8 +25,11 @@ export interface RegistryEvent {
 }
 
 export interface EventSink {
-  /** `changed`: changedModelNames(events), which the caller needs too (read-cache invalidation). */
-  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[]): Promise<void>;
+  /**
+   * `changed`: changedModelNames(events), which the caller needs too (read-cache invalidation);
+   * `actor`: the authenticated user who made the change (null when authentication is off).
+   */
+  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null): Promise<void>;
 }
 
 export const noEvents: EventSink = { record: async () => {} };

@@ -16,7 +16,7 @@ import type {
 } from '../gen/api/types.gen.js';
 import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
-import { changedModelNames, type RegistryEvent } from './events.js';
+import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
 import { SEARCHES, type ModelReadCache } from './read-cache.js';
 import {
   createPageToken,
@@ -95,11 +95,6 @@ export interface GrantEffects {
   deleted(tx: Executor, name: string): Promise<void>;
 }
 
-/** The event sink, which also records who acted (events/sink.ts PgEventSink; an EventSink of registry/events.ts, which ignores it, fits too). */
-export interface ActorEventSink {
-  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null): Promise<void>;
-}
-
 /** A model's latest version per stage, rendered (get-latest-versions and the `latest` alias). */
 interface LatestVersion {
   stage: string;
@@ -123,7 +118,7 @@ const S = {
 } satisfies Record<string, readonly Check[]>;
 
 export interface RegistryServiceOptions {
-  events: ActorEventSink;
+  events: EventSink;
   /** Grant effects of creates, renames and deletes (authentication on). */
   grants?: GrantEffects;
   /** MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: sources must match it when set. */
@@ -292,19 +287,22 @@ export class RegistryService {
    */
   private async write<T>(caller: Caller, fn: (q: RegistryQueries, events: RegistryEvent[], now: number, tx: Executor) => Promise<T>): Promise<T> {
     let changed: string[] = [];
-    const result = await this.store.transaction(async (q, tx) => {
-      const events: RegistryEvent[] = [];
-      const now = this.now();
-      const result = await fn(q, events, now, tx);
-      if (events.length > 0) {
-        changed = changedModelNames(events);
-        await this.opts.events.record(tx, events, now, changed, caller.username ?? null);
-      }
-      return result;
-    });
-    // After COMMIT and before the response: this replica never serves its own write stale.
-    if (changed.length > 0) this.opts.cache?.invalidate(changed);
-    return result;
+    try {
+      return await this.store.transaction(async (q, tx) => {
+        const events: RegistryEvent[] = [];
+        const now = this.now();
+        const result = await fn(q, events, now, tx);
+        if (events.length > 0) {
+          changed = changedModelNames(events);
+          await this.opts.events.record(tx, events, now, changed, caller.username ?? null);
+        }
+        return result;
+      });
+    } finally {
+      // After COMMIT and before the response: this replica never serves its own write stale. Also after a
+      // failure: a connection lost during COMMIT leaves the outcome unknown (the write may have landed).
+      if (changed.length > 0) this.opts.cache?.invalidate(changed);
+    }
   }
 
   /**

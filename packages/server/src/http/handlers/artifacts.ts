@@ -41,9 +41,11 @@ function checkRawTarget(c: Context): void {
 
 /**
  * The `{artifact_path}` parameter exactly as it appears in the request URL (still percent-encoded), so that
- * it is decoded once, by paths.ts, whether the client sent `a/b` or `a%2Fb`.
+ * it is decoded once, by paths.ts, whether the client sent `a/b` or `a%2Fb`. `route` is the path after
+ * `/2.0/` up to the parameter (e.g. `mlflow-artifacts/artifacts`). The authorization step (http/authn.ts)
+ * judges the path this returns, so that it judges exactly what the handler serves.
  */
-function rawParam(c: Context, route: string): string {
+export function rawParam(c: Context, route: string): string {
   const url = c.req.url;
   const start = url.indexOf('/', url.indexOf('://') + 3);
   const end = url.search(/[?#]/);
