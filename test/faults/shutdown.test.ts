@@ -5,6 +5,9 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase } from '../helpers/server.js';
 import { removeDir, scratchDir, startServerProcess, type ServerProcess } from '../helpers/process.js';
@@ -144,4 +147,26 @@ describe.each(backends())('SIGTERM under keep-alive load (%s)', (backend) => {
     expect(exit).toEqual({ code: 0, signal: null });
     // Everything acknowledged is there: the process exited cleanly after the upload finished.
   }, 180_000);
+});
+
+describe('SIGTERM during start-up', () => {
+  it('ends the start with exit code 0 (a container stopped while it starts is not killed after the grace period)', async () => {
+    const dataDir = scratchDir();
+    dirs.push(dataDir);
+    const root = path.resolve(import.meta.dirname, '../..');
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: os.tmpdir(), PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+    // Once the process has loaded its configuration (its first log lines come from opening the database),
+    // well before it listens.
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('"level"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    proc.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+  }, 90_000);
 });
