@@ -62,12 +62,12 @@ export class PgCluster {
     const asUser = process.getuid?.() === 0 ? 'postgres' : undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-cluster-'));
     if (asUser) {
-      // The cluster's user must reach its directory: make the directories above it traversable (not
-      // readable), up to the system's temporary directory.
-      for (let d = path.dirname(dir); d.startsWith(os.tmpdir()) || d === os.tmpdir(); d = path.dirname(d)) {
-        const mode = fs.statSync(d).mode & 0o7777;
-        if ((mode & 0o001) === 0) fs.chmodSync(d, mode | 0o011);
-        if (d === path.dirname(d)) break;
+      // The cluster's user must reach its directory: make the directories above it that are ours
+      // traversable (not readable). Scratch directories nest (CI's, then the run's), each made 0700.
+      for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+        const st = fs.statSync(d);
+        if (st.uid !== process.getuid!()) break;
+        if ((st.mode & 0o001) === 0) fs.chmodSync(d, (st.mode & 0o7777) | 0o011);
       }
       const uid = Number(execFileSync('id', ['-u', asUser], { encoding: 'utf8' }).trim());
       const gid = Number(execFileSync('id', ['-g', asUser], { encoding: 'utf8' }).trim());
