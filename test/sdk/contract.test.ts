@@ -179,9 +179,13 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
       const updated = await client.updateRegisteredModel({ name, description: 'new' });
       expect(updated.description).toBe('new');
       expect(updated.lastUpdatedTimestamp).toBeGreaterThan(created.lastUpdatedTimestamp!);
-      const cleared = await client.updateRegisteredModel({ name });
+      const cleared = await client.updateRegisteredModel({ name, description: null });
       expect(cleared.description).toBeUndefined();
       expect((await client.getRegisteredModel({ name })).description).toBeUndefined();
+      // JavaScript callers of the 0.x signature (description absent) still get MLflow's clearing.
+      await client.updateRegisteredModel({ name, description: 'again' });
+      const legacy = await client.updateRegisteredModel({ name } as { name: string; description: null });
+      expect(legacy.description).toBeUndefined();
     });
 
     it('renames a model with its versions, tags and aliases; the old name disappears', async () => {
@@ -305,7 +309,7 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
       expect(updated.description).toBe('better');
       expect(updated.lastUpdatedTimestamp).toBeGreaterThan(updated.creationTimestamp);
       expect((await client.getRegisteredModel({ name })).lastUpdatedTimestamp).toBe(model.lastUpdatedTimestamp);
-      const cleared = await client.updateModelVersion({ name, version: 1 });
+      const cleared = await client.updateModelVersion({ name, version: 1, description: null });
       expect(cleared.description).toBeUndefined();
     });
 

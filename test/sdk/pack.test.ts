@@ -7,7 +7,8 @@
  *     Node types at all;
  *   - type-check every TypeScript example of the package README;
  *   - run the program and the README's quick start with node against a live server.
- * Needs the npm registry (typescript and @types/node are installed there; zod comes with the package).
+ * Needs the npm registry (typescript, @types/node and zod, the optional peer that validation needs, are
+ * installed from there).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 const pkgDir = path.join(root, 'packages/client');
 const TS_VERSION = '6.0.3';
 const NODE_TYPES_VERSION = '20.19.43';
+const ZOD_VERSION = '4.6.7';
 
 async function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   try {
@@ -150,7 +152,7 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
     await sh(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, `typescript@${TS_VERSION}`, `@types/node@${NODE_TYPES_VERSION}`],
+      ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, `typescript@${TS_VERSION}`, `@types/node@${NODE_TYPES_VERSION}`, `zod@${ZOD_VERSION}`],
       project,
     );
     server = await startTestServer('pglite');
@@ -161,14 +163,15 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('packs only dist/, the README and package.json, as an ESM package with types', async () => {
+  it('packs only dist/, the README, the LICENSE and package.json, as an ESM package with types', async () => {
     const { stdout } = await sh('tar', ['-tzf', tarball], work);
     const files = stdout.trim().split('\n').sort();
     expect(files).toContain('package/package.json');
     expect(files).toContain('package/README.md');
+    expect(files).toContain('package/LICENSE');
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
-    expect(files.filter((f) => !f.startsWith('package/dist/') && !['package/package.json', 'package/README.md'].includes(f))).toEqual([]);
+    expect(files.filter((f) => !f.startsWith('package/dist/') && !['package/package.json', 'package/README.md', 'package/LICENSE'].includes(f))).toEqual([]);
     expect(files.some((f) => f.endsWith('.test.js') || f.includes('/src/'))).toBe(false);
 
     const installed = path.join(project, 'node_modules/@mlflow-registry/client');
@@ -176,14 +179,19 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
     expect(pkg).toMatchObject({ name: '@mlflow-registry/client', type: 'module', types: './dist/index.d.ts' });
     expect(pkg.version).toMatch(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
     expect(pkg.exports).toMatchObject({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
-    expect(pkg.dependencies).toHaveProperty('zod');
+    // zod is an optional peer (loaded only with validateResponses), with a range, not a pin.
+    expect(pkg.dependencies).toBeUndefined();
+    expect(pkg.peerDependencies).toEqual({ zod: '^4.0.0' });
+    expect(pkg.peerDependenciesMeta).toEqual({ zod: { optional: true } });
+    expect(pkg.exports).toMatchObject({ './gen': { types: './dist/gen/index.d.ts' }, './node': { types: './dist/node.d.ts' } });
     expect(fs.existsSync(path.join(project, 'node_modules/zod/package.json'))).toBe(true);
   });
 
   it('ships browser-safe code (no Node-only imports) and no `any` in the public types', () => {
     const dist = path.join(project, 'node_modules/@mlflow-registry/client/dist');
     const all = fs.readdirSync(dist, { recursive: true, encoding: 'utf8' });
-    for (const f of all.filter((x) => x.endsWith('.js'))) {
+    // dist/node.js is the Node-only entry (@mlflow-registry/client/node); nothing else imports it.
+    for (const f of all.filter((x) => x.endsWith('.js') && x !== 'node.js')) {
       const code = fs.readFileSync(path.join(dist, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       expect(code, f).not.toMatch(/from ['"]node:|require\(|\bprocess\.|\bBuffer\./);
     }

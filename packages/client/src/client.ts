@@ -4,9 +4,8 @@
  * through the generated functions, and return camelCase entities.
  */
 import { createClient, createConfig, type Client } from './gen/client/index.js';
-import * as sdk from './gen/sdk.gen.js';
 import type * as wire from './gen/types.gen.js';
-import { zUploadArtifactResponse2 } from './gen/zod.gen.js';
+import { ops, validatorFor, type OpOptions, type OpResult } from './ops.js';
 import {
   toAliasPointInTime,
   toDirectDownload,
@@ -26,7 +25,7 @@ import {
   type DirectUploadPart,
   type FileInfo,
   type ModelVersion,
-  type ModelVersionStage,
+  type ModelVersionStageInput,
   type Page,
   type RegisteredModel,
   type RegistryEvent,
@@ -40,6 +39,7 @@ import {
 } from './entities.js';
 import { MlflowApiError } from './errors.js';
 import { PageIterator } from './pagination.js';
+import { parseModelUri, proxyArtifactPath } from './uri.js';
 import { Transport, type CallContext, type CallPolicy, type FetchLike, type RetryOptions } from './transport.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +62,11 @@ export type MlflowRegistryClientOptions = AuthOptions & {
   baseUrl: string;
   /** Headers sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * The MLflow workspace to act in (servers with workspaces enabled): sent as the `X-MLFLOW-WORKSPACE`
+   * header with every request, like the Python client does for `MLFLOW_WORKSPACE`.
+   */
+  workspace?: string;
   /**
    * fetch implementation. Default: the global `fetch`, looked up at each call (so in Node a pool set
    * with undici's `setGlobalDispatcher` is used). It is called as `fetch(url, init)`.
@@ -141,23 +146,6 @@ export type ArtifactBody = ReadableStream<Uint8Array> | Blob | Uint8Array | Arra
 // ---------------------------------------------------------------------------------------------
 // Internals
 
-/** The options the facade adds to every generated call. */
-interface SdkCallOptions {
-  client: Client;
-  fetch: typeof fetch;
-  headers: Record<string, string> | undefined;
-  /** Requests are built from typed inputs; the server validates them. */
-  requestValidator: undefined;
-  responseValidator?: undefined;
-  parseAs: 'json';
-}
-
-/** What a generated function resolves to (fetch-client "fields" style, not throwing). */
-type SdkResult<T> = ({ data: T; error: undefined } | { data: undefined; error: unknown }) & {
-  request: Request;
-  response: Response | undefined;
-};
-
 const ARTIFACT_URL: wire.UploadArtifactData['url'] & wire.DownloadArtifactData['url'] = '/api/2.0/mlflow-artifacts/artifacts/{artifact_path}';
 
 function isZodError(err: unknown): err is Error & { issues: { path: PropertyKey[]; message: string }[] } {
@@ -227,6 +215,7 @@ export class MlflowRegistryClient {
     }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const headers: Record<string, string> = { ...options.headers };
+    if (options.workspace !== undefined) headers['X-MLFLOW-WORKSPACE'] = options.workspace;
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     else if (options.username !== undefined) headers.authorization = `Basic ${base64Utf8(`${options.username}:${options.password}`)}`;
     this.#client = createClient(createConfig({ baseUrl: this.baseUrl, headers }));
@@ -238,18 +227,16 @@ export class MlflowRegistryClient {
   async #invoke<T>(
     policy: Omit<CallPolicy, 'signal' | 'timeoutMs'>,
     call: CallOptions | undefined,
-    send: (o: SdkCallOptions) => Promise<SdkResult<T>>,
+    send: (o: OpOptions) => Promise<OpResult<T>>,
   ): Promise<T> {
     const ctx: CallContext = {};
-    const o: SdkCallOptions = {
+    const o: OpOptions = {
       client: this.#client,
       fetch: this.#transport.fetchFor({ ...policy, signal: call?.signal, timeoutMs: call?.timeoutMs }, ctx),
       headers: call?.headers,
-      requestValidator: undefined,
-      parseAs: 'json',
-      ...(this.#validate ? {} : { responseValidator: undefined }),
+      validate: this.#validate,
     };
-    let result: SdkResult<T>;
+    let result: OpResult<T>;
     try {
       result = await send(o);
     } catch (err) {
@@ -260,7 +247,9 @@ export class MlflowRegistryClient {
     if (response?.ok && data !== undefined) {
       if (this.#validate && !policy.streamingResponse) {
         const type = response.headers.get('content-type') ?? '';
-        if (!/^application\/json\b/i.test(type)) {
+        // An empty body (MLflow answers an artifact upload with 200 and no content) is `{}`, as in MLflow's client.
+        const empty = response.headers.get('content-length') === '0';
+        if (!empty && !/^application\/json\b/i.test(type)) {
           throw new MlflowApiError({
             errorCode: 'INVALID_RESPONSE',
             status: response.status,
@@ -317,7 +306,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<RegisteredModel> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.createRegisteredModel({ ...o, body: { name: params.name, tags: wireTags(params.tags), description: params.description } }),
+      ops.createRegisteredModel({ ...o, body: { name: params.name, tags: wireTags(params.tags), description: params.description } }),
     );
     return toRegisteredModel(data.registered_model);
   }
@@ -333,7 +322,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async getRegisteredModel(params: { name: string }, options?: CallOptions): Promise<RegisteredModel> {
-    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getRegisteredModel({ ...o, query: { name: params.name } }));
+    const data = await this.#invoke({ idempotent: true }, options, (o) => ops.getRegisteredModel({ ...o, query: { name: params.name } }));
     return toRegisteredModel(data.registered_model);
   }
 
@@ -347,22 +336,25 @@ export class MlflowRegistryClient {
    */
   async renameRegisteredModel(params: { name: string; newName: string }, options?: CallOptions): Promise<RegisteredModel> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.renameRegisteredModel({ ...o, body: { name: params.name, new_name: params.newName } }),
+      ops.renameRegisteredModel({ ...o, body: { name: params.name, new_name: params.newName } }),
     );
     return toRegisteredModel(data.registered_model);
   }
 
   /**
-   * Sets a registered model's description. As in MLflow, an absent `description` clears it.
+   * Sets a registered model's description (and its `lastUpdatedTimestamp`). MLflow always overwrites
+   * the description, so `description` is required: pass `null` (or `''`) to clear it, as MLflow does
+   * for an absent description. Unknown model → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
    * await client.updateRegisteredModel({ name: 'iris', description: 'Iris classifier, v2 features' });
+   * await client.updateRegisteredModel({ name: 'iris', description: null }); // clears it
    * ```
    */
-  async updateRegisteredModel(params: { name: string; description?: string }, options?: CallOptions): Promise<RegisteredModel> {
+  async updateRegisteredModel(params: { name: string; description: string | null }, options?: CallOptions): Promise<RegisteredModel> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.updateRegisteredModel({ ...o, body: { name: params.name, description: params.description } }),
+      ops.updateRegisteredModel({ ...o, body: { name: params.name, description: params.description ?? undefined } }),
     );
     return toRegisteredModel(data.registered_model);
   }
@@ -376,7 +368,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteRegisteredModel(params: { name: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteRegisteredModel({ ...o, body: { name: params.name } }));
+    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteRegisteredModel({ ...o, body: { name: params.name } }));
   }
 
   /**
@@ -406,7 +398,7 @@ export class MlflowRegistryClient {
    */
   async searchRegisteredModelsPage(params: SearchPageParams = {}, options?: CallOptions): Promise<Page<RegisteredModel>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.searchRegisteredModels({
+      ops.searchRegisteredModels({
         ...o,
         query: {
           filter: params.filter,
@@ -429,10 +421,10 @@ export class MlflowRegistryClient {
    * const [prod] = await client.getLatestVersions({ name: 'iris', stages: ['Production'] });
    * ```
    */
-  async getLatestVersions(params: { name: string; stages?: readonly ModelVersionStage[] }, options?: CallOptions): Promise<ModelVersion[]> {
+  async getLatestVersions(params: { name: string; stages?: readonly ModelVersionStageInput[] }, options?: CallOptions): Promise<ModelVersion[]> {
     // A read-only POST (the form MLflow's Python client uses): safe to retry.
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getLatestVersions({ ...o, body: { name: params.name, stages: params.stages ? [...params.stages] : undefined } }),
+      ops.getLatestVersions({ ...o, body: { name: params.name, stages: params.stages ? [...params.stages] : undefined } }),
     );
     return (data.model_versions ?? []).map(toModelVersion);
   }
@@ -447,7 +439,7 @@ export class MlflowRegistryClient {
    */
   async setRegisteredModelTag(params: { name: string; key: string; value: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.setRegisteredModelTag({ ...o, body: { name: params.name, key: params.key, value: params.value } }),
+      ops.setRegisteredModelTag({ ...o, body: { name: params.name, key: params.key, value: params.value } }),
     );
   }
 
@@ -461,7 +453,7 @@ export class MlflowRegistryClient {
    */
   async deleteRegisteredModelTag(params: { name: string; key: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.deleteRegisteredModelTag({ ...o, body: { name: params.name, key: params.key } }),
+      ops.deleteRegisteredModelTag({ ...o, body: { name: params.name, key: params.key } }),
     );
   }
 
@@ -475,7 +467,7 @@ export class MlflowRegistryClient {
    */
   async setRegisteredModelAlias(params: { name: string; alias: string; version: VersionNumber }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.setRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias, version: str(params.version) } }),
+      ops.setRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias, version: str(params.version) } }),
     );
   }
 
@@ -489,7 +481,7 @@ export class MlflowRegistryClient {
    */
   async deleteRegisteredModelAlias(params: { name: string; alias: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.deleteRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias } }),
+      ops.deleteRegisteredModelAlias({ ...o, body: { name: params.name, alias: params.alias } }),
     );
   }
 
@@ -505,7 +497,7 @@ export class MlflowRegistryClient {
    */
   async getModelVersionByAlias(params: { name: string; alias: string }, options?: CallOptions): Promise<ModelVersion> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getModelVersionByAlias({ ...o, query: { name: params.name, alias: params.alias } }),
+      ops.getModelVersionByAlias({ ...o, query: { name: params.name, alias: params.alias } }),
     );
     return toModelVersion(data.model_version);
   }
@@ -532,7 +524,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<ModelVersion> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.createModelVersion({
+      ops.createModelVersion({
         ...o,
         body: {
           name: params.name,
@@ -558,22 +550,25 @@ export class MlflowRegistryClient {
    */
   async getModelVersion(params: ModelVersionRef, options?: CallOptions): Promise<ModelVersion> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getModelVersion({ ...o, query: { name: params.name, version: str(params.version) } }),
+      ops.getModelVersion({ ...o, query: { name: params.name, version: str(params.version) } }),
     );
     return toModelVersion(data.model_version);
   }
 
   /**
-   * Sets a model version's description. As in MLflow, an absent `description` clears it.
+   * Sets a model version's description (and its `lastUpdatedTimestamp`). MLflow always overwrites the
+   * description, so `description` is required: pass `null` (or `''`) to clear it. Unknown or deleted
+   * version → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
    * await client.updateModelVersion({ name: 'iris', version: 1, description: 'retrained on May data' });
+   * await client.updateModelVersion({ name: 'iris', version: 1, description: null }); // clears it
    * ```
    */
-  async updateModelVersion(params: ModelVersionRef & { description?: string }, options?: CallOptions): Promise<ModelVersion> {
+  async updateModelVersion(params: ModelVersionRef & { description: string | null }, options?: CallOptions): Promise<ModelVersion> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.updateModelVersion({ ...o, body: { name: params.name, version: str(params.version), description: params.description } }),
+      ops.updateModelVersion({ ...o, body: { name: params.name, version: str(params.version), description: params.description ?? undefined } }),
     );
     return toModelVersion(data.model_version);
   }
@@ -593,11 +588,11 @@ export class MlflowRegistryClient {
    * ```
    */
   async transitionModelVersionStage(
-    params: ModelVersionRef & { stage: ModelVersionStage; archiveExistingVersions?: boolean },
+    params: ModelVersionRef & { stage: ModelVersionStageInput; archiveExistingVersions?: boolean },
     options?: CallOptions,
   ): Promise<ModelVersion> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.transitionModelVersionStage({
+      ops.transitionModelVersionStage({
         ...o,
         body: {
           name: params.name,
@@ -620,7 +615,7 @@ export class MlflowRegistryClient {
    */
   async deleteModelVersion(params: ModelVersionRef, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.deleteModelVersion({ ...o, body: { name: params.name, version: str(params.version) } }),
+      ops.deleteModelVersion({ ...o, body: { name: params.name, version: str(params.version) } }),
     );
   }
 
@@ -649,7 +644,7 @@ export class MlflowRegistryClient {
    */
   async searchModelVersionsPage(params: SearchPageParams = {}, options?: CallOptions): Promise<Page<ModelVersion>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.searchModelVersions({
+      ops.searchModelVersions({
         ...o,
         query: {
           filter: params.filter,
@@ -674,7 +669,7 @@ export class MlflowRegistryClient {
    */
   async getModelVersionDownloadUri(params: ModelVersionRef, options?: CallOptions): Promise<string> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getModelVersionDownloadUri({ ...o, query: { name: params.name, version: str(params.version) } }),
+      ops.getModelVersionDownloadUri({ ...o, query: { name: params.name, version: str(params.version) } }),
     );
     return data.artifact_uri;
   }
@@ -689,7 +684,7 @@ export class MlflowRegistryClient {
    */
   async setModelVersionTag(params: ModelVersionRef & { key: string; value: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.setModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key, value: params.value } }),
+      ops.setModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key, value: params.value } }),
     );
   }
 
@@ -703,8 +698,159 @@ export class MlflowRegistryClient {
    */
   async deleteModelVersionTag(params: ModelVersionRef & { key: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.deleteModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key } }),
+      ops.deleteModelVersionTag({ ...o, body: { name: params.name, version: str(params.version), key: params.key } }),
     );
+  }
+
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers with the Python client's semantics
+
+  /**
+   * Registers `source` as a new version of model `name`, as `mlflow.register_model` does: creates
+   * the registered model first (an existing one, `RESOURCE_ALREADY_EXISTS` or `ALREADY_EXISTS`, is
+   * fine), creates the version, then polls it every `pollIntervalMs` (default 3 s, as MLflow) until
+   * its status leaves `PENDING_REGISTRATION`, for at most `awaitRegistrationForMs` (default 300 s;
+   * 0 returns the version as created). A version that ends `FAILED_REGISTRATION`, or is still pending
+   * at the deadline, fails with an `MlflowApiError` (`INVALID_STATE` resp. `DEADLINE_EXCEEDED`, status 0).
+   *
+   * @example
+   * ```ts
+   * const mv = await client.registerModel({ name: 'iris', source: 'mlflow-artifacts:/models/iris/run-42', tags: { framework: 'sklearn' } });
+   * console.log(mv.version, mv.status); // "1" "READY"
+   * ```
+   */
+  async registerModel(
+    params: {
+      name: string;
+      source: string;
+      runId?: string;
+      runLink?: string;
+      description?: string;
+      tags?: Tags;
+      awaitRegistrationForMs?: number;
+      pollIntervalMs?: number;
+    },
+    options?: CallOptions,
+  ): Promise<ModelVersion> {
+    try {
+      await this.createRegisteredModel({ name: params.name }, options);
+    } catch (err) {
+      if (!MlflowApiError.is(err, 'RESOURCE_ALREADY_EXISTS', 'ALREADY_EXISTS')) throw err;
+    }
+    const create: Parameters<MlflowRegistryClient['createModelVersion']>[0] = { name: params.name, source: params.source };
+    if (params.runId !== undefined) create.runId = params.runId;
+    if (params.runLink !== undefined) create.runLink = params.runLink;
+    if (params.description !== undefined) create.description = params.description;
+    if (params.tags !== undefined) create.tags = params.tags;
+    let mv = await this.createModelVersion(create, options);
+    const waitMs = params.awaitRegistrationForMs ?? 300_000;
+    if (waitMs <= 0) return mv;
+    const poll = params.pollIntervalMs ?? 3_000;
+    const deadline = Date.now() + waitMs;
+    while (mv.status === 'PENDING_REGISTRATION') {
+      if (Date.now() > deadline) {
+        throw new MlflowApiError({
+          errorCode: 'DEADLINE_EXCEEDED',
+          status: 0,
+          message: `Exceeded max wait time for model name: ${mv.name} version: ${mv.version} to become READY. Status: ${mv.status} Wait Time: ${waitMs} ms`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, poll));
+      options?.signal?.throwIfAborted();
+      mv = await this.getModelVersion({ name: mv.name, version: mv.version }, options);
+    }
+    if (mv.status !== 'READY') {
+      throw new MlflowApiError({
+        errorCode: 'INVALID_STATE',
+        status: 0,
+        message: `Model version creation failed for model name: ${mv.name} version: ${mv.version} with status: ${mv.status} and message: ${mv.statusMessage ?? ''}`,
+      });
+    }
+    return mv;
+  }
+
+  /**
+   * Resolves a `models:/` URI to a model version and where its artifacts are, as MLflow's
+   * `models:/` artifact repository does: `models:/name/<version>` is that version,
+   * `models:/name@alias` the alias's version, `models:/name/<stage>` the highest version in that
+   * stage (any case) and `models:/name/latest` the highest version of all (both through
+   * `getLatestVersions`; none → `RESOURCE_DOES_NOT_EXIST`, status 0). `downloadUri` is the server's
+   * download URI; `artifactPath` is set when those artifacts are served by this server's artifact
+   * proxy (`mlflow-artifacts:` URIs), so that {@link listArtifactsRecursive} and
+   * {@link downloadArtifact} (or `downloadArtifacts` from `@mlflow-registry/client/node`) reach them.
+   * A malformed URI throws a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * const { modelVersion, downloadUri } = await client.resolveModelUri('models:/iris@champion');
+   * console.log(modelVersion.version, downloadUri);
+   * ```
+   */
+  async resolveModelUri(
+    uri: string,
+    options?: CallOptions,
+  ): Promise<{ name: string; version: string; modelVersion: ModelVersion; downloadUri: string; artifactPath?: string }> {
+    const parsed = parseModelUri(uri);
+    let modelVersion: ModelVersion;
+    if (parsed.kind === 'alias') {
+      modelVersion = await this.getModelVersionByAlias({ name: parsed.name, alias: parsed.alias }, options);
+    } else if (parsed.kind === 'version') {
+      modelVersion = await this.getModelVersion({ name: parsed.name, version: parsed.version }, options);
+    } else {
+      const stage = parsed.kind === 'stage' ? parsed.stage : undefined;
+      const body: { name: string; stages?: ModelVersionStageInput[] } = { name: parsed.name };
+      // MLflow passes the stage through as written; the server matches it case-insensitively.
+      if (stage !== undefined) body.stages = [stage as ModelVersionStageInput];
+      const latest = await this.getLatestVersions(body, options);
+      if (latest.length === 0) {
+        throw new MlflowApiError({
+          errorCode: 'RESOURCE_DOES_NOT_EXIST',
+          status: 0,
+          message: `No versions of model with name '${parsed.name}'${stage === undefined ? '' : ` and stage '${stage}'`} found`,
+        });
+      }
+      const top = latest.reduce((a, b) => (Number(b.version) > Number(a.version) ? b : a));
+      modelVersion = await this.getModelVersion({ name: parsed.name, version: top.version }, options);
+    }
+    const downloadUri = await this.getModelVersionDownloadUri({ name: modelVersion.name, version: modelVersion.version }, options);
+    const artifactPath = proxyArtifactPath(downloadUri, this.baseUrl);
+    const out: { name: string; version: string; modelVersion: ModelVersion; downloadUri: string; artifactPath?: string } = {
+      name: modelVersion.name,
+      version: modelVersion.version,
+      modelVersion,
+      downloadUri,
+    };
+    if (artifactPath !== undefined) out.artifactPath = artifactPath;
+    return out;
+  }
+
+  /**
+   * Lists every file below an artifact directory (the root by default), directory by directory, calling
+   * {@link listArtifacts} once per directory (each call lists one level). Yields files only, with
+   * paths relative to the artifact root. A `path` that is a file yields nothing (MLflow lists a file
+   * as empty).
+   *
+   * @example
+   * ```ts
+   * for await (const f of client.listArtifactsRecursive({ path: 'models/iris' })) console.log(f.path, f.fileSize);
+   * ```
+   */
+  async *listArtifactsRecursive(params: { path?: string } = {}, options?: CallOptions): AsyncGenerator<FileInfo, void, undefined> {
+    const pending: (string | undefined)[] = [params.path];
+    const seen = new Set<string>();
+    while (pending.length > 0) {
+      const dir = pending.shift();
+      for (const f of await this.listArtifacts(dir === undefined ? {} : { path: dir }, options)) {
+        if (f.isDir) {
+          if (seen.has(f.path) || f.path === dir) continue; // a server listing a directory in itself
+          seen.add(f.path);
+          pending.push(f.path);
+        } else {
+          yield f;
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -727,11 +873,12 @@ export class MlflowRegistryClient {
     const streaming = params.body instanceof ReadableStream;
     // Node's Request needs duplex: 'half' for a stream body (not yet in TypeScript's RequestInit).
     const streamInit = streaming ? { duplex: 'half' } : {};
-    await this.#invoke({ idempotent: true, streamingBody: streaming }, options, (o) =>
+    await this.#invoke({ idempotent: true, streamingBody: streaming }, options, ({ validate, ...o }) =>
       this.#client.put<wire.UploadArtifactResponses, wire.UploadArtifactErrors, false>({
         ...o,
         ...streamInit,
-        ...(this.#validate ? { responseValidator: (d: unknown) => zUploadArtifactResponse2.parseAsync(d) } : {}),
+        parseAs: 'json',
+        ...(validate ? { responseValidator: validatorFor('zUploadArtifactResponse2') } : {}),
         url: ARTIFACT_URL,
         path: { artifact_path: params.path },
         body: params.body,
@@ -751,7 +898,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async downloadArtifact(params: { path: string }, options?: CallOptions): Promise<ReadableStream<Uint8Array>> {
-    const body = await this.#invoke({ idempotent: true, streamingResponse: true }, options, (o) =>
+    const body = await this.#invoke({ idempotent: true, streamingResponse: true }, options, ({ validate: _validate, ...o }) =>
       this.#client.get<{ 200: ReadableStream<Uint8Array> | null }, wire.DownloadArtifactErrors, false>({
         ...o,
         url: ARTIFACT_URL,
@@ -774,7 +921,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async listArtifacts(params: { path?: string } = {}, options?: CallOptions): Promise<FileInfo[]> {
-    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.listArtifacts({ ...o, query: { path: params.path } }));
+    const data = await this.#invoke({ idempotent: true }, options, (o) => ops.listArtifacts({ ...o, query: { path: params.path } }));
     return (data.files ?? []).map((f) => toFileInfo(f, params.path));
   }
 
@@ -787,7 +934,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteArtifact(params: { path: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteArtifact({ ...o, path: { artifact_path: params.path } }));
+    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteArtifact({ ...o, path: { artifact_path: params.path } }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -818,7 +965,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<Webhook> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.createWebhook({
+      ops.createWebhook({
         ...o,
         body: {
           name: params.name,
@@ -855,7 +1002,7 @@ export class MlflowRegistryClient {
    */
   async listWebhooksPage(params: { maxResults?: number; pageToken?: string } = {}, options?: CallOptions): Promise<Page<Webhook>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.listWebhooks({ ...o, query: { max_results: params.maxResults, page_token: params.pageToken } }),
+      ops.listWebhooks({ ...o, query: { max_results: params.maxResults, page_token: params.pageToken } }),
     );
     const page: Page<Webhook> = { items: (data.webhooks ?? []).map(toWebhook) };
     if (data.next_page_token) page.nextPageToken = data.next_page_token;
@@ -871,7 +1018,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async getWebhook(params: { webhookId: string }, options?: CallOptions): Promise<Webhook> {
-    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getWebhook({ ...o, path: { webhook_id: params.webhookId } }));
+    const data = await this.#invoke({ idempotent: true }, options, (o) => ops.getWebhook({ ...o, path: { webhook_id: params.webhookId } }));
     return toWebhook(data.webhook);
   }
 
@@ -897,7 +1044,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<Webhook> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.updateWebhook({
+      ops.updateWebhook({
         ...o,
         path: { webhook_id: params.webhookId },
         body: {
@@ -922,7 +1069,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteWebhook(params: { webhookId: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => sdk.deleteWebhook({ ...o, path: { webhook_id: params.webhookId } }));
+    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteWebhook({ ...o, path: { webhook_id: params.webhookId } }));
   }
 
   /**
@@ -940,7 +1087,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<WebhookTestResult> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.testWebhook({
+      ops.testWebhook({
         ...o,
         path: { webhook_id: params.webhookId },
         body: params.event === undefined ? {} : { event: toWireEvent(params.event) },
@@ -978,7 +1125,7 @@ export class MlflowRegistryClient {
    */
   async getRegisteredModelHistoryPage(params: { name: string } & HistoryPageParams, options?: CallOptions): Promise<Page<RegistryEvent>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getRegisteredModelHistory({ ...o, query: { name: params.name, max_results: params.maxResults, page_token: params.pageToken } }),
+      ops.getRegisteredModelHistory({ ...o, query: { name: params.name, max_results: params.maxResults, page_token: params.pageToken } }),
     );
     return eventPage(data);
   }
@@ -1008,7 +1155,7 @@ export class MlflowRegistryClient {
    */
   async getModelVersionHistoryPage(params: ModelVersionRef & HistoryPageParams, options?: CallOptions): Promise<Page<RegistryEvent>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getModelVersionHistory({
+      ops.getModelVersionHistory({
         ...o,
         query: { name: params.name, version: str(params.version), max_results: params.maxResults, page_token: params.pageToken },
       }),
@@ -1046,7 +1193,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<AliasHistoryPage> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.getAliasHistory({
+      ops.getAliasHistory({
         ...o,
         query: { name: params.name, alias: params.alias, at: millis(params.at), max_results: params.maxResults, page_token: params.pageToken },
       }),
@@ -1108,7 +1255,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<Page<RegistryEvent>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.listRegistryEvents({
+      ops.listRegistryEvents({
         ...o,
         query: { since: millis(params.since), until: millis(params.until), max_results: params.maxResults, page_token: params.pageToken },
       }),
@@ -1148,7 +1295,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<Page<WebhookDelivery>> {
     const data = await this.#invoke({ idempotent: true }, options, (o) =>
-      sdk.listWebhookDeliveries({
+      ops.listWebhookDeliveries({
         ...o,
         path: { webhook_id: params.webhookId },
         query: { status: params.status, max_results: params.maxResults, page_token: params.pageToken },
@@ -1181,7 +1328,7 @@ export class MlflowRegistryClient {
    */
   async createDirectUpload(params: { path: string; size: number; partSize?: number }, options?: CallOptions): Promise<DirectUpload> {
     const data = await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.createDirectUpload({ ...o, body: { path: params.path, size: params.size, part_size: params.partSize } }),
+      ops.createDirectUpload({ ...o, body: { path: params.path, size: params.size, part_size: params.partSize } }),
     );
     return toDirectUpload(data);
   }
@@ -1209,7 +1356,7 @@ export class MlflowRegistryClient {
     options?: CallOptions,
   ): Promise<void> {
     await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.completeDirectUpload({
+      ops.completeDirectUpload({
         ...o,
         body: { path: params.path, upload_id: params.uploadId, parts: params.parts.map((p) => ({ part_number: p.partNumber, etag: p.etag })) },
       }),
@@ -1228,7 +1375,7 @@ export class MlflowRegistryClient {
    */
   async abortDirectUpload(params: { path: string; uploadId: string }, options?: CallOptions): Promise<void> {
     await this.#invoke({ idempotent: false }, options, (o) =>
-      sdk.abortDirectUpload({ ...o, body: { path: params.path, upload_id: params.uploadId } }),
+      ops.abortDirectUpload({ ...o, body: { path: params.path, upload_id: params.uploadId } }),
     );
   }
 
@@ -1244,7 +1391,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async getDirectDownloadUrl(params: { path: string }, options?: CallOptions): Promise<DirectDownload> {
-    const data = await this.#invoke({ idempotent: true }, options, (o) => sdk.getDirectDownloadUrl({ ...o, query: { path: params.path } }));
+    const data = await this.#invoke({ idempotent: true }, options, (o) => ops.getDirectDownloadUrl({ ...o, query: { path: params.path } }));
     return toDirectDownload(data);
   }
 }

@@ -6,7 +6,20 @@
 import type * as wire from './gen/types.gen.js';
 
 /** A deployment stage. The server always answers with one of the four canonical names. */
-export type ModelVersionStage = 'None' | 'Staging' | 'Production' | 'Archived' | (string & {});
+export type ModelVersionStage = 'None' | 'Staging' | 'Production' | 'Archived';
+
+/**
+ * A stage as a request may name it: the canonical spelling or all lower case (MLflow matches stages
+ * case-insensitively and answers with the canonical spelling). A closed union: `'Prodution'` does not compile.
+ */
+export type ModelVersionStageInput = ModelVersionStage | Lowercase<ModelVersionStage>;
+
+const STAGES: Readonly<Record<string, ModelVersionStage>> = { none: 'None', staging: 'Staging', production: 'Production', archived: 'Archived' };
+
+/** @internal The canonical spelling of a stage (servers answer with it; this guards against others). */
+export function canonicalStage(stage: string | undefined): ModelVersionStage {
+  return STAGES[(stage ?? 'None').toLowerCase()] ?? (stage as ModelVersionStage);
+}
 
 /** Registration status of a model version (always `READY` on this server). */
 export type ModelVersionStatus = wire.ModelVersionStatus;
@@ -314,7 +327,7 @@ export function toModelVersion(w: wire.ModelVersion): ModelVersion {
     creationTimestamp: w.creation_timestamp,
     lastUpdatedTimestamp: w.last_updated_timestamp,
     description: w.description,
-    currentStage: w.current_stage,
+    currentStage: canonicalStage(w.current_stage),
     source: w.source,
     runId: w.run_id,
     runLink: w.run_link,

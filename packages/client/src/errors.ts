@@ -4,10 +4,15 @@
  * (`status` is 0 and `errorCode` one of {@link ClientErrorCode}).
  */
 
-/** Error codes the MLflow server answers with (the `error_code` of its JSON error body). */
+/**
+ * Error codes an MLflow server answers with (the `error_code` of its JSON error body): the general
+ * codes of MLflow's `databricks.proto` `ErrorCode` enum. A closed union, so that a misspelt code is a
+ * compile error; a code outside it reaches you as an {@link UnknownErrorCode}.
+ */
 export type MlflowErrorCode =
   | 'INVALID_PARAMETER_VALUE'
   | 'BAD_REQUEST'
+  | 'MALFORMED_REQUEST'
   | 'RESOURCE_ALREADY_EXISTS'
   | 'RESOURCE_DOES_NOT_EXIST'
   | 'ENDPOINT_NOT_FOUND'
@@ -19,14 +24,24 @@ export type MlflowErrorCode =
   | 'ABORTED'
   | 'RESOURCE_CONFLICT'
   | 'RESOURCE_EXHAUSTED'
+  | 'RESOURCE_LIMIT_EXCEEDED'
   | 'REQUEST_LIMIT_EXCEEDED'
+  | 'QUOTA_EXCEEDED'
   | 'CANCELLED'
   | 'INTERNAL_ERROR'
+  | 'IO_ERROR'
   | 'INVALID_STATE'
+  | 'INVALID_STATE_TRANSITION'
+  | 'COULD_NOT_ACQUIRE_LOCK'
   | 'DATA_LOSS'
+  | 'PARTIAL_DELETE'
+  | 'FEATURE_DISABLED'
   | 'NOT_IMPLEMENTED'
   | 'TEMPORARILY_UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED';
+  | 'SERVICE_UNDER_MAINTENANCE'
+  | 'WORKSPACE_TEMPORARILY_UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNPARSEABLE_HTTP_ERROR';
 
 /**
  * Codes for failures detected by the client itself (`status` is 0 for the first two):
@@ -37,8 +52,32 @@ export type MlflowErrorCode =
  */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'DEADLINE_EXCEEDED' | 'INVALID_RESPONSE';
 
-/** Any error code an {@link MlflowApiError} may carry. Unknown server codes are passed through. */
-export type ErrorCode = MlflowErrorCode | ClientErrorCode | (string & {});
+/** Every error code the client knows: a closed union (typos do not compile). */
+export type ErrorCode = MlflowErrorCode | ClientErrorCode;
+
+declare const unknownCode: unique symbol;
+/**
+ * A code the server sent that is not an {@link ErrorCode} (e.g. from a newer MLflow, or a proxy).
+ * It is a plain string at run time; the brand keeps it apart from the known codes (a string is not
+ * an `ErrorCode`). Branch on codes with {@link MlflowApiError.is}, which accepts known codes only,
+ * and test for an unknown one with {@link MlflowApiError.hasCode}, which accepts any string on purpose.
+ */
+export type UnknownErrorCode = string & { readonly [unknownCode]: true };
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'INVALID_PARAMETER_VALUE', 'BAD_REQUEST', 'MALFORMED_REQUEST', 'RESOURCE_ALREADY_EXISTS', 'RESOURCE_DOES_NOT_EXIST',
+  'ENDPOINT_NOT_FOUND', 'NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'CUSTOMER_UNAUTHORIZED', 'ALREADY_EXISTS',
+  'ABORTED', 'RESOURCE_CONFLICT', 'RESOURCE_EXHAUSTED', 'RESOURCE_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED', 'QUOTA_EXCEEDED',
+  'CANCELLED', 'INTERNAL_ERROR', 'IO_ERROR', 'INVALID_STATE', 'INVALID_STATE_TRANSITION', 'COULD_NOT_ACQUIRE_LOCK',
+  'DATA_LOSS', 'PARTIAL_DELETE', 'FEATURE_DISABLED', 'NOT_IMPLEMENTED', 'TEMPORARILY_UNAVAILABLE',
+  'SERVICE_UNDER_MAINTENANCE', 'WORKSPACE_TEMPORARILY_UNAVAILABLE', 'DEADLINE_EXCEEDED', 'UNPARSEABLE_HTTP_ERROR',
+  'NETWORK_ERROR', 'INVALID_RESPONSE',
+]);
+
+/** True when `code` is one of the codes the client knows ({@link ErrorCode}). */
+export function isKnownErrorCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
 
 /** Codes used for error responses whose body is not MLflow's JSON error object (as MLflow's Python client does). */
 const CODE_BY_STATUS: Readonly<Record<number, MlflowErrorCode>> = {
@@ -56,7 +95,8 @@ const CODE_BY_STATUS: Readonly<Record<number, MlflowErrorCode>> = {
 };
 
 export interface MlflowApiErrorInit {
-  errorCode: ErrorCode;
+  /** A known code, or any string the server sent (stored as an {@link UnknownErrorCode} if unknown). */
+  errorCode: ErrorCode | (string & {});
   status: number;
   message: string;
   method?: string;
@@ -82,8 +122,11 @@ export interface MlflowApiErrorInit {
  */
 export class MlflowApiError extends Error {
   override readonly name = 'MlflowApiError';
-  /** MLflow error code (`RESOURCE_DOES_NOT_EXIST`, …) or a {@link ClientErrorCode}. */
-  readonly errorCode: ErrorCode;
+  /**
+   * MLflow error code (`RESOURCE_DOES_NOT_EXIST`, …) or a {@link ClientErrorCode}; a code the client
+   * does not know is passed through as an {@link UnknownErrorCode}.
+   */
+  readonly errorCode: ErrorCode | UnknownErrorCode;
   /** HTTP status of the response; 0 when there was none (network error, timeout). */
   readonly status: number;
   /** HTTP method of the failed request. */
@@ -93,7 +136,7 @@ export class MlflowApiError extends Error {
 
   constructor(init: MlflowApiErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.errorCode = init.errorCode;
+    this.errorCode = init.errorCode as ErrorCode | UnknownErrorCode;
     this.status = init.status;
     this.method = init.method;
     this.url = init.url;
@@ -111,7 +154,20 @@ export class MlflowApiError extends Error {
    * ```
    */
   static is(err: unknown, ...codes: ErrorCode[]): err is MlflowApiError {
-    return err instanceof MlflowApiError && (codes.length === 0 || codes.includes(err.errorCode));
+    return err instanceof MlflowApiError && (codes.length === 0 || (codes as readonly string[]).includes(err.errorCode));
+  }
+
+  /**
+   * The explicit escape for codes outside {@link ErrorCode}: true when `err` is an MlflowApiError
+   * whose code is exactly `code`, any string (so a typo here is not caught; prefer {@link is}).
+   *
+   * @example
+   * ```ts
+   * if (MlflowApiError.hasCode(err, 'SOME_NEWER_MLFLOW_CODE')) retryLater();
+   * ```
+   */
+  static hasCode(err: unknown, code: string): err is MlflowApiError {
+    return err instanceof MlflowApiError && err.errorCode === code;
   }
 
   /** @internal Builds the error for a non-2xx response from its (already read) body. */

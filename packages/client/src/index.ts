@@ -24,13 +24,24 @@ export {
   type HistoryParams,
   type HistoryPageParams,
 } from './client.js';
-export { MlflowApiError, type MlflowApiErrorInit, type ErrorCode, type MlflowErrorCode, type ClientErrorCode } from './errors.js';
+export {
+  MlflowApiError,
+  isKnownErrorCode,
+  type MlflowApiErrorInit,
+  type ErrorCode,
+  type MlflowErrorCode,
+  type ClientErrorCode,
+  type UnknownErrorCode,
+} from './errors.js';
 export { PageIterator } from './pagination.js';
+export { and, where, quoteValue, escapeLike, type FilterClause, type StringField, type ListField, type NumericField } from './filter.js';
+export { parseModelUri, type ParsedModelUri } from './uri.js';
 export type { FetchLike, RetryOptions } from './transport.js';
 export type {
   RegisteredModel,
   ModelVersion,
   ModelVersionStage,
+  ModelVersionStageInput,
   ModelVersionStatus,
   Webhook,
   WebhookEvent,
