@@ -121,7 +121,7 @@ describe('every route the server serves has a rule', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-perm-'));
-    const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir });
+    const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, METRICS_ENABLED: 'true' });
     server = await createServer(config, createLogger('silent'));
   });
   afterAll(async () => {
@@ -149,11 +149,11 @@ describe('every route the server serves has a rule', () => {
     app.post('/api/2.0/mlflow-artifacts/mpu/create/:artifact_path{[\\s\\S]+}', (c) => c.text('ok'));
     app.post('/api/2.0/mlflow/registered-models/search', (c) => c.text('wrong method'));
     app.get('/api/2.0/mlflow-ts/secret', (c) => c.text('new route'));
-    app.get('/metrics', (c) => c.text('new route'));
+    app.get('/debug/vars', (c) => c.text('new route'));
     expect(routesWithoutRule(app)).toEqual([
       'POST /api/2.0/mlflow/registered-models/search: no permission rule',
       'GET /api/2.0/mlflow-ts/secret: no permission rule',
-      'GET /metrics: no permission rule',
+      'GET /debug/vars: no permission rule',
     ]);
   });
 });
@@ -265,6 +265,10 @@ const OURS: Partial<Record<OperationId, Expected>> = {
   getAliasHistory: e('model_version', 'query.name', 'READ', 'none', 'not_denied'),
   listRegistryEvents: e('registry', null, 'admin', 'none'),
   listWebhookDeliveries: e('webhook', 'path.webhook_id', 'admin', 'none'),
+  // Personal access tokens: the caller's own (the handler refuses another user's unless admin).
+  createAccessToken: e('user', null, 'authenticated', 'none'),
+  listAccessTokens: e('user', 'query.username', 'self-or-admin', 'none'),
+  revokeAccessToken: e('user', null, 'authenticated', 'none'),
 };
 
 const actual = (op: OperationSpec): Expected => ({
@@ -292,13 +296,15 @@ describe("the rules are MLflow 3.17.2's", () => {
     expect(ops.filter((o) => o.permission.mlflow === 'none').map((o) => o.operationId).sort()).toEqual(Object.keys(OURS).sort());
   });
 
-  it('the routes outside the operations need no login, as MLflow serves its static files', () => {
+  it('the routes outside the operations: public as MLflow serves its static files and /health, metrics for admins', () => {
     expect(routesOutsideOperations.map((r) => `${r.method} ${r.path} ${r.permission.level}`)).toEqual([
       'GET /openapi.json public',
       'GET /docs public',
       'GET /docs/ public',
       'GET /docs/{file} public',
       'GET /favicon.ico public',
+      'GET /health/ready public',
+      'GET /metrics admin',
     ]);
   });
 });

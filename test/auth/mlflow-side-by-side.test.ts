@@ -148,7 +148,8 @@ describe.skipIf(skip)('side by side with mlflow server --app-name basic-auth', (
 
     const q = (s: string, p: unknown[]) => pool.query(s, p).then((r) => r.rows);
     expect(await authSchemaOwner(q)).toBe('mlflow');
-    expect(await authMigrationSets(q)).toEqual([]); // MLflow's tables, at 3.17.2's head: left untouched
+    // MLflow's tables, at 3.17.2's head, are left untouched; only our own token table is added beside them.
+    expect((await authMigrationSets(q)).map((s) => s.table)).toEqual(['__mlflow_ts_migrations_auth_ext']);
 
     const user = await store.verifyCredentials('mlflow-made', userPassword);
     expect(user).toMatchObject({ username: 'mlflow-made', isAdmin: false });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { LogLevel } from './log.js';
 import { BootstrapError, validateBootstrapPassword } from './auth/bootstrap.js';
 import { isPermissionName, type PermissionName } from './auth/permissions.js';
+import { isAllowedOidcUrl, OIDC_ALGORITHMS, type OidcConfig } from './auth/oidc.js';
 
 export interface S3Config {
   bucket: string;
@@ -58,6 +59,8 @@ export interface Config {
   limits: LimitsConfig;
   /** MLflow's security middleware: Host allowlist (DNS rebinding), CORS, security headers. */
   security: SecurityConfig;
+  /** Observability: Prometheus metrics (README "Observability"). */
+  observability: ObservabilityConfig;
   /** Authentication and permissions (MLflow's basic-auth app). */
   auth: AuthConfig;
 }
@@ -81,6 +84,8 @@ export interface AuthConfig {
   cacheMaxEntries: number;
   /** MLFLOW_AUTH_CACHE_TTL_SECONDS / auth_cache_ttl_seconds, as ms: how long a verified credential is trusted. */
   cacheTtlMs: number;
+  /** AUTH_OIDC_*: OpenID Connect bearer tokens (README "Authentication"); undefined unless AUTH_OIDC_ISSUER is set. */
+  oidc: OidcConfig | undefined;
 }
 
 /** What one request may cost (README "Limits"). */
@@ -315,6 +320,18 @@ function clickBool(env: Env, name: string): boolean {
   throw new ConfigError(`${name}: '${raw}' is not a valid boolean`);
 }
 
+// ---------------------------------------------------------------- observability (README "Observability")
+
+/** Metrics, readiness and request ids (http/metrics.ts, http/ready.ts, http/request-id.ts). */
+export interface ObservabilityConfig {
+  /** METRICS_ENABLED=true: Prometheus metrics at GET /metrics (prom-client is loaded only then), like MLflow's --expose-prometheus. */
+  metricsEnabled: boolean;
+}
+
+function observabilityConfig(env: Env): ObservabilityConfig {
+  return { metricsEnabled: bool(env, 'METRICS_ENABLED', false) };
+}
+
 function securityConfig(env: Env): SecurityConfig {
   return {
     disabled: clickBool(env, 'MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE'),
@@ -353,6 +370,40 @@ function readIni(file: string): Record<string, string> {
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** AUTH_OIDC_*: undefined without AUTH_OIDC_ISSUER; the audience is then required (a token for another client of the issuer must not pass). */
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const issuer = str(env, 'AUTH_OIDC_ISSUER');
+  const others = ['AUTH_OIDC_AUDIENCE', 'AUTH_OIDC_JWKS_URL', 'AUTH_OIDC_USERNAME_CLAIM', 'AUTH_OIDC_ADMIN_CLAIM', 'AUTH_OIDC_ADMIN_VALUE', 'AUTH_OIDC_ALGORITHMS'];
+  if (issuer === undefined) {
+    const set = others.filter((n) => str(env, n) !== undefined);
+    if (set.length) throw new ConfigError(`${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set but AUTH_OIDC_ISSUER is not`);
+    return undefined;
+  }
+  if (!isAllowedOidcUrl(issuer)) throw new ConfigError(`AUTH_OIDC_ISSUER must be an https:// URL (http:// only on a loopback host), got '${issuer}'`);
+  const audience = (str(env, 'AUTH_OIDC_AUDIENCE') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (audience.length === 0) throw new ConfigError("AUTH_OIDC_AUDIENCE is required with AUTH_OIDC_ISSUER (the client id this server's tokens are issued for)");
+  const jwksUrl = str(env, 'AUTH_OIDC_JWKS_URL');
+  if (jwksUrl !== undefined && !isAllowedOidcUrl(jwksUrl)) throw new ConfigError(`AUTH_OIDC_JWKS_URL must be an https:// URL (http:// only on a loopback host), got '${jwksUrl}'`);
+  const algorithms = (str(env, 'AUTH_OIDC_ALGORITHMS') ?? 'RS256,ES256').split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = algorithms.filter((a) => !(OIDC_ALGORITHMS as readonly string[]).includes(a));
+  if (bad.length || algorithms.length === 0) {
+    throw new ConfigError(`AUTH_OIDC_ALGORITHMS may name only ${OIDC_ALGORITHMS.join(', ')} (never none or HS*), got '${bad.join(',') || '(none)'}'`);
+  }
+  const adminValue = str(env, 'AUTH_OIDC_ADMIN_VALUE');
+  const adminClaim = str(env, 'AUTH_OIDC_ADMIN_CLAIM');
+  if (adminValue !== undefined && adminClaim === undefined) throw new ConfigError('AUTH_OIDC_ADMIN_VALUE needs AUTH_OIDC_ADMIN_CLAIM');
+  return {
+    issuer,
+    audience,
+    jwksUrl,
+    usernameClaim: str(env, 'AUTH_OIDC_USERNAME_CLAIM') ?? 'preferred_username',
+    adminClaim,
+    adminValue,
+    algorithms,
+    clockToleranceSeconds: int(env, 'AUTH_OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+  };
 }
 
 function authConfig(env: Env, host: string): AuthConfig {
@@ -408,7 +459,9 @@ function authConfig(env: Env, host: string): AuthConfig {
     databaseUrl,
     cacheMaxEntries: intSetting('MLFLOW_AUTH_CACHE_MAX_SIZE', 'auth_cache_max_size', 10_000, 10_000_000),
     cacheTtlMs: intSetting('MLFLOW_AUTH_CACHE_TTL_SECONDS', 'auth_cache_ttl_seconds', 60, 86_400) * 1000,
+    oidc: oidcConfig(env),
   };
+  if (cfg.oidc && mode !== 'basic') throw new ConfigError('AUTH_OIDC_ISSUER needs AUTH=basic (OIDC tokens map to the users and grants of the basic-auth app)');
   if (mode === 'basic') {
     try {
       validateBootstrapPassword(adminUsername, adminPassword);
@@ -459,6 +512,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     artifacts: artifactsConfig(env, s3),
     limits: limitsConfig(env),
     security: securityConfig(env),
+    observability: observabilityConfig(env),
     auth: authConfig(env, host),
   };
 }

@@ -28,7 +28,14 @@ import { DEFAULT_POLICY, type PermissionPolicy } from './auth/permissions.js';
 import { HistoryService } from './events/history.js';
 import { authHandlers, type AuthDeps } from './http/handlers/auth.js';
 import type { AuthnDeps } from './http/authn.js';
+import { tokenHandlers, type TokenDeps } from './http/handlers/tokens.js';
+import { BearerCache, TokenAuthenticator, TokenStore, type TokenIdentity } from './auth/tokens.js';
+import { OidcVerifier } from './auth/oidc.js';
 import { DEFAULT_WORKSPACE } from './store/workspace.js';
+import { operationLabels } from './http/app.js';
+import { createReadiness, s3ReadyCheck, type ReadyCheck } from './http/ready.js';
+import type { Metrics } from './http/metrics.js';
+import type { DeliveryWorker } from './webhooks/worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -55,7 +62,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     ? await openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth: authInMain })
     : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain });
   let authDb: Database | undefined;
-  let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects } | undefined;
+  let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps } | undefined;
   try {
     if (authOn) {
       authDb = authInMain
@@ -101,15 +108,18 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     ...webhooks.handlers,
     ...artifactHandlers(artifacts.service, config.limits),
     ...authHandlers(auth?.deps),
+    ...tokenHandlers(auth?.tokens),
     health: text('OK'),
     version: text(VERSION),
   };
 
-  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security, auth: auth?.edge });
+  const ops = await createOps(config, log, { db, authDb, worker: webhooks.worker, cache });
+  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security, auth: auth?.edge, ...ops.app });
   return {
     app,
     db,
     close: async () => {
+      ops.close();
       pruner?.stop();
       await feed?.stop();
       await listener?.stop();
@@ -132,12 +142,26 @@ async function createAuth(
   authDb: Database,
   registryDb: Database,
   sameDatabase: boolean,
-): Promise<{ deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects }> {
+): Promise<{ deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps }> {
   const policy: PermissionPolicy = { ...DEFAULT_POLICY, defaultPermission: config.auth.defaultPermission };
   const store = new AuthStore(authDb, policy);
   const outcome = await bootstrapAdmin(authDb, { username: config.auth.adminUsername, password: config.auth.adminPassword });
   if (outcome !== 'exists') log.info(outcome === 'created' ? 'admin user created' : 'admin password rotated from the legacy default', { username: config.auth.adminUsername });
   const authenticator = new Authenticator<AuthUser>(store, new CredentialCache<AuthUser>({ maxEntries: config.auth.cacheMaxEntries, ttlMs: config.auth.cacheTtlMs }));
+  // Bearer credentials: personal access tokens always, OIDC JWTs with AUTH_OIDC_ISSUER; each has its own
+  // cache (same size and TTL as the password cache), dropped for a user whenever the user changes here.
+  const cacheOpts = { maxEntries: config.auth.cacheMaxEntries, ttlMs: config.auth.cacheTtlMs };
+  const tokenStore = new TokenStore(authDb);
+  const tokenAuth = new TokenAuthenticator(tokenStore, new BearerCache<TokenIdentity>(cacheOpts));
+  authenticator.onInvalidateUser((username) => tokenAuth.invalidateUser(username));
+  const oidc = config.auth.oidc
+    ? new OidcVerifier(config.auth.oidc, authDb, {
+        log,
+        cache: new BearerCache<AuthUser>(cacheOpts),
+        onUserChanged: (username) => authenticator.invalidateUser(username),
+      })
+    : undefined;
+  if (oidc) authenticator.onInvalidateUser((username) => oidc.cache.invalidateUser(username));
   const ws = DEFAULT_WORKSPACE;
   const registryRead = new RegistryStore(registryDb).read;
   const history = new HistoryService(registryDb);
@@ -152,6 +176,8 @@ async function createAuth(
       return { exists, isPrompt: isPromptValue(promptTag) };
     },
     resolveHistoryName: (name) => history.currentModelName(name),
+    tokens: tokenAuth,
+    oidc,
   };
   // In the registry change's own transaction when the auth tables are in the same database; otherwise
   // on the auth database as the change runs (MLflow runs them after the response, on its own database).
@@ -165,8 +191,14 @@ async function createAuth(
       for (const type of ['registered_model', 'prompt']) await store.deleteGrantsForResource(type, name, ws, on(tx));
     },
   };
-  log.info('authentication on', { mode: 'basic', defaultPermission: policy.defaultPermission, authDatabase: sameDatabase ? 'server' : 'AUTH_DATABASE_URL' });
-  return { deps: { store, authenticator, policy }, edge, grants };
+  log.info('authentication on', {
+    mode: 'basic',
+    defaultPermission: policy.defaultPermission,
+    authDatabase: sameDatabase ? 'server' : 'AUTH_DATABASE_URL',
+    bearer: oidc ? 'access tokens, OIDC' : 'access tokens',
+    ...(config.auth.oidc ? { oidcIssuer: config.auth.oidc.issuer } : {}),
+  });
+  return { deps: { store, authenticator, policy }, edge, grants, tokens: { store, tokens: tokenStore, authenticator: tokenAuth } };
 }
 
 /**
@@ -191,4 +223,38 @@ function createReadCache(db: Database, config: Config, log: Logger, listener: Pg
   if (!listener) return { cache: new ModelReadCache(config.readCacheBytes, true) };
   const cache = new ModelReadCache(config.readCacheBytes, false, () => listener.catchUp());
   return { cache, feed: followChanges(listener, db, cache, log) };
+}
+
+// ---------------------------------------------------------------- observability (README "Observability")
+
+/**
+ * Readiness (GET /health/ready: the database, the separate auth database, the S3 bucket) and, with
+ * METRICS_ENABLED=true, the metrics (prom-client is loaded only then).
+ */
+async function createOps(
+  config: Config,
+  log: Logger,
+  parts: { db: Database; authDb: Database | undefined; worker: DeliveryWorker | undefined; cache: ModelReadCache | undefined },
+): Promise<{ app: { ready: () => Promise<Response>; metrics?: Metrics }; close(): void }> {
+  const { db, authDb, worker, cache } = parts;
+  const checks: ReadyCheck[] = [{ name: 'database', run: () => db.query('SELECT 1') }];
+  if (authDb && authDb !== db) checks.push({ name: 'auth_database', run: () => authDb.query('SELECT 1') });
+  const s3 = config.s3 ? await s3ReadyCheck(config.s3, config.artifacts.s3SessionToken) : undefined;
+  if (s3) checks.push(s3);
+  const readiness = createReadiness(checks);
+  let metrics: Metrics | undefined;
+  if (config.observability.metricsEnabled) {
+    const { createMetrics } = await import('./http/metrics.js');
+    const pools = [
+      { name: 'registry', stats: () => db.poolStats?.() },
+      ...(authDb && authDb !== db ? [{ name: 'auth', stats: () => authDb.poolStats?.() }] : []),
+      ...(worker ? [{ name: 'webhooks', stats: () => worker.poolStats() }] : []),
+    ];
+    metrics = await createMetrics(
+      { version: VERSION, database: db.kind, pools, queueDb: db, deliveries: worker && (() => worker.outcomes), cache },
+      operationLabels(),
+    );
+    log.info('metrics enabled', { path: '/metrics' });
+  }
+  return { app: { ready: () => readiness.handler(), metrics }, close: () => s3?.close() };
 }

@@ -3,6 +3,41 @@
 import * as z from 'zod';
 
 /**
+ * A personal access token as listed (never the token or its hash). Unset timestamps are omitted.
+ */
+export const zAccessToken = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    name: z.string(),
+    username: z.string(),
+    creation_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    expiration_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
+    last_used_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
+    revoked_timestamp: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional()
+});
+
+export const zAccessTokenResponse = z.object({
+    access_token: zAccessToken
+});
+
+export const zCreateAccessTokenRequest = z.object({
+    name: z.string(),
+    expires_in_seconds: z.coerce.bigint().gte(BigInt(1)).lte(BigInt(31536000)).optional()
+});
+
+export const zCreateAccessTokenResponse = z.object({
+    token: z.string(),
+    access_token: zAccessToken
+});
+
+export const zListAccessTokensResponse = z.object({
+    access_tokens: z.array(zAccessToken).optional()
+});
+
+export const zRevokeAccessTokenRequest = z.object({
+    id: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+});
+
+/**
  * A user as MLflow's auth API shows it (never the password hash).
  */
 export const zUser = z.object({
@@ -1376,6 +1411,29 @@ export const zListWebhookDeliveriesQuery = z.object({
  * One page of deliveries, newest first. None yet is `{}`.
  */
 export const zListWebhookDeliveriesResponse2 = zListWebhookDeliveriesResponse;
+
+export const zCreateAccessTokenBody = zCreateAccessTokenRequest;
+
+/**
+ * The new token, shown once, and its details.
+ */
+export const zCreateAccessTokenResponse2 = zCreateAccessTokenResponse;
+
+export const zListAccessTokensQuery = z.object({
+    username: z.string().optional()
+});
+
+/**
+ * The tokens. None is `{}`.
+ */
+export const zListAccessTokensResponse2 = zListAccessTokensResponse;
+
+export const zRevokeAccessTokenBody = zRevokeAccessTokenRequest;
+
+/**
+ * The token, revoked.
+ */
+export const zRevokeAccessTokenResponse = zAccessTokenResponse;
 
 export const zCreateUserBody = zCreateUserRequest;
 

@@ -159,6 +159,7 @@ export class Authenticator<U> {
   private readonly inflight = new Map<string, { username: string; promise: Promise<U | undefined> }>();
   private generation = 0;
   private readonly userGeneration = new Map<string, number>();
+  private readonly listeners: ((username: string) => void)[] = [];
 
   constructor(
     private readonly verifier: CredentialVerifier<U>,
@@ -194,5 +195,11 @@ export class Authenticator<U> {
     if (this.userGeneration.size > 10_000) this.userGeneration.clear();
     this.cache.invalidateUser(username);
     for (const [k, v] of [...this.inflight]) if (v.username === username) this.inflight.delete(k);
+    for (const fn of this.listeners) fn(username);
+  }
+
+  /** Also tells `fn` (the bearer-token caches: tokens.ts, oidc.ts) whenever a user is invalidated. */
+  onInvalidateUser(fn: (username: string) => void): void {
+    this.listeners.push(fn);
   }
 }

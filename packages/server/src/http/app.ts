@@ -14,6 +14,9 @@ import { parseRequest, type Req } from './request.js';
 import { authnMiddleware, parsedRequest, routeKey, type AuthnDeps, type GuardedRoute } from './authn.js';
 import { mountDocs } from './docs.js';
 import { securityMiddleware } from './security.js';
+import { requestIdMiddleware } from './request-id.js';
+import type { Metrics } from './metrics.js';
+import { READY_PATH } from './ready.js';
 import type { LimitsConfig, SecurityConfig } from '../config.js';
 
 /** An object to serialise, a body the service already serialised, or a complete Response. */
@@ -32,6 +35,23 @@ export interface AppOptions {
   security: SecurityConfig;
   /** AUTH=basic: authentication and the contract's permissions on every route (http/authn.ts). Undefined: not mounted. */
   auth?: AuthnDeps;
+  /** GET /health/ready (http/ready.ts): the dependencies' checks. */
+  ready?: () => Promise<Response>;
+  /** METRICS_ENABLED=true: request metrics and GET /metrics (http/metrics.ts). Undefined: nothing mounted. */
+  metrics?: Metrics;
+}
+
+export const METRICS_PATH = '/metrics';
+
+/**
+ * The operation label of each route for the metrics, by routeKey: the operationId, or the spec path of a
+ * route outside the operations. Bounded by the route table, whatever paths clients send.
+ */
+export function operationLabels(): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const op of Object.values(operations) as OperationSpec[]) for (const p of routePaths(op)) labels.set(routeKey(op.method, p), op.operationId);
+  for (const r of routesOutsideOperations) labels.set(routeKey(r.method, r.honoPath), r.path);
+  return labels;
 }
 
 /** Every route the app serves, by routeKey, with the contract's rule: the operations and the routes outside them. */
@@ -71,6 +91,11 @@ export function renderError(err: unknown, log: Logger, c?: Context): Response {
 export function createApp(opts: AppOptions): Hono {
   const { handlers, log } = opts;
   const app = new Hono();
+
+  // First, so that every answer below carries the id (also the refusals of the middleware after it)
+  // and every log line written meanwhile names it.
+  app.use(requestIdMiddleware(log));
+  if (opts.metrics) app.use(opts.metrics.middleware);
 
   if (log.enabled('info')) {
     app.use(async (c, next) => {
@@ -125,6 +150,19 @@ export function createApp(opts: AppOptions): Hono {
         { ...JSON_HEADERS, allow: [...methods].join(', ') },
       );
     });
+  }
+
+  // Routes outside the operations are served only with their rule in the contract
+  // (x-mlflow-routes-outside-operations): the auth middleware refuses a route it has no rule for.
+  const declared = new Set(routesOutsideOperations.map((r) => routeKey(r.method, r.honoPath)));
+  const outside = (path: string, handler: () => Promise<Response>) => {
+    if (declared.has(routeKey('GET', path))) app.get(path, () => handler());
+    else log.warn('route not served: the contract declares no permission for it (x-mlflow-routes-outside-operations)', { route: `GET ${path}` });
+  };
+  if (opts.ready) outside(READY_PATH, opts.ready);
+  if (opts.metrics) {
+    const { handler } = opts.metrics;
+    outside(METRICS_PATH, () => handler());
   }
 
   mountDocs(app, fs.readFileSync(opts.specPath, 'utf8'));

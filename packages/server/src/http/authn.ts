@@ -6,8 +6,11 @@
  *      `x-mlflow-permission` from the generated table (operations and routesOutsideOperations): one
  *      table for /api, /ajax-api, artifacts, webhooks, history, docs;
  *   2. `public` rules pass without login (MLflow's _UNPROTECTED_PATH_PREFIXES);
- *   3. otherwise HTTP Basic credentials are required and checked through the credential cache; missing
- *      or wrong: 401 with MLflow's body and `WWW-Authenticate: Basic realm="mlflow"`;
+ *   3. otherwise credentials are required: HTTP Basic, checked through the credential cache (unchanged
+ *      cost), or `Bearer <token>` (MLflow's MLFLOW_TRACKING_TOKEN): a personal access token (`mlrt_…`,
+ *      auth/tokens.ts) or, with AUTH_OIDC_ISSUER, an OpenID Connect JWT (auth/oidc.ts), each through its
+ *      own cache. Missing or wrong, whatever the scheme: 401 with MLflow's body and
+ *      `WWW-Authenticate: Basic realm="mlflow"` (MLflow's answer to any credential it refuses);
  *   4. admins (users.is_admin) pass every rule, as in MLflow (validators are skipped for them);
  *   5. the rule decides, fail closed: no matched route, no rule, or a rule this code does not know is
  *      403 `Permission denied` (MLflow 3.17's MLFLOW_BASIC_AUTH_FAIL_CLOSED, on by default).
@@ -28,6 +31,8 @@ import type { LimitsConfig } from '../config.js';
 import type { AuthStore, AuthUser } from '../auth/store.js';
 import type { Authenticator } from '../auth/credentials.js';
 import { parseAuthorization } from '../auth/credentials.js';
+import { looksLikeAccessToken, type TokenAuthenticator } from '../auth/tokens.js';
+import type { OidcVerifier } from '../auth/oidc.js';
 import {
   ACTION_NOT_DENIED,
   authorize,
@@ -75,6 +80,10 @@ export interface AuthnDeps {
   resolveHistoryName?: (name: string) => Promise<string | undefined>;
   /** The workspace of every request (workspaces are not supported yet). */
   workspace?: string;
+  /** Personal access tokens (`Bearer mlrt_…`). */
+  tokens?: TokenAuthenticator;
+  /** OpenID Connect JWTs (`Bearer <jwt>`), when AUTH_OIDC_ISSUER is set. */
+  oidc?: OidcVerifier;
 }
 
 export interface AuthnOptions extends AuthnDeps {
@@ -104,6 +113,13 @@ export function forbidden(): Response {
 // ---------------------------------------------------------------- what the handlers read back
 
 const PARSED_KEY = 'mlflowParsedRequest';
+const METHOD_KEY = 'mlflowAuthMethod';
+
+/** How the caller authenticated: 'basic', 'token' (personal access token) or 'oidc'; undefined on public routes or with auth off. */
+export type AuthMethod = 'basic' | 'token' | 'oidc';
+export function authMethod(c: Context): AuthMethod | undefined {
+  return c.get(METHOD_KEY as never) as AuthMethod | undefined;
+}
 const READ_KEY = 'mlflowReadDecision';
 
 /** The request as the middleware parsed it for its decision, for the handler (parsed once). */
@@ -280,15 +296,37 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     );
   }
 
+  /** The user of a `Bearer` credential: an access token by its prefix, else (OIDC configured) a JWT. */
+  async function bearerUser(c: Context, cred: { scheme: string; token?: string }): Promise<AuthUser | undefined> {
+    if (cred.scheme !== 'bearer' || !cred.token) return undefined;
+    const token = cred.token;
+    if (looksLikeAccessToken(token)) {
+      const id = opts.tokens ? await opts.tokens.authenticate(token) : undefined;
+      if (id) c.set(METHOD_KEY as never, 'token' as never);
+      return id?.user;
+    }
+    if (!opts.oidc) return undefined;
+    const user = await opts.oidc.authenticate(token);
+    if (user) c.set(METHOD_KEY as never, 'oidc' as never);
+    return user;
+  }
+
   return async (c, next) => {
     const found = matchedRoute(c, opts.routes);
     const rule = found?.route.rule;
     if (rule?.level === 'public') return next();
 
     const cred = parseAuthorization(c.req.header('authorization'));
-    if (!cred || !('username' in cred)) return unauthenticated();
-    const user = await authenticator.authenticate(cred.username, cred.password);
-    if (!user) return unauthenticated();
+    if (!cred) return unauthenticated();
+    let user: AuthUser | undefined;
+    if ('username' in cred) {
+      user = await authenticator.authenticate(cred.username, cred.password);
+      if (!user) return unauthenticated();
+      c.set(METHOD_KEY as never, 'basic' as never);
+    } else {
+      user = await bearerUser(c, cred);
+      if (!user) return unauthenticated();
+    }
     setCurrentUser(c, user);
 
     // Admins pass every rule (an unknown path then answers 404/405 as usual).

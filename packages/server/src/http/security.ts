@@ -26,7 +26,8 @@ export const INVALID_HOST_MSG = 'Invalid Host header - possible DNS rebinding at
 export const CORS_BLOCKED_MSG = 'Cross-origin request blocked';
 
 const STATE_CHANGING_METHODS = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
-const HEALTH_ENDPOINTS = new Set(['/health', '/version']);
+// MLflow's two, and our readiness probe (/health/ready), which kubelets send to the pod's address.
+const HEALTH_ENDPOINTS = new Set(['/health', '/version', '/health/ready']);
 const TEST_ENDPOINTS = new Set(['/test', '/api/test']);
 /** MLflow skips X-Frame-Options under this path (its notebook trace renderer is meant for iframes). */
 const TRACE_RENDERER_ASSET_PATH = '/static-files/lib/notebook-trace-renderer';

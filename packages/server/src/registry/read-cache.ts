@@ -54,6 +54,9 @@ export class ModelReadCache {
   private charged = 0;
   private epochValue = 0;
   private liveValue: boolean;
+  /** Lookups through getOrLoad/getOrLoadMany answered from the cache, and not (metrics). */
+  hits = 0;
+  misses = 0;
 
   /**
    * @param maxBytes the memory budget of the kept answers (whole models are dropped, least recently used first)
@@ -149,7 +152,11 @@ export class ModelReadCache {
     textBytes?: (value: T) => number,
   ): Promise<T | undefined> {
     const [hit] = await this.kept<T>([name], key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
     const epoch = this.epochValue;
     const value = await load(epoch);
     if (value !== undefined) this.put(epoch, name, key, value, textBytes?.(value));
@@ -164,6 +171,8 @@ export class ModelReadCache {
   async getOrLoadMany(names: string[], key: string, load: (missing: string[]) => Promise<Map<string, string>>): Promise<(string | undefined)[]> {
     const out = await this.kept<string>(names, key);
     const missing = names.filter((_, i) => out[i] === undefined);
+    this.hits += names.length - missing.length;
+    this.misses += missing.length;
     if (missing.length === 0) return out;
     const epoch = this.epochValue;
     const loaded = await load(missing);

@@ -28,6 +28,8 @@ export interface Database extends Executor {
   readonly mlflowOwned: boolean;
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** PostgreSQL: the pool's connections now (metrics); none on PGlite. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -321,6 +323,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, op
     query: (text, params, name) => runOn(pool, text, params, name),
     transaction: (fn) => pooledTransaction(pool, fn),
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax }),
   };
 }
 

@@ -167,6 +167,8 @@ export class DeliveryWorker {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** The last claim failed (logged once per outage). */
   private claimFailing = false;
+  /** Attempts finished since start, by outcome (metrics): delivered, retry, failed, cancelled, unrecorded. */
+  readonly outcomes: Record<string, number> = { delivered: 0, retry: 0, failed: 0, cancelled: 0, unrecorded: 0 };
 
   constructor(private readonly opts: DeliveryWorkerOptions) {
     if (opts.databaseUrl) {
@@ -194,6 +196,12 @@ export class DeliveryWorker {
     // Another replica created deliveries; after a reconnect some may have been announced unheard.
     opts.listener?.subscribe(DELIVERY_CHANNEL, { notify: () => this.kick(), up: () => this.kick() });
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 200);
+  }
+
+  /** The worker's own pool now (PostgreSQL; metrics). */
+  poolStats(): { total: number; idle: number; waiting: number; max: number } | undefined {
+    const p = this.pool;
+    return p && { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount, max: 3 };
   }
 
   start(): void {
@@ -407,6 +415,8 @@ export class DeliveryWorker {
       t.unref();
       this.retryTimers.add(t);
     }
+    const counted = res[0]?.updated === 0 ? 'unrecorded' : outcome.status === 'PENDING' ? 'retry' : outcome.status.toLowerCase();
+    this.outcomes[counted] = (this.outcomes[counted] ?? 0) + 1;
     if (res[0]?.updated === 0) {
       this.log.warn('webhook delivery: claim expired before the outcome was recorded (the delivery may be repeated)', fields);
     } else if (outcome.status === 'DELIVERED') {

@@ -5,6 +5,56 @@ export type ClientOptions = {
 };
 
 /**
+ * A personal access token as listed (never the token or its hash). Unset timestamps are omitted.
+ */
+export type AccessToken = {
+    id: number;
+    name: string;
+    /**
+     * The token's user.
+     */
+    username: string;
+    creation_timestamp: number;
+    expiration_timestamp: number;
+    /**
+     * Last successful use (updated at most once a minute).
+     */
+    last_used_timestamp?: number;
+    revoked_timestamp?: number;
+};
+
+export type AccessTokenResponse = {
+    access_token: AccessToken;
+};
+
+export type CreateAccessTokenRequest = {
+    /**
+     * What the token is for (1 … 255 characters).
+     */
+    name: string;
+    /**
+     * Lifetime, 1 s … 365 days. Default when absent: 30 days.
+     */
+    expires_in_seconds?: number;
+};
+
+export type CreateAccessTokenResponse = {
+    /**
+     * The bearer token (`mlrt_` and 43 characters). Shown in this answer only.
+     */
+    token: string;
+    access_token: AccessToken;
+};
+
+export type ListAccessTokensResponse = {
+    access_tokens?: Array<AccessToken>;
+};
+
+export type RevokeAccessTokenRequest = {
+    id: number;
+};
+
+/**
  * A user as MLflow's auth API shows it (never the password hash).
  */
 export type User = {
@@ -3782,6 +3832,158 @@ export type ListWebhookDeliveriesResponses = {
 };
 
 export type ListWebhookDeliveriesResult = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type CreateAccessTokenData = {
+    body: CreateAccessTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow-ts/tokens/create';
+};
+
+export type CreateAccessTokenErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type CreateAccessTokenError = CreateAccessTokenErrors[keyof CreateAccessTokenErrors];
+
+export type CreateAccessTokenResponses = {
+    /**
+     * The new token, shown once, and its details.
+     */
+    200: CreateAccessTokenResponse;
+};
+
+export type CreateAccessTokenResult = CreateAccessTokenResponses[keyof CreateAccessTokenResponses];
+
+export type ListAccessTokensData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Whose tokens (default: the caller's).
+         */
+        username?: string;
+    };
+    url: '/api/2.0/mlflow-ts/tokens/list';
+};
+
+export type ListAccessTokensErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type ListAccessTokensError = ListAccessTokensErrors[keyof ListAccessTokensErrors];
+
+export type ListAccessTokensResponses = {
+    /**
+     * The tokens. None is `{}`.
+     */
+    200: ListAccessTokensResponse;
+};
+
+export type ListAccessTokensResult = ListAccessTokensResponses[keyof ListAccessTokensResponses];
+
+export type RevokeAccessTokenData = {
+    body: RevokeAccessTokenRequest;
+    path?: never;
+    query?: never;
+    url: '/api/2.0/mlflow-ts/tokens/revoke';
+};
+
+export type RevokeAccessTokenErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type RevokeAccessTokenError = RevokeAccessTokenErrors[keyof RevokeAccessTokenErrors];
+
+export type RevokeAccessTokenResponses = {
+    /**
+     * The token, revoked.
+     */
+    200: AccessTokenResponse;
+};
+
+export type RevokeAccessTokenResult = RevokeAccessTokenResponses[keyof RevokeAccessTokenResponses];
 
 export type CreateUserData = {
     body: CreateUserRequest;
