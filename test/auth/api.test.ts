@@ -8,10 +8,9 @@
  * Our side: the auth handlers (http/handlers/auth.ts) over AuthStore, behind a minimal Basic-auth test
  * middleware (setCurrentUser) until the authentication middleware (http/authn.ts) is wired in server.ts.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 // 'hono' is the server package's dependency, not the root's.
@@ -29,6 +28,7 @@ import { loadConfig } from '../../packages/server/src/config.js';
 import { createLogger } from '../../packages/server/src/log.js';
 import type { Database } from '../../packages/server/src/store/db.js';
 import { createTestDatabase } from '../helpers/server.js';
+import { freePort, startMlflowServer, type MlflowServer } from '../helpers/mlflow-server.js';
 import { openAuthTestDb } from './db.js';
 import { HAVE_PYTHON, PYTHON, VENV } from '../../packages/server/src/auth/python.test-support.js';
 
@@ -44,16 +44,6 @@ const haveFlaskWtf = (() => {
 const skip = !process.env.TEST_DATABASE_URL || !haveFlaskWtf;
 
 const sqlalchemyUrl = (url: string) => url.replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://');
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const ADMIN_PASSWORD = `adm-${randomBytes(12).toString('hex')}`;
 const PASSWORDS: Record<string, string> = {
@@ -283,12 +273,12 @@ const steps: Step[] = [
 ];
 
 describe.skipIf(skip)('auth API side by side with mlflow server --app-name basic-auth', () => {
-  let proc: ChildProcess | undefined;
+  let mlflowStarting: Promise<MlflowServer> | undefined;
+  let mlflow: MlflowServer | undefined;
   let dir: string;
   let mlflowBase: string;
   let ours: { base: string; close(): Promise<void> } | undefined;
   let db: Database | undefined;
-  let log = '';
 
   beforeAll(async () => {
     const authUrl = await createTestDatabase();
@@ -299,26 +289,18 @@ describe.skipIf(skip)('auth API side by side with mlflow server --app-name basic
       ini,
       `[mlflow]\ndefault_permission = READ\ndatabase_uri = ${sqlalchemyUrl(authUrl)}\nadmin_username = admin\nadmin_password = ${ADMIN_PASSWORD}\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`,
     );
-    const port = await freePort();
-    mlflowBase = `http://127.0.0.1:${port}`;
-    proc = spawn(
-      path.join(VENV, 'bin/mlflow'),
-      ['server', '--app-name', 'basic-auth', '--backend-store-uri', sqlalchemyUrl(backendUrl), '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        cwd: dir,
-        env: {
-          ...process.env,
-          MLFLOW_AUTH_CONFIG_PATH: ini,
-          MLFLOW_FLASK_SERVER_SECRET_KEY: randomBytes(16).toString('hex'),
-          MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
-          MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        },
+    // Started now, awaited once our side is up: MLflow's start-up is the slow part.
+    mlflowStarting = startMlflowServer({
+      bin: path.join(VENV, 'bin/mlflow'),
+      args: ['--app-name', 'basic-auth', '--backend-store-uri', sqlalchemyUrl(backendUrl)],
+      cwd: dir,
+      env: {
+        MLFLOW_AUTH_CONFIG_PATH: ini,
+        MLFLOW_FLASK_SERVER_SECRET_KEY: randomBytes(16).toString('hex'),
+        MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
       },
-    );
-    proc.stdout!.on('data', (d) => (log = (log + d).slice(-4000)));
-    proc.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
+    });
+    mlflowStarting.catch(() => {}); // reported by the await below
 
     // Our side, on its own database.
     db = await openAuthTestDb('postgres');
@@ -355,37 +337,12 @@ describe.skipIf(skip)('auth API side by side with mlflow server --app-name basic
       close: () => new Promise<void>((r) => http.close(() => r())),
     };
 
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`mlflow server exited: ${log}`);
-      try {
-        if ((await fetch(`${mlflowBase}/health`)).ok) break;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline) throw new Error(`mlflow server did not start in 120 s: ${log}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    mlflow = await mlflowStarting;
+    mlflowBase = mlflow.url;
   }, 180_000);
 
   afterAll(async () => {
-    if (proc?.pid !== undefined && proc.exitCode === null) {
-      const exited = new Promise((r) => proc!.once('exit', r));
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-proc!.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await (mlflow ?? (await mlflowStarting?.catch(() => undefined)))?.stop();
     await ours?.close();
     await db?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

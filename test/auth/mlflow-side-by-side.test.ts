@@ -4,10 +4,9 @@
  * reads the user's password and permissions, and a user created by AuthStore logs in to MLflow.
  * Also: the schema our auth migrations create is MLflow's, column for column.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -16,6 +15,7 @@ import { poolOptions, pooledTransaction } from '../../packages/server/src/store/
 import { AuthStore, type AuthDatabase } from '../../packages/server/src/auth/store.js';
 import { authMigrationSets, authSchemaOwner } from '../../packages/server/src/auth/migrations.js';
 import { createTestDatabase } from '../helpers/server.js';
+import { startMlflowServer, type MlflowServer } from '../helpers/mlflow-server.js';
 import { openAuthTestDb } from './db.js';
 import { HAVE_PYTHON, PYTHON, VENV } from '../../packages/server/src/auth/python.test-support.js';
 
@@ -34,17 +34,6 @@ if (skip && process.env.CI === 'true') console.warn('mlflow-side-by-side: skippe
 
 const sqlalchemyUrl = (url: string) => url.replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function poolExecutor(pool: pg.Pool): AuthDatabase {
   return {
     query: async (text, params) => (await pool.query({ text, values: params as unknown[] | undefined })).rows,
@@ -53,7 +42,7 @@ function poolExecutor(pool: pg.Pool): AuthDatabase {
 }
 
 describe.skipIf(skip)('side by side with mlflow server --app-name basic-auth', () => {
-  let proc: ChildProcess | undefined;
+  let mlflow: MlflowServer | undefined;
   let dir: string;
   let base: string;
   let authUrl: string;
@@ -63,7 +52,6 @@ describe.skipIf(skip)('side by side with mlflow server --app-name basic-auth', (
   const userPassword = `usr-${randomBytes(12).toString('hex')}`;
   const admin = 'Basic ' + Buffer.from(`admin:${adminPassword}`).toString('base64');
   const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
-  let log = '';
 
   beforeAll(async () => {
     authUrl = await createTestDatabase();
@@ -74,59 +62,23 @@ describe.skipIf(skip)('side by side with mlflow server --app-name basic-auth', (
       ini,
       `[mlflow]\ndefault_permission = READ\ndatabase_uri = ${sqlalchemyUrl(authUrl)}\nadmin_username = admin\nadmin_password = ${adminPassword}\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n`,
     );
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    proc = spawn(
-      path.join(VENV, 'bin/mlflow'),
-      ['server', '--app-name', 'basic-auth', '--backend-store-uri', sqlalchemyUrl(backendUrl), '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-      {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        cwd: dir,
-        env: {
-          ...process.env,
-          MLFLOW_AUTH_CONFIG_PATH: ini,
-          MLFLOW_FLASK_SERVER_SECRET_KEY: randomBytes(16).toString('hex'),
-          MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
-          MLFLOW_AUTH_ADMIN_PASSWORD: adminPassword,
-        },
+    mlflow = await startMlflowServer({
+      bin: path.join(VENV, 'bin/mlflow'),
+      args: ['--app-name', 'basic-auth', '--backend-store-uri', sqlalchemyUrl(backendUrl)],
+      cwd: dir,
+      env: {
+        MLFLOW_AUTH_CONFIG_PATH: ini,
+        MLFLOW_FLASK_SERVER_SECRET_KEY: randomBytes(16).toString('hex'),
+        MLFLOW_AUTH_ADMIN_PASSWORD: adminPassword,
       },
-    );
-    proc.stdout!.on('data', (d) => (log = (log + d).slice(-4000)));
-    proc.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`mlflow server exited: ${log}`);
-      try {
-        if ((await fetch(`${base}/health`)).ok) break;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline) throw new Error(`mlflow server did not start in 120 s: ${log}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    });
+    base = mlflow.url;
     pool = new pg.Pool(poolOptions(authUrl, 2));
     store = new AuthStore(poolExecutor(pool));
   }, 180_000);
 
   afterAll(async () => {
-    if (proc?.pid !== undefined && proc.exitCode === null) {
-      const exited = new Promise((r) => proc!.once('exit', r));
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-proc!.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await mlflow?.stop();
     await pool?.end();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 30_000);

@@ -15,28 +15,15 @@ import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { MLFLOW_BIN, startMlflowServer } from '../helpers/mlflow-server.js';
 import { MlflowApiError, MlflowRegistryClient, and, escapeLike, where } from '../../packages/client/src/index.js';
 import { downloadModel, optionsFromEnv, uploadArtifacts } from '../../packages/client/src/node.js';
 import { apiError } from './util.js';
 
-const VENV = process.env.VENV ?? '/root/.cache/mlflow-registry-ts/venv';
-const MLFLOW_BIN = path.join(VENV, 'bin', 'mlflow');
 const skipMlflow = !fs.existsSync(MLFLOW_BIN) && process.env.CI !== 'true';
 if (skipMlflow) console.warn(`[test/sdk/mlflow-server] MLflow side skipped: no ${MLFLOW_BIN} (set VENV)`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Target {
   kind: 'ts' | 'mlflow';
@@ -45,57 +32,15 @@ interface Target {
 }
 
 /** `mlflow server` with the artifact proxy, detached in its own process group (stopped as a group). */
-async function startMlflowServer(): Promise<Target> {
+async function startMlflow(): Promise<Target> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-sdk-'));
   const backend = process.env.TEST_DATABASE_URL
     ? (await createTestDatabase()).replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://')
     : `sqlite:///${path.join(scratch, 'mlflow.db')}`;
-  const port = await freePort();
-  const proc: ChildProcess = spawn(
-    MLFLOW_BIN,
-    ['server', '--backend-store-uri', backend, '--serve-artifacts', '--artifacts-destination', path.join(scratch, 'artifacts'),
-      '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', PYTHONUNBUFFERED: '1' } },
-  );
-  const output: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
-  let exited = false;
-  const exit = new Promise<void>((r) => proc.on('exit', () => ((exited = true), r())));
-  const stop = async () => {
-    if (!exited) {
-      try {
-        process.kill(-proc.pid!, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-proc.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 10_000);
-      await exit;
-      clearTimeout(t);
-    }
-    fs.rmSync(scratch, { recursive: true, force: true });
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`mlflow server exited during start:\n${output.join('')}`);
-    }
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`mlflow server did not start:\n${output.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const { url, stop } = await startMlflowServer({
+    args: ['--backend-store-uri', backend, '--serve-artifacts', '--artifacts-destination', path.join(scratch, 'artifacts')],
+    scratch,
+  });
   return { kind: 'mlflow', url, stop };
 }
 
@@ -136,7 +81,7 @@ function snapshot(dir: string): Map<string, Buffer> {
 
 const targets: { kind: Target['kind']; start: () => Promise<Target> }[] = [
   { kind: 'ts', start: startOurs },
-  ...(skipMlflow ? [] : [{ kind: 'mlflow' as const, start: startMlflowServer }]),
+  ...(skipMlflow ? [] : [{ kind: 'mlflow' as const, start: startMlflow }]),
 ];
 
 describe.each(targets)('the SDK against $kind', { timeout: 120_000 }, ({ kind, start }) => {

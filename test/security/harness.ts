@@ -6,12 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createTestDatabase } from '../helpers/server.js';
+import { MLFLOW_BIN, startMlflowServer, type MlflowServer } from '../helpers/mlflow-server.js';
 
-export const VENV = process.env.VENV ?? '/root/.cache/mlflow-registry-ts/venv';
-export const MLFLOW_BIN = path.join(VENV, 'bin', 'mlflow');
+export { VENV, MLFLOW_BIN, freePort, type MlflowServer } from '../helpers/mlflow-server.js';
 export const haveMlflow = fs.existsSync(MLFLOW_BIN);
 /** The MLflow side is skipped only on a machine without the venv, never in CI. */
 export const skipMlflow = !haveMlflow && process.env.CI !== 'true';
@@ -63,23 +61,6 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawResponse>
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export interface MlflowServer {
-  url: string;
-  output: string[];
-  stop(): Promise<void>;
-}
-
 const SECURITY_VARS = [
   'MLFLOW_SERVER_ALLOWED_HOSTS',
   'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS',
@@ -101,58 +82,6 @@ export async function startMlflow(env: Record<string, string>, startTimeoutMs = 
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-sec-'));
     backendUri = `sqlite:///${path.join(scratch, 'mlflow.db')}`;
   }
-  const port = await freePort();
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SECURITY_VARS.includes(k)) childEnv[k] = v;
-  Object.assign(childEnv, { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', PYTHONUNBUFFERED: '1' }, env);
-  // One worker: the middleware is the same in each, and the machine is shared.
-  const proc: ChildProcess = spawn(
-    MLFLOW_BIN,
-    ['server', '--backend-store-uri', backendUri, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-    { detached: true, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
-  let exited = false;
-  const exit = new Promise<void>((r) => proc.on('exit', () => ((exited = true), r())));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (!exited) {
-      try {
-        process.kill(-proc.pid!, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-proc.pid!, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, 10_000);
-      await exit;
-      clearTimeout(timer);
-    }
-    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`mlflow server exited during start:\n${output.join('')}`);
-    }
-    try {
-      const res = await rawRequest(url, { method: 'GET', path: '/health' });
-      if (res.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`mlflow server did not start within ${startTimeoutMs} ms:\n${output.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return { url, output, stop };
+  // One worker (the helper's): the middleware is the same in each, and the machine is shared.
+  return startMlflowServer({ args: ['--backend-store-uri', backendUri], env, envWithout: SECURITY_VARS, startTimeoutMs, scratch });
 }
