@@ -58,6 +58,7 @@
  * `it's`); run ids in an IN list are not case-folded; `tags.name DESC` in a model-version `order_by`
  * sorts by the model name.
  */
+import { pyRepr as pyStrRepr } from '../python/repr.js';
 import { MlflowError } from '../errors.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -1222,29 +1223,8 @@ type PyValue =
   | { t: 'list'; v: PyValue[] }
   | { t: 'dict'; v: Map<string, PyValue> };
 
-const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-
 function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
-}
-
-/** Python `repr(str)`. */
-function pyStrRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === quote || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${hex(cp, 2)}`;
-    else if (cp < 0x7f || !NON_PRINTABLE.test(ch)) out += ch;
-    else if (cp <= 0xff) out += `\\x${hex(cp, 2)}`;
-    else if (cp <= 0xffff) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
-  }
-  return out + quote;
 }
 
 /** Python `repr(bytes)`. */
