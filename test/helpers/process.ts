@@ -79,7 +79,11 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     });
   };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('\n')}`)), opts.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      // A process that did not start is not left running behind the failed test.
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${output.join('\n')}`));
+    }, opts.startTimeoutMs ?? 60_000);
     lines(proc.stderr!, (line) => output.push(line));
     lines(proc.stdout!, (line) => {
       output.push(line);
