@@ -3,6 +3,7 @@
  * bound to the auth service. With authentication off (`deps` undefined) every one of these routes answers
  * what `mlflow server` without the basic-auth app answers: no such endpoint (404 ENDPOINT_NOT_FOUND).
  */
+import { unauthenticated } from '../authn.js';
 import type { Context } from 'hono';
 import { errorBody } from '../../errors.js';
 import type { Handler, HandlerResult } from '../app.js';
@@ -20,36 +21,8 @@ export interface AuthDeps {
   policy: PermissionPolicy;
 }
 
-export type AuthOperationId = Extract<
-  OperationId,
-  | 'createUser'
-  | 'getUser'
-  | 'getCurrentUser'
-  | 'listUsers'
-  | 'updateUserPassword'
-  | 'updateUserAdmin'
-  | 'deleteUser'
-  | 'listCurrentUserPermissions'
-  | 'listUserPermissions'
-  | 'grantUserPermission'
-  | 'revokeUserPermission'
-  | 'getUserPermission'
-  | 'listUserRoles'
-  | 'createRole'
-  | 'getRole'
-  | 'listRoles'
-  | 'updateRole'
-  | 'deleteRole'
-  | 'addRolePermission'
-  | 'removeRolePermission'
-  | 'listRolePermissions'
-  | 'updateRolePermission'
-  | 'assignRole'
-  | 'unassignRole'
-  | 'listRoleUsers'
->;
-
-const AUTH_OPERATION_IDS: readonly AuthOperationId[] = [
+/** The auth API's operations (the spec's `auth` tag); with authentication off each answers 404. */
+const AUTH_OPERATION_IDS = [
   'createUser',
   'getUser',
   'getCurrentUser',
@@ -75,17 +48,11 @@ const AUTH_OPERATION_IDS: readonly AuthOperationId[] = [
   'assignRole',
   'unassignRole',
   'listRoleUsers',
-];
+] as const satisfies readonly OperationId[];
+
+export type AuthOperationId = (typeof AUTH_OPERATION_IDS)[number];
 
 const TEXT_HEADERS = { 'content-type': 'text/html; charset=utf-8' };
-
-/** MLflow's 401 (make_basic_auth_response), for a request that reached an auth route without a user. */
-function unauthenticated(): Response {
-  return new Response(
-    'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',
-    { status: 401, headers: { ...TEXT_HEADERS, 'www-authenticate': 'Basic realm="mlflow"' } },
-  );
-}
 
 function render(a: AuthAnswer): HandlerResult {
   if (a instanceof TextAnswer) return new Response(a.text, { status: a.status, headers: TEXT_HEADERS });
