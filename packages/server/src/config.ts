@@ -45,6 +45,14 @@ export interface Config {
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */
   s3: S3Config | undefined;
+  /**
+   * ARTIFACTS_STORE: where artifact bytes live. `local` (files under dataDir/artifacts), `s3` (the
+   * S3_* bucket) or `postgres` (chunked in the metadata database, so replicas share them with no
+   * object store). Defaults to `s3` when S3_BUCKET is set, else `local`.
+   */
+  artifactsStore: 'local' | 's3' | 'postgres';
+  /** MLflow's workspaces (multi-tenancy), off unless MLFLOW_ENABLE_WORKSPACES is true. */
+  workspaces: WorkspacesConfig;
   /** Grace period for in-flight requests on SIGTERM. */
   shutdownTimeoutMs: number;
   /** MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: model-version sources must match it. */
@@ -320,6 +328,24 @@ function clickBool(env: Env, name: string): boolean {
   throw new ConfigError(`${name}: '${raw}' is not a valid boolean`);
 }
 
+// ---------------------------------------------------------------- workspaces (README "Workspaces")
+
+export interface WorkspacesConfig {
+  /** MLFLOW_ENABLE_WORKSPACES (MLflow's variable for `mlflow server --enable-workspaces`). */
+  enabled: boolean;
+}
+
+function workspacesConfig(env: Env): WorkspacesConfig {
+  return { enabled: bool(env, 'MLFLOW_ENABLE_WORKSPACES', false) };
+}
+
+/** ARTIFACTS_STORE, checked against the settings each store needs. */
+function artifactsStore(env: Env, s3: S3Config | undefined): Config['artifactsStore'] {
+  const store = oneOf(env, 'ARTIFACTS_STORE', ['local', 's3', 'postgres'] as const, s3 ? 's3' : 'local');
+  if (store === 's3' && !s3) throw new ConfigError('ARTIFACTS_STORE=s3 needs S3_BUCKET');
+  return store;
+}
+
 // ---------------------------------------------------------------- observability (README "Observability")
 
 /** Metrics, readiness and request ids (http/metrics.ts, http/ready.ts, http/request-id.ts). */
@@ -502,6 +528,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     readCacheBytes: readCacheBytes(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     s3,
+    artifactsStore: artifactsStore(env, s3),
+    workspaces: workspacesConfig(env),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     sourceRegex: regex(env, 'MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX'),
     allowedHostAddressedSchemes: (str(env, 'MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES') ?? '')
