@@ -9,13 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(`[test/browser] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
 
 type Spec = { paths: Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[] }>> };
 const spec = JSON.parse(fs.readFileSync(path.join(root, 'openapi/openapi.json'), 'utf8')) as Spec;
@@ -35,23 +31,10 @@ describe.skipIf(!haveChromium)('Swagger UI at /docs in headless Chromium', { tim
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     s = await startTestServer('pglite');
     // Something for the search to find.
     await s.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'docs-demo-model', description: 'seen in Swagger UI' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
     page.on('request', (r) => requests.push(r.url()));
     page.on('requestfailed', (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));

@@ -15,12 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { haveChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(`[test/browser] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-}
 
 const API = '/api/2.0/mlflow/registered-models';
 const PAGE = '<!doctype html><html><head><title>page</title></head><body>a page</body></html>';
@@ -82,21 +78,7 @@ describe.skipIf(!haveChromium)('DNS rebinding and cross-origin requests in headl
     trusting = await startTestServer('pglite', { MLFLOW_SERVER_CORS_ALLOWED_ORIGINS: `http://attacker.example:${pagePort}` });
     for (const s of [registry, trusting]) expect((await s.call('POST', `${API}/create`, { name: 'victim' })).status).toBe(200);
 
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-        '--host-resolver-rules=MAP rebind.attacker.example 127.0.0.1, MAP attacker.example 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium(['--host-resolver-rules=MAP rebind.attacker.example 127.0.0.1, MAP attacker.example 127.0.0.1']);
     context = await browser.newContext();
   }, 60_000);
 
