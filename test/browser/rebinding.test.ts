@@ -9,7 +9,6 @@
  *    the registry under that name, and every request it makes is refused by Host validation (403);
  *  - with MLFLOW_SERVER_CORS_ALLOWED_ORIGINS naming the page's origin, the same page reads and writes.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
