@@ -350,12 +350,36 @@ function artifactsStore(env: Env, s3: S3Config | undefined): Config['artifactsSt
 
 /** Metrics, readiness and request ids (http/metrics.ts, http/ready.ts, http/request-id.ts). */
 export interface ObservabilityConfig {
+  /**
+   * STATIC_PREFIX (MLflow's `--static-prefix`): every route served under this path prefix (`/mlflow`);
+   * '' serves at the root.
+   */
+  staticPrefix: string;
+  /**
+   * MLFLOW_UI_DIR: an MLflow web UI build (its `index.html` and `static-files/`) served at `/`; '' turns
+   * it off. Undefined: the one inside an installed `mlflow` Python package, when found.
+   */
+  uiDir: string | undefined;
   /** METRICS_ENABLED=true: Prometheus metrics at GET /metrics (prom-client is loaded only then), like MLflow's --expose-prometheus. */
   metricsEnabled: boolean;
 }
 
 function observabilityConfig(env: Env): ObservabilityConfig {
-  return { metricsEnabled: bool(env, 'METRICS_ENABLED', false) };
+  return {
+    metricsEnabled: bool(env, 'METRICS_ENABLED', false),
+    staticPrefix: staticPrefix(env),
+    uiDir: env.MLFLOW_UI_DIR,
+  };
+}
+
+/** MLflow's rule: the prefix starts with '/' and does not end with one. */
+function staticPrefix(env: Env): string {
+  const raw = str(env, 'STATIC_PREFIX');
+  if (raw === undefined) return '';
+  if (!raw.startsWith('/') || raw.endsWith('/') || !/^[A-Za-z0-9._~\/-]+$/.test(raw)) {
+    throw new ConfigError(`STATIC_PREFIX must start with '/', not end with '/' and hold only URL path characters, got '${raw}'`);
+  }
+  return raw;
 }
 
 function securityConfig(env: Env): SecurityConfig {
