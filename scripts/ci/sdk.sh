@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The TypeScript SDK (@mlflow-registry/client) as a package: type tests, build, pack, the ecosystem's
-# package linters (publint, "are the types wrong"), `npm publish --dry-run`, and the bundle size of
-# the browser entry. Prints its figures; fails on any finding or when the core bundle exceeds its
+# The TypeScript SDK (@mlflow-registry/client) as a package: type tests, the API reference (TypeDoc,
+# docs/sdk), build, pack, the ecosystem's package linters (publint, "are the types wrong"),
+# `npm publish --dry-run`, and the bundle size of the browser entry. Prints its figures; fails on any finding or when the core bundle exceeds its
 # budget (15 KB gzipped). The SDK's behaviour (against this server and `mlflow server`) is tested
 # by test/sdk (pack.test.ts installs the tarball into a fresh strict project).
 # Needs the npm registry (npx of exact versions). Run from anywhere; scratch files go to a temp dir.
@@ -22,6 +22,18 @@ step "typecheck: the browser entry (no Node types), the Node entry, and the type
 npx tsc -p "$PKG/tsconfig.json" --noEmit
 npx tsc -p "$PKG/tsconfig.node.json" --noEmit
 npx tsc -p "$ROOT/test/sdk/tsconfig.types.json"
+
+step "API reference: TypeDoc builds it without a warning, and docs/sdk is current"
+# typedoc.json fails on any warning (an undocumented export or member, a broken {@link}, a type
+# used but not exported). The output is reproducible (no source links), so a difference means
+# someone changed the public API or its TSDoc without running `pnpm docs:sdk`.
+"$ROOT/node_modules/.bin/typedoc" --options "$PKG/typedoc.json" --out "$WORK/api" --logLevel Warn
+if ! diff -ru "$ROOT/docs/sdk" "$WORK/api" > "$WORK/api.diff"; then
+  head -n 60 "$WORK/api.diff"
+  echo "docs/sdk is out of date: run \`pnpm docs:sdk\` and commit the result"
+  exit 1
+fi
+echo "docs/sdk: $(find "$WORK/api" -type f | wc -l) files, current"
 
 step "build and pack"
 pnpm --filter @mlflow-registry/client build >/dev/null

@@ -171,9 +171,12 @@ describe.each(targets)('the SDK against $kind', { timeout: 120_000 }, ({ kind, s
       const byTag = await client.searchRegisteredModels({ filter: and(where.name.like(`${escapeLike(prefix)}%`), where.tag('team key').eq(n.slice(prefix.length + 1))) }).toArray();
       expect(byTag.map((m) => m.name), `tag of ${n}`).toEqual([n]);
     }
-    // `%` and `_` escaped: only the literal "50%_off", not "50xyoff".
+    // `%` and `_` escaped: only the literal "50%_off", not "50xyoff". Backslash escapes work on
+    // PostgreSQL and MySQL backends; SQLite's LIKE has no escape character, so `mlflow server` on
+    // SQLite (this suite without TEST_DATABASE_URL) matches nothing (the README says so).
     const literal = await client.searchRegisteredModels({ filter: where.name.like(`${escapeLike(`${prefix} 50%_`)}%`) }).toArray();
-    expect(literal.map((m) => m.name)).toEqual([`${prefix} 50%_off`]);
+    const sqlite = kind === 'mlflow' && !process.env.TEST_DATABASE_URL;
+    expect(literal.map((m) => m.name)).toEqual(sqlite ? [] : [`${prefix} 50%_off`]);
     const wild = await client.searchRegisteredModels({ filter: where.name.like(`${escapeLike(`${prefix} 50`)}%`), orderBy: ['name ASC'] }).toArray();
     expect(wild.map((m) => m.name)).toEqual([`${prefix} 50%_off`, `${prefix} 50xyoff`]);
     const ci = await client.searchRegisteredModels({ filter: where.name.ilike(`${escapeLike(prefix.toUpperCase())} O'BRIEN`) }).toArray();

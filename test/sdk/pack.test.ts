@@ -6,9 +6,10 @@
  *     NodeNext, skipLibCheck off, exactOptionalPropertyTypes), and again with browser libs and no
  *     Node types at all;
  *   - type-check every TypeScript example of the package README;
- *   - run the program and the README's quick start with node against a live server.
+ *   - run the program and the README's quick start with node against live servers: this project's
+ *     server and `mlflow server` 3.17.2 (from the venv, with --serve-artifacts), with the same output.
  * Needs the npm registry (typescript, @types/node and zod, the optional peer that validation needs, are
- * installed from there).
+ * installed from there). The MLflow side is skipped only when the venv is missing and CI !== 'true'.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,11 +17,14 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { MLFLOW_BIN, startMlflowServer, type MlflowServer } from '../helpers/mlflow-server.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const pkgDir = path.join(root, 'packages/client');
+const skipMlflow = !fs.existsSync(MLFLOW_BIN) && process.env.CI !== 'true';
+if (skipMlflow) console.warn(`[test/sdk/pack] MLflow side skipped: no ${MLFLOW_BIN} (set VENV)`);
 const TS_VERSION = '6.0.3';
 const NODE_TYPES_VERSION = '20.19.43';
 const ZOD_VERSION = '4.6.7';
@@ -138,6 +142,7 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
   let project: string;
   let tarball: string;
   let server: TestServer;
+  let mlflow: MlflowServer | undefined;
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-client-pack-'));
@@ -156,10 +161,21 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
       project,
     );
     server = await startTestServer('pglite');
+    if (!skipMlflow) {
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-client-pack-mlflow-'));
+      const backend = process.env.TEST_DATABASE_URL
+        ? (await createTestDatabase()).replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://')
+        : `sqlite:///${path.join(scratch, 'mlflow.db')}`;
+      mlflow = await startMlflowServer({
+        args: ['--backend-store-uri', backend, '--serve-artifacts', '--artifacts-destination', path.join(scratch, 'artifacts')],
+        scratch,
+      });
+    }
   }, 300_000);
 
   afterAll(async () => {
     await server?.close();
+    await mlflow?.stop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -241,8 +257,9 @@ describe('@mlflow-registry/client as a published package', { timeout: 180_000 },
     await sh(process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], dir);
   });
 
-  it('runs the README quick start and the program with node against a live server', async () => {
-    const env = { MLFLOW_REGISTRY_URI: server.url };
+  const live = [{ kind: 'this server' }, ...(skipMlflow ? [] : [{ kind: 'mlflow server' }])];
+  it.each(live)('runs the README quick start and the program with node against $kind', async ({ kind }) => {
+    const env = { MLFLOW_REGISTRY_URI: kind === 'this server' ? server.url : mlflow!.url };
     const quick = await sh(process.execPath, ['out/quickstart.js'], project, env);
     expect(quick.stdout.trim()).toBe('iris@champion is version 1 at s3://models/iris/1');
 

@@ -30,11 +30,32 @@ export function errorCodes(): void {
 
   if (err instanceof MlflowApiError) {
     expectTypeOf(err.errorCode).toEqualTypeOf<ErrorCode | UnknownErrorCode>();
+    expectTypeOf<UnknownErrorCode>().toEqualTypeOf<'UNKNOWN_ERROR_CODE'>();
     const asString: string = err.errorCode; // still a string
     void asString;
-    // Known codes narrow: after this check errorCode is exactly the code.
-    if (MlflowApiError.is(err, 'RESOURCE_ALREADY_EXISTS')) expectTypeOf(err).toEqualTypeOf<MlflowApiError>();
+    // Comparisons with known codes compile; with a misspelt one they do not.
+    if (err.errorCode === 'RESOURCE_ALREADY_EXISTS') expectTypeOf(err.errorCode).toEqualTypeOf<'RESOURCE_ALREADY_EXISTS'>();
+    // @ts-expect-error a misspelt code compared with errorCode does not compile
+    if (err.errorCode === 'RESOURCE_ALREDY_EXISTS') return;
+    // @ts-expect-error nor does an arbitrary string the client does not know
+    if (err.errorCode === 'SOME_NEWER_MLFLOW_CODE') return;
+    switch (err.errorCode) {
+      case 'RESOURCE_DOES_NOT_EXIST':
+      case 'NETWORK_ERROR':
+        break;
+      // @ts-expect-error nor a misspelt case label
+      case 'RESOURCE_DOES_NOT_EXITS':
+        break;
+    }
+    // The explicit escape: an unknown code is 'UNKNOWN_ERROR_CODE' in errorCode and, as sent, in rawErrorCode.
+    expectTypeOf(err.rawErrorCode).toEqualTypeOf<string>();
+    if (err.errorCode === 'UNKNOWN_ERROR_CODE' && err.rawErrorCode === 'SOME_NEWER_MLFLOW_CODE') return;
+    // Known codes narrow: after this check errorCode is exactly one of the codes.
+    if (MlflowApiError.is(err, 'RESOURCE_ALREADY_EXISTS', 'ALREADY_EXISTS')) {
+      expectTypeOf(err.errorCode).toEqualTypeOf<'RESOURCE_ALREADY_EXISTS' | 'ALREADY_EXISTS'>();
+    }
   }
+  if (MlflowApiError.is(err)) expectTypeOf(err.errorCode).toEqualTypeOf<ErrorCode | UnknownErrorCode>();
   // @ts-expect-error ErrorCode is closed: arbitrary strings are not ErrorCodes
   const code: ErrorCode = 'WHATEVER';
   void code;
@@ -90,6 +111,19 @@ export function auth(): void {
   new MlflowRegistryClient({ baseUrl: 'http://x', username: 'u' });
   // @ts-expect-error token and Basic credentials are exclusive
   new MlflowRegistryClient({ baseUrl: 'http://x', token: 't', username: 'u', password: 'p' });
+}
+
+export async function workspaces(): Promise<void> {
+  const teamA = client.withWorkspace('team-a');
+  expectTypeOf(teamA).toEqualTypeOf<MlflowRegistryClient>();
+  expectTypeOf(teamA.workspace).toEqualTypeOf<string | undefined>();
+  await teamA.getRegisteredModel({ name: 'm' }, { workspace: 'team-b' });
+  await client.deleteWorkspace({ name: 'team-a', mode: 'CASCADE' });
+  // @ts-expect-error a misspelt deletion mode does not compile
+  await client.deleteWorkspace({ name: 'team-a', mode: 'CASCAD' });
+  const ws = await client.createWorkspace({ name: 'team-c', defaultArtifactRoot: 's3://bucket/team-c' });
+  expectTypeOf(ws.description).toEqualTypeOf<string | undefined>();
+  expectTypeOf((await client.getServerInfo()).workspacesEnabled).toEqualTypeOf<boolean>();
 }
 
 describe('SDK types', () => {

@@ -18,6 +18,8 @@ import {
   toWebhookDelivery,
   toWebhookTestResult,
   toWireEvent,
+  toWorkspace,
+  toServerInfo,
   type AliasHistoryPage,
   type AliasPointInTime,
   type DirectDownload,
@@ -36,6 +38,10 @@ import {
   type WebhookEventName,
   type WebhookStatus,
   type WebhookTestResult,
+  type TraceArchivalConfig,
+  type Workspace,
+  type WorkspaceDeletionMode,
+  type ServerInfo,
 } from './entities.js';
 import { MlflowApiError } from './errors.js';
 import { PageIterator } from './pagination.js';
@@ -47,12 +53,28 @@ import { Transport, type CallContext, type CallPolicy, type FetchLike, type Retr
 
 /** Credentials: a bearer token, or a user name and password (HTTP Basic), or none. */
 export type AuthOptions =
-  | { token?: undefined; username?: undefined; password?: undefined }
-  | { /** Sent as `Authorization: Bearer <token>` (like `MLFLOW_TRACKING_TOKEN`). */ token: string; username?: undefined; password?: undefined }
   | {
+      /** No credentials. */
+      token?: undefined;
+      /** No credentials. */
+      username?: undefined;
+      /** No credentials. */
+      password?: undefined;
+    }
+  | {
+      /** Sent as `Authorization: Bearer <token>` (like `MLFLOW_TRACKING_TOKEN`). */
+      token: string;
+      /** Not with a token. */
+      username?: undefined;
+      /** Not with a token. */
+      password?: undefined;
+    }
+  | {
+      /** Not with Basic credentials. */
       token?: undefined;
       /** Sent with `password` as `Authorization: Basic …` (like `MLFLOW_TRACKING_USERNAME`). */
       username: string;
+      /** The password for `username` (like `MLFLOW_TRACKING_PASSWORD`). */
       password: string;
     };
 
@@ -63,8 +85,12 @@ export type MlflowRegistryClientOptions = AuthOptions & {
   /** Headers sent with every request. */
   headers?: Record<string, string>;
   /**
-   * The MLflow workspace to act in (servers with workspaces enabled): sent as the `X-MLFLOW-WORKSPACE`
-   * header with every request, like the Python client does for `MLFLOW_WORKSPACE`.
+   * The MLflow workspace to act in (MLflow 3.10+ servers with workspaces enabled): sent as the
+   * `X-MLFLOW-WORKSPACE` header with every request except the workspace administration calls
+   * (which name their workspace in the path), as MLflow's Python client does for `MLFLOW_WORKSPACE`
+   * or `mlflow.set_workspace`. Surrounding blanks are trimmed; empty means none. Without it, a server
+   * with workspaces enabled uses its default workspace (`default`). See also
+   * {@link MlflowRegistryClient.withWorkspace} and {@link CallOptions.workspace}.
    */
   workspace?: string;
   /**
@@ -75,8 +101,10 @@ export type MlflowRegistryClientOptions = AuthOptions & {
   /** Per-attempt timeout in ms (default 60000; 0 disables). For downloads it covers the response headers. */
   timeoutMs?: number;
   /**
-   * Retries of idempotent calls after HTTP 429, HTTP 503 or a network error, with exponential backoff
-   * and full jitter (honouring `Retry-After`). A number sets `maxRetries`. Default `{ maxRetries: 2 }`.
+   * Retries with exponential backoff and full jitter (honouring `Retry-After`). Calls that are safe to
+   * repeat (reads, deletes, uploads) are retried after HTTP 429, HTTP 503 or a network error; the others
+   * (creates, updates, …) only when the server certainly did not act on them (HTTP 429, or a connection
+   * never established): see {@link RetryOptions}. A number sets `maxRetries`. Default `{ maxRetries: 2 }`.
    */
   retries?: number | RetryOptions;
   /**
@@ -94,6 +122,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Extra headers for this call. */
   headers?: Record<string, string>;
+  /** The workspace for this call, instead of the client's `workspace` option. */
+  workspace?: string;
 }
 
 /** Tags as a key → value map. */
@@ -106,7 +136,25 @@ export type VersionNumber = string | number;
 export interface ModelVersionRef {
   /** Registered model name. */
   name: string;
+  /** Version number. */
   version: VersionNumber;
+}
+
+/** Where a `models:/` URI points, as {@link MlflowRegistryClient.resolveModelUri} resolves it. */
+export interface ResolvedModelUri {
+  /** Registered model name. */
+  name: string;
+  /** The resolved version number. */
+  version: string;
+  /** The resolved version, with its tags and aliases. */
+  modelVersion: ModelVersion;
+  /** The server's download URI for the version's artifacts (`getModelVersionDownloadUri`). */
+  downloadUri: string;
+  /**
+   * The artifact path under this server's artifact proxy, when `downloadUri` is a `mlflow-artifacts:`
+   * URI it serves; absent for other stores (`s3://…`, …).
+   */
+  artifactPath?: string;
 }
 
 /** Parameters of a search. */
@@ -164,6 +212,15 @@ function wireTags(tags: Tags | undefined): { key: string; value: string }[] | un
 
 const str = (v: VersionNumber): string => String(v);
 
+/** MLflow's `_normalize_workspace`: trimmed, and empty means none. */
+const normalizeWorkspace = (w: string | undefined): string | undefined => (w?.trim() ? w.trim() : undefined);
+
+/** How the facade sends one call: the transport's policy, and whether the workspace header goes with it. */
+type FacadePolicy = Omit<CallPolicy, 'signal' | 'timeoutMs'> & {
+  /** Workspace administration: the workspace is in the path, so the header is not sent (as MLflow's client). */
+  noWorkspaceHeader?: boolean;
+};
+
 const millis = (t: Timestamp | undefined): number | undefined => (t instanceof Date ? t.getTime() : t);
 
 function eventPage(data: wire.RegistryEventsResponse): Page<RegistryEvent> {
@@ -193,8 +250,11 @@ export class MlflowRegistryClient {
   readonly #client: Client;
   readonly #transport: Transport;
   readonly #validate: boolean;
+  readonly #options: MlflowRegistryClientOptions;
   /** The server root this client talks to. */
   readonly baseUrl: string;
+  /** The workspace this client acts in (the `X-MLFLOW-WORKSPACE` header), if any. */
+  readonly workspace: string | undefined;
 
   /**
    * Creates a client. No request is sent until a method is called.
@@ -213,9 +273,10 @@ export class MlflowRegistryClient {
     if (!options || typeof options.baseUrl !== 'string' || options.baseUrl === '') {
       throw new TypeError('MlflowRegistryClient: baseUrl is required, e.g. "http://localhost:8000"');
     }
+    this.#options = options;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.workspace = normalizeWorkspace(options.workspace);
     const headers: Record<string, string> = { ...options.headers };
-    if (options.workspace !== undefined) headers['X-MLFLOW-WORKSPACE'] = options.workspace;
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     else if (options.username !== undefined) headers.authorization = `Basic ${base64Utf8(`${options.username}:${options.password}`)}`;
     this.#client = createClient(createConfig({ baseUrl: this.baseUrl, headers }));
@@ -223,17 +284,30 @@ export class MlflowRegistryClient {
     this.#validate = options.validateResponses ?? false;
   }
 
+  /**
+   * A client like this one (same server, credentials, fetch, retries, timeouts and validation) that
+   * acts in workspace `name` (`undefined`: no workspace header). This client is unchanged.
+   *
+   * @example
+   * ```ts
+   * const teamA = client.withWorkspace('team-a');
+   * await teamA.createRegisteredModel({ name: 'iris' }); // iris in team-a
+   * ```
+   */
+  withWorkspace(name: string | undefined): MlflowRegistryClient {
+    return new MlflowRegistryClient({ ...this.#options, workspace: name } as MlflowRegistryClientOptions);
+  }
+
   /** Sends one generated call and returns its data, or throws MlflowApiError. */
-  async #invoke<T>(
-    policy: Omit<CallPolicy, 'signal' | 'timeoutMs'>,
-    call: CallOptions | undefined,
-    send: (o: OpOptions) => Promise<OpResult<T>>,
-  ): Promise<T> {
+  async #invoke<T>(policy: FacadePolicy, call: CallOptions | undefined, send: (o: OpOptions) => Promise<OpResult<T>>): Promise<T> {
     const ctx: CallContext = {};
+    const { noWorkspaceHeader, ...transportPolicy } = policy;
+    const workspace = noWorkspaceHeader ? undefined : call?.workspace !== undefined ? normalizeWorkspace(call.workspace) : this.workspace;
+    const headers = workspace === undefined ? call?.headers : { 'X-MLFLOW-WORKSPACE': workspace, ...call?.headers };
     const o: OpOptions = {
       client: this.#client,
-      fetch: this.#transport.fetchFor({ ...policy, signal: call?.signal, timeoutMs: call?.timeoutMs }, ctx),
-      headers: call?.headers,
+      fetch: this.#transport.fetchFor({ ...transportPolicy, signal: call?.signal, timeoutMs: call?.timeoutMs }, ctx),
+      headers,
       validate: this.#validate,
     };
     let result: OpResult<T>;
@@ -247,8 +321,9 @@ export class MlflowRegistryClient {
     if (response?.ok && data !== undefined) {
       if (this.#validate && !policy.streamingResponse) {
         const type = response.headers.get('content-type') ?? '';
-        // An empty body (MLflow answers an artifact upload with 200 and no content) is `{}`, as in MLflow's client.
-        const empty = response.headers.get('content-length') === '0';
+        // An empty body (MLflow answers an artifact upload with 200 and no content, a workspace deletion
+        // with 204) is `{}`, as in MLflow's client.
+        const empty = response.status === 204 || response.headers.get('content-length') === '0';
         if (!empty && !/^application\/json\b/i.test(type)) {
           throw new MlflowApiError({
             errorCode: 'INVALID_RESPONSE',
@@ -262,8 +337,11 @@ export class MlflowRegistryClient {
       return data;
     }
     const err = result.error;
-    if (err instanceof MlflowApiError || !response) throw err;
-    throw MlflowApiError.fromResponse(response, err, request.method, request.url);
+    const failure = err instanceof MlflowApiError || !response ? err : MlflowApiError.fromResponse(response, err, request.method, request.url);
+    // A delete retried after an attempt that may have been applied: "does not exist" is the outcome asked for.
+    // Deletes return nothing, so no data is needed.
+    if (policy.goneMeansDone && ctx.retriedAfterUnknownOutcome && MlflowApiError.is(failure, 'RESOURCE_DOES_NOT_EXIST')) return undefined as T;
+    throw failure;
   }
 
   #invalidResponse(err: unknown, ctx: CallContext): unknown {
@@ -327,7 +405,9 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Renames a registered model; its versions, tags and aliases move with it.
+   * Renames a registered model; its versions, tags and aliases move with it. Unknown model →
+   * `RESOURCE_DOES_NOT_EXIST`; a taken new name → `RESOURCE_ALREADY_EXISTS`; an empty one →
+   * `INVALID_PARAMETER_VALUE`. Not retried after a failure that may have reached the server.
    *
    * @example
    * ```ts
@@ -360,7 +440,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Deletes a registered model with all its versions, tags and aliases (a hard delete).
+   * Deletes a registered model with all its versions, tags and aliases (a hard delete). Unknown model →
+   * `RESOURCE_DOES_NOT_EXIST`, except on a retry after an attempt that may have deleted it.
    *
    * @example
    * ```ts
@@ -368,11 +449,14 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteRegisteredModel(params: { name: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteRegisteredModel({ ...o, body: { name: params.name } }));
+    await this.#invoke({ idempotent: true, goneMeansDone: true }, options, (o) => ops.deleteRegisteredModel({ ...o, body: { name: params.name } }));
   }
 
   /**
-   * Searches registered models; iterate the result to get every match, page by page.
+   * Searches registered models; iterate the result to get every match, page by page. `filter` takes
+   * MLflow's grammar (`name`, `tags.<key>`; `=`, `!=`, `LIKE`, `ILIKE`; comparisons joined by `AND`;
+   * build it safely with {@link where}); `maxResults` is the page size (MLflow: default 100, at most
+   * 1000); the default order is by name.
    *
    * @example
    * ```ts
@@ -414,7 +498,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Returns, for each requested stage (default: all four), the highest version in that stage.
+   * Returns, for each requested stage (default: all four), the highest version in that stage (deleted
+   * versions excluded; stages match case-insensitively). Unknown model → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
@@ -430,7 +515,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Sets (or overwrites) a tag on a registered model.
+   * Sets (or overwrites) a tag on a registered model. Unknown model → `RESOURCE_DOES_NOT_EXIST`; an
+   * invalid or too long key or value (MLflow: key ≤ 250, value ≤ 5000 characters) → `INVALID_PARAMETER_VALUE`.
    *
    * @example
    * ```ts
@@ -458,7 +544,9 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Points an alias at a model version (moving it if it already exists).
+   * Points an alias at a model version (moving it if it already exists). `latest` (any case) and
+   * `v<digits>` are reserved, like names with characters outside MLflow's alias pattern
+   * (`INVALID_PARAMETER_VALUE`); an unknown model or version → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
@@ -506,7 +594,11 @@ export class MlflowRegistryClient {
   // Model versions
 
   /**
-   * Registers a new version of an existing registered model; version numbers count up from 1.
+   * Registers a new version of an existing registered model (unknown model → `RESOURCE_DOES_NOT_EXIST`).
+   * Version numbers count up from 1 and are never reused (deleted versions count). Never sent twice by
+   * the client: a failure that may have reached the server (connection reset, timeout, 5xx) is thrown,
+   * so check (e.g. with `searchModelVersions` on `run_id`) before registering again. Use
+   * {@link registerModel} to also create the model and wait until the version is `READY`.
    *
    * @example
    * ```ts
@@ -574,8 +666,9 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Moves a model version to a stage (`None`, `Staging`, `Production`, `Archived`), optionally
-   * archiving the versions currently in that stage.
+   * Moves a model version to a stage (`None`, `Staging`, `Production`, `Archived`, any case), optionally
+   * archiving the versions currently in that stage (only for `Staging` and `Production`, else
+   * `INVALID_PARAMETER_VALUE`). Stages are deprecated in MLflow in favour of aliases.
    *
    * @example
    * ```ts
@@ -606,7 +699,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Deletes a model version (its number is never reused; its aliases are removed).
+   * Deletes a model version (its number is never reused; its aliases are removed). Unknown version →
+   * `RESOURCE_DOES_NOT_EXIST`, except on a retry after an attempt that may have deleted it.
    *
    * @example
    * ```ts
@@ -614,7 +708,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteModelVersion(params: ModelVersionRef, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) =>
+    await this.#invoke({ idempotent: true, goneMeansDone: true }, options, (o) =>
       ops.deleteModelVersion({ ...o, body: { name: params.name, version: str(params.version) } }),
     );
   }
@@ -635,7 +729,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Returns one page of model versions matching the search.
+   * Returns one page of model versions matching the search (filter fields: `name`, `run_id`,
+   * `source_path`, `version_number`, `tags.<key>`; see {@link where}).
    *
    * @example
    * ```ts
@@ -660,7 +755,9 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Returns the URI the version's artifacts can be downloaded from.
+   * Returns the URI the version's artifacts can be downloaded from (its storage location, else its
+   * source). A `mlflow-artifacts:` URI is served by the server's artifact proxy (see
+   * {@link resolveModelUri}). Unknown version → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
@@ -675,7 +772,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Sets (or overwrites) a tag on a model version.
+   * Sets (or overwrites) a tag on a model version. Unknown or deleted version →
+   * `RESOURCE_DOES_NOT_EXIST`; an invalid key or value → `INVALID_PARAMETER_VALUE`.
    *
    * @example
    * ```ts
@@ -787,10 +885,7 @@ export class MlflowRegistryClient {
    * console.log(modelVersion.version, downloadUri);
    * ```
    */
-  async resolveModelUri(
-    uri: string,
-    options?: CallOptions,
-  ): Promise<{ name: string; version: string; modelVersion: ModelVersion; downloadUri: string; artifactPath?: string }> {
+  async resolveModelUri(uri: string, options?: CallOptions): Promise<ResolvedModelUri> {
     const parsed = parseModelUri(uri);
     let modelVersion: ModelVersion;
     if (parsed.kind === 'alias') {
@@ -815,7 +910,7 @@ export class MlflowRegistryClient {
     }
     const downloadUri = await this.getModelVersionDownloadUri({ name: modelVersion.name, version: modelVersion.version }, options);
     const artifactPath = proxyArtifactPath(downloadUri, this.baseUrl);
-    const out: { name: string; version: string; modelVersion: ModelVersion; downloadUri: string; artifactPath?: string } = {
+    const out: ResolvedModelUri = {
       name: modelVersion.name,
       version: modelVersion.version,
       modelVersion,
@@ -889,7 +984,8 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Downloads one artifact file as a stream of bytes.
+   * Downloads one artifact file as a stream of bytes (the timeout covers the response headers; read or
+   * cancel the stream). A missing file → `RESOURCE_DOES_NOT_EXIST` (HTTP 404).
    *
    * @example
    * ```ts
@@ -934,7 +1030,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteArtifact(params: { path: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteArtifact({ ...o, path: { artifact_path: params.path } }));
+    await this.#invoke({ idempotent: true, goneMeansDone: true }, options, (o) => ops.deleteArtifact({ ...o, path: { artifact_path: params.path } }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1061,7 +1157,7 @@ export class MlflowRegistryClient {
   }
 
   /**
-   * Deletes a webhook.
+   * Deletes a webhook (its deliveries stay listable). Unknown webhook → `RESOURCE_DOES_NOT_EXIST`.
    *
    * @example
    * ```ts
@@ -1069,7 +1165,7 @@ export class MlflowRegistryClient {
    * ```
    */
   async deleteWebhook(params: { webhookId: string }, options?: CallOptions): Promise<void> {
-    await this.#invoke({ idempotent: true }, options, (o) => ops.deleteWebhook({ ...o, path: { webhook_id: params.webhookId } }));
+    await this.#invoke({ idempotent: true, goneMeansDone: true }, options, (o) => ops.deleteWebhook({ ...o, path: { webhook_id: params.webhookId } }));
   }
 
   /**
@@ -1304,6 +1400,127 @@ export class MlflowRegistryClient {
     const page: Page<WebhookDelivery> = { items: (data.deliveries ?? []).map(toWebhookDelivery) };
     if (data.next_page_token) page.nextPageToken = data.next_page_token;
     return page;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workspaces (MLflow 3.10+, /api/3.0/mlflow/workspaces; servers started with workspaces enabled,
+  // otherwise they answer 503 TEMPORARILY_UNAVAILABLE). These calls name the workspace in the path
+  // and send no X-MLFLOW-WORKSPACE header.
+
+  /**
+   * How the server is set up (MLflow's server-info): whether workspaces are enabled, which artifact
+   * transfer modes the proxy offers. MLflow's Python client asks this before it sends a workspace.
+   *
+   * @example
+   * ```ts
+   * const { workspacesEnabled } = await client.getServerInfo();
+   * const scoped = workspacesEnabled ? client.withWorkspace('team-a') : client;
+   * ```
+   */
+  async getServerInfo(options?: CallOptions): Promise<ServerInfo> {
+    const data = await this.#invoke({ idempotent: true, noWorkspaceHeader: true }, options, (o) => ops.getServerInfo(o));
+    return toServerInfo(data);
+  }
+
+  /**
+   * Every workspace, in name order. A server without workspaces enabled answers HTTP 503
+   * (`TEMPORARILY_UNAVAILABLE`).
+   *
+   * @example
+   * ```ts
+   * for (const ws of await client.listWorkspaces()) console.log(ws.name, ws.description ?? '');
+   * ```
+   */
+  async listWorkspaces(options?: CallOptions): Promise<Workspace[]> {
+    const data = await this.#invoke({ idempotent: true, noWorkspaceHeader: true }, options, (o) => ops.listWorkspaces(o));
+    return (data.workspaces ?? []).map(toWorkspace);
+  }
+
+  /**
+   * Creates a workspace. `name`: 2–63 characters of `a-z`, `0-9` and inner `-` (`default` and a few
+   * reserved names are refused with `INVALID_PARAMETER_VALUE`); a taken name fails with
+   * `RESOURCE_ALREADY_EXISTS`. `defaultArtifactRoot` must be a URI or an absolute path. Not retried
+   * after a failure that may have reached the server.
+   *
+   * @example
+   * ```ts
+   * const ws = await client.createWorkspace({ name: 'team-a', description: 'Team A models' });
+   * ```
+   */
+  async createWorkspace(
+    params: { name: string; description?: string; defaultArtifactRoot?: string; traceArchivalConfig?: TraceArchivalConfig },
+    options?: CallOptions,
+  ): Promise<Workspace> {
+    const data = await this.#invoke({ idempotent: false, noWorkspaceHeader: true }, options, (o) =>
+      ops.createWorkspace({
+        ...o,
+        body: {
+          name: params.name,
+          description: params.description,
+          default_artifact_root: params.defaultArtifactRoot,
+          trace_archival_config: params.traceArchivalConfig,
+        },
+      }),
+    );
+    return toWorkspace(data.workspace);
+  }
+
+  /**
+   * Returns one workspace; an unknown name fails with `RESOURCE_DOES_NOT_EXIST` (HTTP 404).
+   *
+   * @example
+   * ```ts
+   * const ws = await client.getWorkspace({ name: 'team-a' });
+   * ```
+   */
+  async getWorkspace(params: { name: string }, options?: CallOptions): Promise<Workspace> {
+    const data = await this.#invoke({ idempotent: true, noWorkspaceHeader: true }, options, (o) =>
+      ops.getWorkspace({ ...o, path: { workspace_name: params.name } }),
+    );
+    return toWorkspace(data.workspace);
+  }
+
+  /**
+   * Sets the given fields of a workspace (absent fields are left unchanged; an empty
+   * `defaultArtifactRoot` clears it). At least one field is required (else `INVALID_PARAMETER_VALUE`).
+   *
+   * @example
+   * ```ts
+   * await client.updateWorkspace({ name: 'team-a', description: 'Team A, all models' });
+   * ```
+   */
+  async updateWorkspace(
+    params: { name: string; description?: string; defaultArtifactRoot?: string; traceArchivalConfig?: TraceArchivalConfig },
+    options?: CallOptions,
+  ): Promise<Workspace> {
+    const data = await this.#invoke({ idempotent: false, noWorkspaceHeader: true }, options, (o) =>
+      ops.updateWorkspace({
+        ...o,
+        path: { workspace_name: params.name },
+        body: {
+          description: params.description,
+          default_artifact_root: params.defaultArtifactRoot,
+          trace_archival_config: params.traceArchivalConfig,
+        },
+      }),
+    );
+    return toWorkspace(data.workspace);
+  }
+
+  /**
+   * Deletes a workspace. `mode` (default `RESTRICT`) decides what happens to its resources: `RESTRICT`
+   * refuses while any remain (`INVALID_STATE`), `CASCADE` deletes them, `SET_DEFAULT` moves them to
+   * the `default` workspace. The `default` workspace cannot be deleted.
+   *
+   * @example
+   * ```ts
+   * await client.deleteWorkspace({ name: 'team-a', mode: 'CASCADE' });
+   * ```
+   */
+  async deleteWorkspace(params: { name: string; mode?: WorkspaceDeletionMode }, options?: CallOptions): Promise<void> {
+    await this.#invoke({ idempotent: true, goneMeansDone: true, noWorkspaceHeader: true }, options, (o) =>
+      ops.deleteWorkspace({ ...o, path: { workspace_name: params.name }, query: params.mode === undefined ? undefined : { mode: params.mode } }),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------

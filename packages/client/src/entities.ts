@@ -21,8 +21,10 @@ export function canonicalStage(stage: string | undefined): ModelVersionStage {
   return STAGES[(stage ?? 'None').toLowerCase()] ?? (stage as ModelVersionStage);
 }
 
-/** Registration status of a model version (always `READY` on this server). */
-export type ModelVersionStatus = wire.ModelVersionStatus;
+/**
+ * Registration status of a model version (always `READY` on this server).
+ */
+export type ModelVersionStatus = 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY';
 
 /** One version of a registered model. */
 export interface ModelVersion {
@@ -76,16 +78,45 @@ export interface RegisteredModel {
   aliases: Record<string, string>;
 }
 
-/** Kind of object a webhook event is about. */
-export type WebhookEntity = wire.WebhookEntity;
-/** What happened to it. */
-export type WebhookAction = wire.WebhookAction;
-/** `ACTIVE` webhooks receive deliveries; `DISABLED` ones do not. */
-export type WebhookStatus = wire.WebhookStatus;
+/**
+ * Kind of object a webhook event is about.
+ */
+export type WebhookEntity = 
+  | 'REGISTERED_MODEL'
+  | 'MODEL_VERSION'
+  | 'MODEL_VERSION_TAG'
+  | 'MODEL_VERSION_ALIAS'
+  | 'PROMPT'
+  | 'PROMPT_VERSION'
+  | 'PROMPT_TAG'
+  | 'PROMPT_VERSION_TAG'
+  | 'PROMPT_ALIAS'
+  | 'BUDGET_POLICY';
+/**
+ * What happened to it.
+ */
+export type WebhookAction = 'CREATED' | 'UPDATED' | 'DELETED' | 'SET' | 'EXCEEDED';
+/**
+ * `ACTIVE` webhooks receive deliveries; `DISABLED` ones do not.
+ */
+export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+
+// The unions above are spelt out (so that the API reference shows them) and must stay the spec's:
+// a change of openapi/openapi.yaml that is not mirrored here fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MustBeTrue<T extends true> = T;
+type _Checks = [
+  MustBeTrue<Same<ModelVersionStatus, wire.ModelVersionStatus>>,
+  MustBeTrue<Same<WebhookEntity, wire.WebhookEntity>>,
+  MustBeTrue<Same<WebhookAction, wire.WebhookAction>>,
+  MustBeTrue<Same<WebhookStatus, wire.WebhookStatus>>,
+];
 
 /** An (entity, action) pair a webhook subscribes to. */
 export interface WebhookEvent {
+  /** The kind of object, e.g. `MODEL_VERSION`. */
   entity: WebhookEntity;
+  /** What happened to it, e.g. `CREATED`. */
   action: WebhookAction;
 }
 
@@ -113,11 +144,15 @@ export type WebhookEventName =
 export interface Webhook {
   /** Webhook id (a UUID). */
   webhookId: string;
+  /** Webhook name (not unique). */
   name: string;
+  /** Free-text description; absent when empty. */
   description?: string;
   /** URL deliveries are POSTed to. */
   url: string;
+  /** The events it subscribes to. */
   events: WebhookEvent[];
+  /** Whether it receives deliveries. */
   status: WebhookStatus;
   /** Milliseconds since the Unix epoch. */
   creationTimestamp: number;
@@ -141,6 +176,7 @@ export interface WebhookTestResult {
 export interface FileInfo {
   /** Path of the entry relative to the artifact root (the listed directory joined with its name). */
   path: string;
+  /** True for a directory (list it with `listArtifacts({ path })`). */
   isDir: boolean;
   /** Size in bytes (files only). */
   fileSize?: number;
@@ -198,7 +234,10 @@ export interface AliasHistoryPage extends Page<RegistryEvent> {
   pointInTime?: AliasPointInTime;
 }
 
-/** State of a webhook delivery. */
+/**
+ * State of a webhook delivery.
+ * @useDeclaredType
+ */
 export type WebhookDeliveryStatus = wire.WebhookDelivery['status'];
 
 /** One attempt of a webhook delivery. */
@@ -223,11 +262,13 @@ export interface WebhookDelivery {
   deliveryId: string;
   /** The registry event delivered. */
   eventId: number;
+  /** The webhook it was delivered to. */
   webhookId: string;
   /** Event entity, in lower case as in the delivery body. */
   entity: string;
   /** Event action, in lower case as in the delivery body. */
   action: string;
+  /** `PENDING` (an attempt is due), `IN_FLIGHT`, `DELIVERED`, `FAILED` (given up) or `CANCELLED`. */
   status: WebhookDeliveryStatus;
   /** Attempts made so far. */
   attemptCount: number;
@@ -293,8 +334,49 @@ export interface DirectDownload {
   expiresAt: number;
 }
 
+/** Trace archival settings of a workspace (used by MLflow's tracking server). */
+export interface TraceArchivalConfig {
+  /** Archive URI. */
+  location?: string;
+  /** `<int><unit>`, unit `m`, `h` or `d` (e.g. `30d`). */
+  retention?: string;
+}
+
+/** An MLflow workspace (MLflow 3.10+, on servers with workspaces enabled). */
+export interface Workspace {
+  /** The workspace's name (2–63 characters of `a-z`, `0-9` and inner `-`). */
+  name: string;
+  /** Free text; absent when unset. */
+  description?: string;
+  /** Where MLflow's tracking server puts the workspace's new experiments; absent when unset. */
+  defaultArtifactRoot?: string;
+  /** Trace archival settings; absent when unset. */
+  traceArchivalConfig?: TraceArchivalConfig;
+}
+
+/**
+ * What happens to a workspace's resources when it is deleted: `RESTRICT` (the default) refuses
+ * while any remain, `CASCADE` deletes them, `SET_DEFAULT` moves them to the `default` workspace.
+ */
+export type WorkspaceDeletionMode = 'RESTRICT' | 'CASCADE' | 'SET_DEFAULT';
+
+/** How a server is set up (MLflow's server-info). */
+export interface ServerInfo {
+  /** The backend store type (e.g. `SqlStore`), when the server says. */
+  storeType?: string;
+  /** Whether the server has workspaces enabled (then the `workspace` option selects one). */
+  workspacesEnabled: boolean;
+  /** Whether the artifact proxy supports multipart uploads. */
+  multipartUploadsEnabled: boolean;
+  /** Whether the artifact proxy supports multipart downloads. */
+  multipartDownloadsEnabled: boolean;
+  /** Optional server features by name (e.g. `gateway`). */
+  featuresEnabled: Record<string, boolean>;
+}
+
 /** One page of a paginated listing. */
 export interface Page<T> {
+  /** The page's items, in the listing's order. */
   items: T[];
   /** Pass back as `pageToken` to get the next page; absent on the last page. */
   nextPageToken?: string;
@@ -450,6 +532,27 @@ export function toDirectUpload(w: wire.CreateDirectUploadResponse): DirectUpload
     uploadId: w.upload_id,
     credentials: w.credentials.map((c) => ({ partNumber: c.part_number, url: c.url, headers: { ...c.headers } })),
     expiresAt: w.expires_at,
+  });
+}
+
+/** @internal */
+export function toServerInfo(w: wire.ServerInfoResponse): ServerInfo {
+  return compact({
+    storeType: w.store_type,
+    workspacesEnabled: w.workspaces_enabled ?? false,
+    multipartUploadsEnabled: w.multipart_uploads_enabled ?? false,
+    multipartDownloadsEnabled: w.multipart_downloads_enabled ?? false,
+    featuresEnabled: { ...w.features_enabled },
+  });
+}
+
+/** @internal */
+export function toWorkspace(w: wire.Workspace): Workspace {
+  return compact({
+    name: w.name,
+    description: w.description,
+    defaultArtifactRoot: w.default_artifact_root,
+    traceArchivalConfig: w.trace_archival_config ? compact({ ...w.trace_archival_config }) : undefined,
   });
 }
 

@@ -55,14 +55,15 @@ export type ClientErrorCode = 'NETWORK_ERROR' | 'DEADLINE_EXCEEDED' | 'INVALID_R
 /** Every error code the client knows: a closed union (typos do not compile). */
 export type ErrorCode = MlflowErrorCode | ClientErrorCode;
 
-declare const unknownCode: unique symbol;
 /**
- * A code the server sent that is not an {@link ErrorCode} (e.g. from a newer MLflow, or a proxy).
- * It is a plain string at run time; the brand keeps it apart from the known codes (a string is not
- * an `ErrorCode`). Branch on codes with {@link MlflowApiError.is}, which accepts known codes only,
- * and test for an unknown one with {@link MlflowApiError.hasCode}, which accepts any string on purpose.
+ * What {@link MlflowApiError.errorCode} holds when the server sent a code that is not an
+ * {@link ErrorCode} (e.g. from a newer MLflow, or a proxy); the code itself is in
+ * {@link MlflowApiError.rawErrorCode}. `errorCode` is therefore a closed union of literals, so that
+ * comparing it with a misspelt code (`err.errorCode === 'RESOURCE_ALREDY_EXISTS'`) is a compile error,
+ * while an unknown code still reaches you through the explicit escape: `rawErrorCode`, or
+ * {@link MlflowApiError.hasCode}, which accepts any string on purpose.
  */
-export type UnknownErrorCode = string & { readonly [unknownCode]: true };
+export type UnknownErrorCode = 'UNKNOWN_ERROR_CODE';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'INVALID_PARAMETER_VALUE', 'BAD_REQUEST', 'MALFORMED_REQUEST', 'RESOURCE_ALREADY_EXISTS', 'RESOURCE_DOES_NOT_EXIST',
@@ -94,13 +95,19 @@ const CODE_BY_STATUS: Readonly<Record<number, MlflowErrorCode>> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+/** What {@link MlflowApiError}'s constructor takes. */
 export interface MlflowApiErrorInit {
-  /** A known code, or any string the server sent (stored as an {@link UnknownErrorCode} if unknown). */
-  errorCode: ErrorCode | (string & {});
+  /** The code as the server sent it (any string), or one of the client's {@link ClientErrorCode}s. */
+  errorCode: string;
+  /** HTTP status of the response; 0 when there was none. */
   status: number;
+  /** The server's message, or the client's description of the failure. */
   message: string;
+  /** HTTP method of the failed request. */
   method?: string;
+  /** URL of the failed request. */
   url?: string;
+  /** The underlying error (a fetch failure, a validation error), as `Error.cause`. */
   cause?: unknown;
 }
 
@@ -121,12 +128,16 @@ export interface MlflowApiErrorInit {
  * ```
  */
 export class MlflowApiError extends Error {
+  /** Always `'MlflowApiError'`. */
   override readonly name = 'MlflowApiError';
   /**
-   * MLflow error code (`RESOURCE_DOES_NOT_EXIST`, …) or a {@link ClientErrorCode}; a code the client
-   * does not know is passed through as an {@link UnknownErrorCode}.
+   * MLflow error code (`RESOURCE_DOES_NOT_EXIST`, …) or a {@link ClientErrorCode}: a closed union, so
+   * that comparing it with a misspelt code does not compile. A code the client does not know is
+   * `'UNKNOWN_ERROR_CODE'` ({@link UnknownErrorCode}) here and, as sent, in {@link rawErrorCode}.
    */
   readonly errorCode: ErrorCode | UnknownErrorCode;
+  /** The code exactly as the server sent it (for a known code, the same as {@link errorCode}). */
+  readonly rawErrorCode: string;
   /** HTTP status of the response; 0 when there was none (network error, timeout). */
   readonly status: number;
   /** HTTP method of the failed request. */
@@ -136,7 +147,8 @@ export class MlflowApiError extends Error {
 
   constructor(init: MlflowApiErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.errorCode = init.errorCode as ErrorCode | UnknownErrorCode;
+    this.errorCode = isKnownErrorCode(init.errorCode) ? init.errorCode : 'UNKNOWN_ERROR_CODE';
+    this.rawErrorCode = init.errorCode;
     this.status = init.status;
     this.method = init.method;
     this.url = init.url;
@@ -153,13 +165,17 @@ export class MlflowApiError extends Error {
    * );
    * ```
    */
-  static is(err: unknown, ...codes: ErrorCode[]): err is MlflowApiError {
+  static is<C extends ErrorCode | UnknownErrorCode = ErrorCode | UnknownErrorCode>(err: unknown, ...codes: C[]): err is MlflowApiError & {
+    /** One of the codes asked for. */
+    readonly errorCode: C;
+  } {
     return err instanceof MlflowApiError && (codes.length === 0 || (codes as readonly string[]).includes(err.errorCode));
   }
 
   /**
    * The explicit escape for codes outside {@link ErrorCode}: true when `err` is an MlflowApiError
-   * whose code is exactly `code`, any string (so a typo here is not caught; prefer {@link is}).
+   * whose {@link rawErrorCode} is exactly `code`, any string (so a typo here is not caught; prefer
+   * {@link is} for known codes).
    *
    * @example
    * ```ts
@@ -167,7 +183,7 @@ export class MlflowApiError extends Error {
    * ```
    */
   static hasCode(err: unknown, code: string): err is MlflowApiError {
-    return err instanceof MlflowApiError && err.errorCode === code;
+    return err instanceof MlflowApiError && err.rawErrorCode === code;
   }
 
   /** @internal Builds the error for a non-2xx response from its (already read) body. */

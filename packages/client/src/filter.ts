@@ -25,8 +25,14 @@
  */
 
 declare const clause: unique symbol;
-/** One comparison built by {@link where}; join several with {@link and}. */
-export type FilterClause = string & { readonly [clause]: true };
+/**
+ * One comparison built by {@link where}; join several with {@link and}. A string at run time; the
+ * brand keeps hand-written strings out of {@link and}.
+ */
+export type FilterClause = string & {
+  /** @hidden */
+  readonly [clause]: true;
+};
 
 /**
  * Quotes a string value for a filter: `'…'`, or `"…"` when the value contains `'`. Throws a
@@ -72,11 +78,17 @@ export interface ListField extends StringField {
 
 /** Comparisons on a numeric field. */
 export interface NumericField {
+  /** `field = n` (`n` an integer, else a `RangeError`). */
   eq(value: number): FilterClause;
+  /** `field != n`. */
   ne(value: number): FilterClause;
+  /** `field > n`. */
   gt(value: number): FilterClause;
+  /** `field >= n`. */
   ge(value: number): FilterClause;
+  /** `field < n`. */
   lt(value: number): FilterClause;
+  /** `field <= n`. */
   le(value: number): FilterClause;
 }
 
@@ -121,10 +133,15 @@ function numericField(field: string): NumericField {
  * versions: also `runId`, `sourcePath` and `versionNumber`.
  */
 export const where: {
+  /** `name`: the registered model's name (both searches). */
   readonly name: ListField;
+  /** `run_id` (model versions). */
   readonly runId: ListField;
+  /** `source_path` (model versions). */
   readonly sourcePath: StringField;
+  /** `version_number` (model versions). */
   readonly versionNumber: NumericField;
+  /** `tags.<key>`: a tag's value (both searches); the key is backquoted when it needs to be. */
   tag(key: string): StringField;
 } = {
   name: listField('name'),

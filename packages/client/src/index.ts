@@ -7,7 +7,7 @@
  * const client = new MlflowRegistryClient({ baseUrl: 'http://localhost:8000' });
  * ```
  *
- * @packageDocumentation
+ * @module @mlflow-registry/client
  */
 export {
   MlflowRegistryClient,
@@ -17,6 +17,7 @@ export {
   type Tags,
   type VersionNumber,
   type ModelVersionRef,
+  type ResolvedModelUri,
   type SearchParams,
   type SearchPageParams,
   type ArtifactBody,
@@ -62,4 +63,8 @@ export type {
   DirectUploadCredential,
   DirectUploadPart,
   DirectDownload,
+  Workspace,
+  WorkspaceDeletionMode,
+  ServerInfo,
+  TraceArchivalConfig,
 } from './entities.js';

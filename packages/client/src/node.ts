@@ -18,7 +18,7 @@
  * await downloadModel(client, { modelUri: 'models:/iris/latest', dstPath: './iris' });
  * ```
  *
- * @module
+ * @module @mlflow-registry/client/node
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -134,6 +134,18 @@ export async function downloadArtifacts(
   return written.sort();
 }
 
+/** What {@link downloadModel} downloaded. */
+export interface DownloadedModel {
+  /** Registered model name. */
+  name: string;
+  /** The version the URI resolved to. */
+  version: string;
+  /** The version's download URI (a `mlflow-artifacts:` URI). */
+  downloadUri: string;
+  /** The local paths written, sorted. */
+  files: string[];
+}
+
 /**
  * Resolves a `models:/` URI (see {@link MlflowRegistryClient.resolveModelUri}) and downloads the
  * version's artifacts into `dstPath`. The artifacts must be served by the server's artifact proxy
@@ -149,7 +161,7 @@ export async function downloadModel(
   client: MlflowRegistryClient,
   params: { modelUri: string; dstPath: string; concurrency?: number },
   options?: CallOptions,
-): Promise<{ name: string; version: string; downloadUri: string; files: string[] }> {
+): Promise<DownloadedModel> {
   const r = await client.resolveModelUri(params.modelUri, options);
   if (r.artifactPath === undefined) {
     throw new TypeError(`${params.modelUri} resolves to ${r.downloadUri}, which is not served by the artifact proxy of ${client.baseUrl}`);

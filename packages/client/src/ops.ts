@@ -65,6 +65,7 @@ function op<D extends Shape, R extends Record<number, unknown>>(method: Method, 
 }
 
 const P = '/api/2.0/mlflow';
+const W = '/api/3.0/mlflow/workspaces';
 const H = '/api/2.0/mlflow-ts/history';
 
 export const ops = {
@@ -105,5 +106,11 @@ export const ops = {
   createDirectUpload: op<wire.CreateDirectUploadData, wire.CreateDirectUploadResponses>('post', '/api/2.0/mlflow-ts/artifacts/direct-upload/create', 'zCreateDirectUploadResponse2'),
   completeDirectUpload: op<wire.CompleteDirectUploadData, wire.CompleteDirectUploadResponses>('post', '/api/2.0/mlflow-ts/artifacts/direct-upload/complete', 'zCompleteDirectUploadResponse2'),
   abortDirectUpload: op<wire.AbortDirectUploadData, wire.AbortDirectUploadResponses>('post', '/api/2.0/mlflow-ts/artifacts/direct-upload/abort', 'zAbortDirectUploadResponse2'),
+  getServerInfo: op<wire.GetServerInfoData, wire.GetServerInfoResponses>('get', '/api/3.0/mlflow/server-info', 'zGetServerInfoResponse'),
+  listWorkspaces: op<wire.ListWorkspacesData, wire.ListWorkspacesResponses>('get', W, 'zListWorkspacesResponse2'),
+  createWorkspace: op<wire.CreateWorkspaceData, wire.CreateWorkspaceResponses>('post', W, 'zCreateWorkspaceResponse'),
+  getWorkspace: op<wire.GetWorkspaceData, wire.GetWorkspaceResponses>('get', `${W}/{workspace_name}`, 'zGetWorkspaceResponse'),
+  updateWorkspace: op<wire.UpdateWorkspaceData, wire.UpdateWorkspaceResponses>('patch', `${W}/{workspace_name}`, 'zUpdateWorkspaceResponse'),
+  deleteWorkspace: op<wire.DeleteWorkspaceData, wire.DeleteWorkspaceResponses>('delete', `${W}/{workspace_name}`, 'zDeleteWorkspaceResponse'),
   getDirectDownloadUrl: op<wire.GetDirectDownloadUrlData, wire.GetDirectDownloadUrlResponses>('get', '/api/2.0/mlflow-ts/artifacts/direct-download', 'zGetDirectDownloadUrlResponse'),
 };

@@ -1,7 +1,8 @@
 /**
  * The HTTP layer under the generated client: every request the generated functions build goes
- * through {@link Transport.fetchFor}, which adds the timeout, the retries with backoff and jitter,
- * and the translation of transport failures into {@link MlflowApiError}.
+ * through {@link Transport.fetchFor}, which adds the timeout, the retries with backoff and jitter
+ * (never repeating a call that may already have been applied unless it is idempotent: see
+ * {@link RetryOptions}), and the translation of transport failures into {@link MlflowApiError}.
  *
  * Only web-platform APIs are used (fetch, AbortController, setTimeout), so this runs unchanged in
  * browsers, Node ≥ 20, Deno and Bun. In Node, the global fetch keeps connections alive and reuses
@@ -15,7 +16,20 @@ import { MlflowApiError } from './errors.js';
  */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
-/** Retry behaviour. Only idempotent calls are retried, and only after 429, 503 or a network error. */
+/**
+ * Retry behaviour (exponential backoff with full jitter; `Retry-After` honoured). What is retried
+ * depends on whether the call may be repeated without changing its effect:
+ * - idempotent calls (reads, deletes, artifact uploads, the read-only POST `getLatestVersions`):
+ *   after HTTP 429, HTTP 503, or a network error (refused or reset connection, DNS failure);
+ * - all other calls (creates, renames, updates, tags, aliases, stage transitions, webhook tests,
+ *   direct uploads): only when the server certainly did not act on the request: HTTP 429, or a
+ *   connection that could not be established (refused, DNS failure, connect timeout: the request
+ *   was never sent). A reset connection, a timeout, or any 5xx (503 included: a server may answer 503
+ *   for a transaction whose commit was lost) may come after the server applied the request, so the
+ *   error is thrown and the outcome is for the caller to check (e.g. with a get or a search).
+ *
+ * Timeouts (`DEADLINE_EXCEEDED`) and streamed request bodies are never retried.
+ */
 export interface RetryOptions {
   /** Retries after the first attempt (0 disables retrying). Default 2. */
   maxRetries?: number;
@@ -29,6 +43,12 @@ export interface RetryOptions {
 export interface CallPolicy {
   /** The call may be repeated without changing its effect. */
   idempotent: boolean;
+  /**
+   * A delete: when it was retried after an attempt whose outcome is unknown (a connection reset
+   * after sending), the facade takes `RESOURCE_DOES_NOT_EXIST` as success, since that attempt may
+   * have deleted it.
+   */
+  goneMeansDone?: boolean;
   /** The request body is a one-shot stream: it is neither buffered nor replayed. */
   streamingBody?: boolean;
   /** The response body is handed to the caller as a stream: the timeout covers the headers only. */
@@ -43,6 +63,8 @@ export interface CallContext {
   url?: string;
   /** The final response (the one handed to the generated client). */
   response?: Response;
+  /** The call was retried after an attempt the server may have applied (a failure after sending). */
+  retriedAfterUnknownOutcome?: boolean;
 }
 
 export interface TransportOptions {
@@ -51,7 +73,26 @@ export interface TransportOptions {
   timeoutMs?: number | undefined;
 }
 
+/** Statuses after which an idempotent call is retried. */
 const RETRY_STATUSES = new Set([429, 503]);
+/** Statuses after which any call is retried: the server refused the request without acting on it. */
+const NOT_APPLIED_STATUSES = new Set([429]);
+/**
+ * Error codes (Node's, as undici's fetch reports them in `cause`) of a connection that was never
+ * established: the request was not sent, so even a non-idempotent call can be repeated. Runtimes that
+ * do not say why a fetch failed (browsers) get no such retry.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** @internal Whether a fetch failure says the connection was never established (walking `cause` and AggregateError's `errors`). */
+export function neverSent(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && NOT_SENT_CODES.has(e.code)) return true;
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x) => neverSent(x, depth + 1))) return true;
+  return neverSent(e.cause, depth + 1);
+}
+
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 /** @internal */
@@ -77,7 +118,7 @@ export class Transport {
       const request = input instanceof Request ? input : new Request(input, init);
       ctx.method = request.method;
       ctx.url = request.url;
-      const response = await this.#send(request, policy);
+      const response = await this.#send(request, policy, ctx);
       ctx.response = response;
       return response;
     };
@@ -87,7 +128,7 @@ export class Transport {
     return backoffDelay(attempt, retryAfter, this.#baseDelayMs, this.#maxDelayMs);
   }
 
-  async #send(request: Request, policy: CallPolicy): Promise<Response> {
+  async #send(request: Request, policy: CallPolicy, ctx: CallContext): Promise<Response> {
     const { method, url } = request;
     const fetchImpl: FetchLike = this.#fetch ?? ((u, i) => globalThis.fetch(u, i));
     const timeoutMs = policy.timeoutMs ?? this.#timeoutMs;
@@ -95,7 +136,9 @@ export class Transport {
     const headers = new Headers(request.headers);
     let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
     if (request.body) body = policy.streamingBody ? request.body : new Uint8Array(await request.arrayBuffer());
-    const maxRetries = policy.idempotent && !policy.streamingBody ? this.#maxRetries : 0;
+    // A streamed body is consumed by the first attempt: it cannot be sent again.
+    const maxRetries = policy.streamingBody ? 0 : this.#maxRetries;
+    const retryStatuses = policy.idempotent ? RETRY_STATUSES : NOT_APPLIED_STATUSES;
 
     for (let attempt = 0; ; attempt++) {
       userSignal?.throwIfAborted();
@@ -126,14 +169,16 @@ export class Transport {
       } catch (err) {
         deadline.dispose();
         const e = failure(err);
-        if (e instanceof MlflowApiError && e.errorCode === 'NETWORK_ERROR' && attempt < maxRetries) {
+        const retryable = e instanceof MlflowApiError && e.errorCode === 'NETWORK_ERROR' && (policy.idempotent || neverSent(err));
+        if (retryable && attempt < maxRetries) {
+          if (!neverSent(err)) ctx.retriedAfterUnknownOutcome = true;
           await sleep(this.#delay(attempt, null), userSignal);
           continue;
         }
         throw e;
       }
 
-      if (RETRY_STATUSES.has(res.status) && attempt < maxRetries) {
+      if (retryStatuses.has(res.status) && attempt < maxRetries) {
         deadline.dispose();
         await res.body?.cancel().catch(() => undefined);
         await sleep(this.#delay(attempt, res.headers.get('retry-after')), userSignal);
@@ -151,8 +196,10 @@ export class Transport {
         const buf = NULL_BODY_STATUSES.has(res.status) ? null : await res.arrayBuffer();
         return new Response(buf, { status: res.status, statusText: res.statusText, headers: res.headers });
       } catch (err) {
+        // The server answered: a non-idempotent request may have been applied.
         const e = failure(err);
-        if (e instanceof MlflowApiError && e.errorCode === 'NETWORK_ERROR' && attempt < maxRetries) {
+        if (policy.idempotent && e instanceof MlflowApiError && e.errorCode === 'NETWORK_ERROR' && attempt < maxRetries) {
+          ctx.retriedAfterUnknownOutcome = true;
           await sleep(this.#delay(attempt, null), userSignal);
           continue;
         }

@@ -5,10 +5,36 @@
 
 /** A parsed `models:/` URI: exactly one of `version`, `stage`, `alias`, or `latest`. */
 export type ParsedModelUri =
-  | { kind: 'version'; name: string; version: string }
-  | { kind: 'stage'; name: string; stage: string }
-  | { kind: 'alias'; name: string; alias: string }
-  | { kind: 'latest'; name: string };
+  | {
+      /** `models:/<name>/<version>`. */
+      kind: 'version';
+      /** Registered model name. */
+      name: string;
+      /** The version number, as written. */
+      version: string;
+    }
+  | {
+      /** `models:/<name>/<stage>`. */
+      kind: 'stage';
+      /** Registered model name. */
+      name: string;
+      /** The stage, as written (MLflow matches it case-insensitively). */
+      stage: string;
+    }
+  | {
+      /** `models:/<name>@<alias>`. */
+      kind: 'alias';
+      /** Registered model name. */
+      name: string;
+      /** The alias. */
+      alias: string;
+    }
+  | {
+      /** `models:/<name>/latest`. */
+      kind: 'latest';
+      /** Registered model name. */
+      name: string;
+    };
 
 function improper(uri: string): TypeError {
   return new TypeError(

@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AbortDirectUploadData, AbortDirectUploadErrors, AbortDirectUploadResponses, AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, AddRolePermissionData, AddRolePermissionErrors, AddRolePermissionResponses, AssignRoleData, AssignRoleErrors, AssignRoleResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetAliasHistoryData, GetAliasHistoryErrors, GetAliasHistoryResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDirectDownloadUrlData, GetDirectDownloadUrlErrors, GetDirectDownloadUrlResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionHistoryData, GetModelVersionHistoryErrors, GetModelVersionHistoryResponses, GetModelVersionResponses, GetPresignedDownloadUrlData, GetPresignedDownloadUrlErrors, GetPresignedDownloadUrlResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelHistoryData, GetRegisteredModelHistoryErrors, GetRegisteredModelHistoryResponses, GetRegisteredModelResponses, GetRoleData, GetRoleErrors, GetRoleResponses, GetUserData, GetUserErrors, GetUserPermissionData, GetUserPermissionErrors, GetUserPermissionResponses, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GrantUserPermissionData, GrantUserPermissionErrors, GrantUserPermissionResponses, HealthData, HealthErrors, HealthResponses, ListAccessTokensData, ListAccessTokensErrors, ListAccessTokensResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListCurrentUserPermissionsData, ListCurrentUserPermissionsErrors, ListCurrentUserPermissionsResponses, ListRegistryEventsData, ListRegistryEventsErrors, ListRegistryEventsResponses, ListRolePermissionsData, ListRolePermissionsErrors, ListRolePermissionsResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListRoleUsersData, ListRoleUsersErrors, ListRoleUsersResponses, ListUserPermissionsData, ListUserPermissionsErrors, ListUserPermissionsResponses, ListUserRolesData, ListUserRolesErrors, ListUserRolesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, RemoveRolePermissionData, RemoveRolePermissionErrors, RemoveRolePermissionResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, RevokeAccessTokenData, RevokeAccessTokenErrors, RevokeAccessTokenResponses, RevokeUserPermissionData, RevokeUserPermissionErrors, RevokeUserPermissionResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UnassignRoleData, UnassignRoleErrors, UnassignRoleResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateRoleData, UpdateRoleErrors, UpdateRolePermissionData, UpdateRolePermissionErrors, UpdateRolePermissionResponses, UpdateRoleResponses, UpdateUserAdminData, UpdateUserAdminErrors, UpdateUserAdminResponses, UpdateUserPasswordData, UpdateUserPasswordErrors, UpdateUserPasswordResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
-import { zAbortDirectUploadBody, zAbortDirectUploadResponse2, zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zAddRolePermissionBody, zAddRolePermissionResponse, zAssignRoleBody, zAssignRoleResponse, zCompleteDirectUploadBody, zCompleteDirectUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateAccessTokenBody, zCreateAccessTokenResponse2, zCreateDirectUploadBody, zCreateDirectUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateRoleBody, zCreateRoleResponse, zCreateUserBody, zCreateUserResponse, zCreateWebhookBody, zCreateWebhookResponse2, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteRoleBody, zDeleteRoleResponse, zDeleteUserBody, zDeleteUserResponse, zDeleteWebhookPath, zDeleteWebhookResponse2, zDownloadArtifactPath, zDownloadArtifactResponse, zGetAliasHistoryQuery, zGetAliasHistoryResponse, zGetCurrentUserResponse, zGetDirectDownloadUrlQuery, zGetDirectDownloadUrlResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionHistoryQuery, zGetModelVersionHistoryResponse, zGetModelVersionQuery, zGetModelVersionResponse2, zGetPresignedDownloadUrlPath, zGetPresignedDownloadUrlResponse, zGetRegisteredModelHistoryQuery, zGetRegisteredModelHistoryResponse, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetRoleQuery, zGetRoleResponse, zGetUserPermissionQuery, zGetUserPermissionResponse, zGetUserQuery, zGetUserResponse, zGetWebhookPath, zGetWebhookResponse2, zGrantUserPermissionBody, zGrantUserPermissionResponse, zHealthResponse, zListAccessTokensQuery, zListAccessTokensResponse2, zListArtifactsQuery, zListArtifactsResponse2, zListCurrentUserPermissionsResponse, zListRegistryEventsQuery, zListRegistryEventsResponse, zListRolePermissionsQuery, zListRolePermissionsResponse, zListRolesQuery, zListRolesResponse, zListRoleUsersQuery, zListRoleUsersResponse, zListUserPermissionsQuery, zListUserPermissionsResponse, zListUserRolesQuery, zListUserRolesResponse, zListUsersResponse2, zListWebhookDeliveriesPath, zListWebhookDeliveriesQuery, zListWebhookDeliveriesResponse2, zListWebhooksQuery, zListWebhooksResponse2, zRemoveRolePermissionBody, zRemoveRolePermissionResponse, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zRevokeAccessTokenBody, zRevokeAccessTokenResponse, zRevokeUserPermissionBody, zRevokeUserPermissionResponse, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUnassignRoleBody, zUnassignRoleResponse, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateRoleBody, zUpdateRolePermissionBody, zUpdateRolePermissionResponse, zUpdateRoleResponse, zUpdateUserAdminBody, zUpdateUserAdminResponse, zUpdateUserPasswordBody, zUpdateUserPasswordResponse, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
+import type { AbortDirectUploadData, AbortDirectUploadErrors, AbortDirectUploadResponses, AbortMultipartUploadData, AbortMultipartUploadErrors, AbortMultipartUploadResponses, AddRolePermissionData, AddRolePermissionErrors, AddRolePermissionResponses, AssignRoleData, AssignRoleErrors, AssignRoleResponses, CompleteDirectUploadData, CompleteDirectUploadErrors, CompleteDirectUploadResponses, CompleteMultipartUploadData, CompleteMultipartUploadErrors, CompleteMultipartUploadResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateDirectUploadData, CreateDirectUploadErrors, CreateDirectUploadResponses, CreateModelVersionData, CreateModelVersionErrors, CreateModelVersionResponses, CreateMultipartUploadData, CreateMultipartUploadErrors, CreateMultipartUploadResponses, CreateRegisteredModelData, CreateRegisteredModelErrors, CreateRegisteredModelResponses, CreateRoleData, CreateRoleErrors, CreateRoleResponses, CreateUserData, CreateUserErrors, CreateUserResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteArtifactData, DeleteArtifactErrors, DeleteArtifactResponses, DeleteModelVersionData, DeleteModelVersionErrors, DeleteModelVersionResponses, DeleteModelVersionTagData, DeleteModelVersionTagErrors, DeleteModelVersionTagResponses, DeleteRegisteredModelAliasData, DeleteRegisteredModelAliasErrors, DeleteRegisteredModelAliasResponses, DeleteRegisteredModelData, DeleteRegisteredModelErrors, DeleteRegisteredModelResponses, DeleteRegisteredModelTagData, DeleteRegisteredModelTagErrors, DeleteRegisteredModelTagResponses, DeleteRoleData, DeleteRoleErrors, DeleteRoleResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DeleteWorkspaceData, DeleteWorkspaceErrors, DeleteWorkspaceResponses, DownloadArtifactData, DownloadArtifactErrors, DownloadArtifactResponses, GetAliasHistoryData, GetAliasHistoryErrors, GetAliasHistoryResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDirectDownloadUrlData, GetDirectDownloadUrlErrors, GetDirectDownloadUrlResponses, GetLatestVersionsData, GetLatestVersionsErrors, GetLatestVersionsGetData, GetLatestVersionsGetErrors, GetLatestVersionsGetResponses, GetLatestVersionsResponses, GetModelVersionArtifactData, GetModelVersionArtifactErrors, GetModelVersionArtifactResponses, GetModelVersionByAliasData, GetModelVersionByAliasErrors, GetModelVersionByAliasResponses, GetModelVersionData, GetModelVersionDownloadUriData, GetModelVersionDownloadUriErrors, GetModelVersionDownloadUriResponses, GetModelVersionErrors, GetModelVersionHistoryData, GetModelVersionHistoryErrors, GetModelVersionHistoryResponses, GetModelVersionResponses, GetPresignedDownloadUrlData, GetPresignedDownloadUrlErrors, GetPresignedDownloadUrlResponses, GetRegisteredModelData, GetRegisteredModelErrors, GetRegisteredModelHistoryData, GetRegisteredModelHistoryErrors, GetRegisteredModelHistoryResponses, GetRegisteredModelResponses, GetRoleData, GetRoleErrors, GetRoleResponses, GetServerInfoData, GetServerInfoErrors, GetServerInfoResponses, GetUserData, GetUserErrors, GetUserPermissionData, GetUserPermissionErrors, GetUserPermissionResponses, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, GrantUserPermissionData, GrantUserPermissionErrors, GrantUserPermissionResponses, HealthData, HealthErrors, HealthResponses, ListAccessTokensData, ListAccessTokensErrors, ListAccessTokensResponses, ListArtifactsData, ListArtifactsErrors, ListArtifactsResponses, ListCurrentUserPermissionsData, ListCurrentUserPermissionsErrors, ListCurrentUserPermissionsResponses, ListRegistryEventsData, ListRegistryEventsErrors, ListRegistryEventsResponses, ListRolePermissionsData, ListRolePermissionsErrors, ListRolePermissionsResponses, ListRolesData, ListRolesErrors, ListRolesResponses, ListRoleUsersData, ListRoleUsersErrors, ListRoleUsersResponses, ListUserPermissionsData, ListUserPermissionsErrors, ListUserPermissionsResponses, ListUserRolesData, ListUserRolesErrors, ListUserRolesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RemoveRolePermissionData, RemoveRolePermissionErrors, RemoveRolePermissionResponses, RenameRegisteredModelData, RenameRegisteredModelErrors, RenameRegisteredModelResponses, RevokeAccessTokenData, RevokeAccessTokenErrors, RevokeAccessTokenResponses, RevokeUserPermissionData, RevokeUserPermissionErrors, RevokeUserPermissionResponses, SearchModelVersionsData, SearchModelVersionsErrors, SearchModelVersionsResponses, SearchRegisteredModelsData, SearchRegisteredModelsErrors, SearchRegisteredModelsResponses, SetModelVersionTagData, SetModelVersionTagErrors, SetModelVersionTagResponses, SetRegisteredModelAliasData, SetRegisteredModelAliasErrors, SetRegisteredModelAliasResponses, SetRegisteredModelTagData, SetRegisteredModelTagErrors, SetRegisteredModelTagResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, TransitionModelVersionStageData, TransitionModelVersionStageErrors, TransitionModelVersionStageResponses, UnassignRoleData, UnassignRoleErrors, UnassignRoleResponses, UpdateModelVersionData, UpdateModelVersionErrors, UpdateModelVersionResponses, UpdateRegisteredModelData, UpdateRegisteredModelErrors, UpdateRegisteredModelResponses, UpdateRoleData, UpdateRoleErrors, UpdateRolePermissionData, UpdateRolePermissionErrors, UpdateRolePermissionResponses, UpdateRoleResponses, UpdateUserAdminData, UpdateUserAdminErrors, UpdateUserAdminResponses, UpdateUserPasswordData, UpdateUserPasswordErrors, UpdateUserPasswordResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses, UploadArtifactData, UploadArtifactErrors, UploadArtifactResponses, VersionData, VersionErrors, VersionResponses } from './types.gen.js';
+import { zAbortDirectUploadBody, zAbortDirectUploadResponse2, zAbortMultipartUploadBody, zAbortMultipartUploadPath, zAbortMultipartUploadResponse2, zAddRolePermissionBody, zAddRolePermissionResponse, zAssignRoleBody, zAssignRoleResponse, zCompleteDirectUploadBody, zCompleteDirectUploadResponse2, zCompleteMultipartUploadBody, zCompleteMultipartUploadPath, zCompleteMultipartUploadResponse2, zCreateAccessTokenBody, zCreateAccessTokenResponse2, zCreateDirectUploadBody, zCreateDirectUploadResponse2, zCreateModelVersionBody, zCreateModelVersionResponse2, zCreateMultipartUploadBody, zCreateMultipartUploadPath, zCreateMultipartUploadResponse2, zCreateRegisteredModelBody, zCreateRegisteredModelResponse2, zCreateRoleBody, zCreateRoleResponse, zCreateUserBody, zCreateUserResponse, zCreateWebhookBody, zCreateWebhookResponse2, zCreateWorkspaceBody, zCreateWorkspaceResponse, zDeleteArtifactPath, zDeleteArtifactResponse2, zDeleteModelVersionBody, zDeleteModelVersionResponse2, zDeleteModelVersionTagBody, zDeleteModelVersionTagResponse2, zDeleteRegisteredModelAliasBody, zDeleteRegisteredModelAliasResponse2, zDeleteRegisteredModelBody, zDeleteRegisteredModelResponse2, zDeleteRegisteredModelTagBody, zDeleteRegisteredModelTagResponse2, zDeleteRoleBody, zDeleteRoleResponse, zDeleteUserBody, zDeleteUserResponse, zDeleteWebhookPath, zDeleteWebhookResponse2, zDeleteWorkspacePath, zDeleteWorkspaceQuery, zDeleteWorkspaceResponse, zDownloadArtifactPath, zDownloadArtifactResponse, zGetAliasHistoryQuery, zGetAliasHistoryResponse, zGetCurrentUserResponse, zGetDirectDownloadUrlQuery, zGetDirectDownloadUrlResponse, zGetLatestVersionsBody, zGetLatestVersionsGetQuery, zGetLatestVersionsGetResponse, zGetLatestVersionsResponse2, zGetModelVersionArtifactQuery, zGetModelVersionArtifactResponse, zGetModelVersionByAliasQuery, zGetModelVersionByAliasResponse2, zGetModelVersionDownloadUriQuery, zGetModelVersionDownloadUriResponse2, zGetModelVersionHistoryQuery, zGetModelVersionHistoryResponse, zGetModelVersionQuery, zGetModelVersionResponse2, zGetPresignedDownloadUrlPath, zGetPresignedDownloadUrlResponse, zGetRegisteredModelHistoryQuery, zGetRegisteredModelHistoryResponse, zGetRegisteredModelQuery, zGetRegisteredModelResponse2, zGetRoleQuery, zGetRoleResponse, zGetServerInfoResponse, zGetUserPermissionQuery, zGetUserPermissionResponse, zGetUserQuery, zGetUserResponse, zGetWebhookPath, zGetWebhookResponse2, zGetWorkspacePath, zGetWorkspaceResponse, zGrantUserPermissionBody, zGrantUserPermissionResponse, zHealthResponse, zListAccessTokensQuery, zListAccessTokensResponse2, zListArtifactsQuery, zListArtifactsResponse2, zListCurrentUserPermissionsResponse, zListRegistryEventsQuery, zListRegistryEventsResponse, zListRolePermissionsQuery, zListRolePermissionsResponse, zListRolesQuery, zListRolesResponse, zListRoleUsersQuery, zListRoleUsersResponse, zListUserPermissionsQuery, zListUserPermissionsResponse, zListUserRolesQuery, zListUserRolesResponse, zListUsersResponse2, zListWebhookDeliveriesPath, zListWebhookDeliveriesQuery, zListWebhookDeliveriesResponse2, zListWebhooksQuery, zListWebhooksResponse2, zListWorkspacesResponse2, zRemoveRolePermissionBody, zRemoveRolePermissionResponse, zRenameRegisteredModelBody, zRenameRegisteredModelResponse2, zRevokeAccessTokenBody, zRevokeAccessTokenResponse, zRevokeUserPermissionBody, zRevokeUserPermissionResponse, zSearchModelVersionsQuery, zSearchModelVersionsResponse2, zSearchRegisteredModelsQuery, zSearchRegisteredModelsResponse2, zSetModelVersionTagBody, zSetModelVersionTagResponse2, zSetRegisteredModelAliasBody, zSetRegisteredModelAliasResponse2, zSetRegisteredModelTagBody, zSetRegisteredModelTagResponse2, zTestWebhookBody, zTestWebhookPath, zTestWebhookResponse2, zTransitionModelVersionStageBody, zTransitionModelVersionStageResponse2, zUnassignRoleBody, zUnassignRoleResponse, zUpdateModelVersionBody, zUpdateModelVersionResponse2, zUpdateRegisteredModelBody, zUpdateRegisteredModelResponse2, zUpdateRoleBody, zUpdateRolePermissionBody, zUpdateRolePermissionResponse, zUpdateRoleResponse, zUpdateUserAdminBody, zUpdateUserAdminResponse, zUpdateUserPasswordBody, zUpdateUserPasswordResponse, zUpdateWebhookBody, zUpdateWebhookPath, zUpdateWebhookResponse2, zUpdateWorkspaceBody, zUpdateWorkspacePath, zUpdateWorkspaceResponse, zUploadArtifactBody, zUploadArtifactPath, zUploadArtifactResponse2, zVersionResponse } from './zod.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -914,6 +914,29 @@ export const abortMultipartUpload = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
+ * Download a file of a model version's artifacts
+ *
+ * What MLflow's web UI calls for a version's files (its schema pane reads `MLmodel`): the file `path`
+ * below the version's download location, as MLflow's `serve_model_version_artifact`. Served at the root
+ * (under STATIC_PREFIX when set), without `/api/2.0`, like MLflow. The location must lie in this server's
+ * artifact store (`mlflow-artifacts:/…`, this server's URL, its bucket); any other location (`runs:/…`, a
+ * foreign bucket) answers 404, as there is no artifact repository for it here. Headers as
+ * `downloadArtifact`, with `Cache-Control: no-cache`. Missing `path` or an unsafe one ("Invalid path") →
+ * 400; unknown or deleted version, or missing file → 404.
+ */
+export const getModelVersionArtifact = <ThrowOnError extends boolean = false>(options: Options<GetModelVersionArtifactData, ThrowOnError>) => (options.client ?? client).get<GetModelVersionArtifactResponses, GetModelVersionArtifactErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetModelVersionArtifactQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetModelVersionArtifactResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/model-versions/get-artifact',
+    ...options
+});
+
+/**
  * Liveness check
  *
  * Answers `OK` as `text/plain` while the process is serving requests. Suitable for load-balancer and
@@ -1721,4 +1744,128 @@ export const listRoleUsers = <ThrowOnError extends boolean = false>(options: Opt
     security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/3.0/mlflow/roles/users/list',
     ...options
+});
+
+/**
+ * How the server is set up
+ *
+ * MLflow's server-info: whether workspaces are enabled (the Python client checks it before it sends
+ * `X-MLFLOW-WORKSPACE`) and which artifact transfer modes are available. Never resolves the workspace
+ * header, so it answers even when the header names a missing workspace.
+ */
+export const getServerInfo = <ThrowOnError extends boolean = false>(options?: Options<GetServerInfoData, ThrowOnError>) => (options?.client ?? client).get<GetServerInfoResponses, GetServerInfoErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetServerInfoResponse.parseAsync(data),
+    url: '/api/3.0/mlflow/server-info',
+    ...options
+});
+
+/**
+ * List workspaces
+ *
+ * Every workspace, in name order (`{}` when there is none to show). With workspaces disabled: 503 with
+ * MLflow's text body "Endpoint: … disabled because the server is running without workspaces support. …".
+ */
+export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: Options<ListWorkspacesData, ThrowOnError>) => (options?.client ?? client).get<ListWorkspacesResponses, ListWorkspacesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListWorkspacesResponse2.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/workspaces',
+    ...options
+});
+
+/**
+ * Create a workspace
+ *
+ * Creates a workspace (HTTP 201). `name`: 2–63 characters of `a-z`, `0-9` and inner `-`; `default`,
+ * `workspaces`, `api`, `ajax-api` and `static-files` are refused. `default_artifact_root` must be a URI or
+ * an absolute path (no fragment, no `runs:/`, no foreign host unless allowed);
+ * `trace_archival_config.retention` is `<int><unit>` (m, h or d). A taken name: 400
+ * `RESOURCE_ALREADY_EXISTS` "Workspace '<name>' already exists. …".
+ */
+export const createWorkspace = <ThrowOnError extends boolean = false>(options: Options<CreateWorkspaceData, ThrowOnError>) => (options.client ?? client).post<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateWorkspaceBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateWorkspaceResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/workspaces',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a workspace
+ *
+ * Deletes the workspace (HTTP 204, empty body). `mode`: `RESTRICT` (default) refuses while any model or
+ * webhook (or, on a database of `mlflow server`, any tracking resource) remains; `CASCADE` deletes the
+ * workspace's models, versions, tags, aliases and webhooks (and its audit history and deliveries);
+ * `SET_DEFAULT` moves them to `default`, refused when a name is taken there. Refusals are
+ * `INVALID_STATE` with MLflow's message, answered with HTTP 400 (MLflow: 500, which clients retry). `default`
+ * cannot be deleted.
+ */
+export const deleteWorkspace = <ThrowOnError extends boolean = false>(options: Options<DeleteWorkspaceData, ThrowOnError>) => (options.client ?? client).delete<DeleteWorkspaceResponses, DeleteWorkspaceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zDeleteWorkspacePath,
+        query: zDeleteWorkspaceQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDeleteWorkspaceResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}',
+    ...options
+});
+
+/**
+ * Get a workspace
+ *
+ * One workspace. An invalid name: 400 with the validator's message; an unknown one: 404
+ * `RESOURCE_DOES_NOT_EXIST` "Workspace '<name>' not found".
+ */
+export const getWorkspace = <ThrowOnError extends boolean = false>(options: Options<GetWorkspaceData, ThrowOnError>) => (options.client ?? client).get<GetWorkspaceResponses, GetWorkspaceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetWorkspacePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetWorkspaceResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}',
+    ...options
+});
+
+/**
+ * Update a workspace
+ *
+ * Sets the fields present: `description`, `default_artifact_root` (an empty string clears it) and
+ * `trace_archival_config.location`/`retention`. No field at all: 400 "Workspace update must have at least
+ * one key".
+ */
+export const updateWorkspace = <ThrowOnError extends boolean = false>(options: Options<UpdateWorkspaceData, ThrowOnError>) => (options.client ?? client).patch<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateWorkspaceBody,
+        path: zUpdateWorkspacePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateWorkspaceResponse.parseAsync(data),
+    security: [{ scheme: 'basic', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

@@ -3,6 +3,71 @@
 import * as z from 'zod';
 
 /**
+ * Trace archival settings of a workspace (used by MLflow's tracking server; stored here as given).
+ */
+export const zTraceArchivalConfig = z.object({
+    location: z.string().optional(),
+    retention: z.string().optional()
+});
+
+/**
+ * A workspace (MLflow's Workspace message); unset fields are omitted.
+ */
+export const zWorkspace = z.object({
+    name: z.string(),
+    description: z.string().optional(),
+    default_artifact_root: z.string().optional(),
+    trace_archival_config: zTraceArchivalConfig.optional()
+});
+
+/**
+ * Request of `createWorkspace`.
+ */
+export const zCreateWorkspaceRequest = z.object({
+    name: z.string(),
+    description: z.string().optional(),
+    default_artifact_root: z.string().optional(),
+    trace_archival_config: zTraceArchivalConfig.optional()
+});
+
+/**
+ * Request of `updateWorkspace`; at least one field.
+ */
+export const zUpdateWorkspaceRequest = z.object({
+    description: z.string().optional(),
+    default_artifact_root: z.string().optional(),
+    trace_archival_config: zTraceArchivalConfig.optional()
+});
+
+/**
+ * Result of `createWorkspace`, `getWorkspace` and `updateWorkspace`.
+ */
+export const zWorkspaceResponse = z.object({
+    workspace: zWorkspace
+});
+
+/**
+ * Result of `listWorkspaces`; `workspaces` omitted when empty.
+ */
+export const zListWorkspacesResponse = z.object({
+    workspaces: z.array(zWorkspace).optional()
+});
+
+/**
+ * MLflow's server-info.
+ */
+export const zServerInfoResponse = z.object({
+    store_type: z.string().optional(),
+    workspaces_enabled: z.boolean().optional(),
+    trace_archival_enabled: z.boolean().optional(),
+    multipart_uploads_enabled: z.boolean().optional(),
+    multipart_downloads_enabled: z.boolean().optional(),
+    presigned_upload_run_id_supported: z.boolean().optional(),
+    presigned_upload_model_id_supported: z.boolean().optional(),
+    features_enabled: z.record(z.string(), z.boolean()).optional()
+});
+
+/**
  * A personal access token as listed (never the token or its hash). Unset timestamps are omitted.
  */
 export const zAccessToken = z.object({
@@ -971,6 +1036,11 @@ export const zModelVersionVersionQuery = z.string();
 export const zPageTokenQuery = z.string();
 
 /**
+ * The workspace's name.
+ */
+export const zWorkspaceNamePath = z.string();
+
+/**
  * Webhook id (a UUID returned by `createWebhook`).
  */
 export const zWebhookIdPath = z.string();
@@ -1293,6 +1363,17 @@ export const zAbortMultipartUploadPath = z.object({
  * The upload was aborted.
  */
 export const zAbortMultipartUploadResponse2 = zAbortMultipartUploadResponse;
+
+export const zGetModelVersionArtifactQuery = z.object({
+    name: z.string(),
+    version: z.string(),
+    path: z.string()
+});
+
+/**
+ * Raw file bytes.
+ */
+export const zGetModelVersionArtifactResponse = z.string();
 
 /**
  * Always `OK`.
@@ -1621,3 +1702,53 @@ export const zListRoleUsersQuery = z.object({
  * Success.
  */
 export const zListRoleUsersResponse = zAssignmentsResponse;
+
+/**
+ * The server's setup.
+ */
+export const zGetServerInfoResponse = zServerInfoResponse;
+
+/**
+ * The workspaces.
+ */
+export const zListWorkspacesResponse2 = zListWorkspacesResponse;
+
+export const zCreateWorkspaceBody = zCreateWorkspaceRequest;
+
+/**
+ * The created workspace.
+ */
+export const zCreateWorkspaceResponse = zWorkspaceResponse;
+
+export const zDeleteWorkspacePath = z.object({
+    workspace_name: z.string()
+});
+
+export const zDeleteWorkspaceQuery = z.object({
+    mode: z.string().optional().default('RESTRICT')
+});
+
+/**
+ * Deleted.
+ */
+export const zDeleteWorkspaceResponse = z.void();
+
+export const zGetWorkspacePath = z.object({
+    workspace_name: z.string()
+});
+
+/**
+ * The workspace.
+ */
+export const zGetWorkspaceResponse = zWorkspaceResponse;
+
+export const zUpdateWorkspaceBody = zUpdateWorkspaceRequest;
+
+export const zUpdateWorkspacePath = z.object({
+    workspace_name: z.string()
+});
+
+/**
+ * The updated workspace.
+ */
+export const zUpdateWorkspaceResponse = zWorkspaceResponse;
