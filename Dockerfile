@@ -38,6 +38,7 @@ RUN cd /src \
 #                                                  tsx is left out: a dev tool, a dependency only for the
 #                                                  package's own `start` script
 #     packages/server/{package.json,dist}          the transpiled server
+#     packages/client/{package.json,dist}          the SDK, which `mlflow-registry copy` uses
 #     packages/server/src/**/ (non-.ts files)      the SQL migrations and their journals, read at start
 #     openapi/openapi.json                         served at /openapi.json and /docs
 COPY . /src/
@@ -45,7 +46,9 @@ RUN cd /src \
  && export CI=true \
  && pnpm install --offline --frozen-lockfile \
  && pnpm build \
- && mkdir -p /prod/packages/server /prod/openapi \
+ && pnpm --filter @mlflow-registry/client build \
+ && mkdir -p /prod/packages/server /prod/packages/client /prod/openapi \
+ && cp -r packages/client/package.json packages/client/dist /prod/packages/client/ \
  && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /prod/ \
  && node -e ' \
       const fs = require("node:fs"); \
@@ -83,9 +86,10 @@ WORKDIR /app
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000
-# Liveness: /health answers without the database. node's fetch, since slim images have no curl.
+# Liveness: /health (under STATIC_PREFIX when set) answers without the database. node's fetch, since
+# slim images have no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + (process.env.STATIC_PREFIX || '') + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # As `pnpm start`. node is PID 1 and handles SIGTERM/SIGINT itself once listening (drains in-flight requests
 # within SHUTDOWN_TIMEOUT_MS, then exits 0); the server starts no child processes. `docker run --init` adds an
 # init that also ends a start-up that is still connecting to the database.

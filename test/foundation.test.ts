@@ -56,8 +56,10 @@ describe('contract and route table', () => {
     const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(srcs.length).toBeGreaterThanOrEqual(4);
     for (const src of srcs) {
-      expect(src.startsWith('/')).toBe(true); // same origin only
-      const asset = await s.fetch(src);
+      // Relative links (so /docs also works under STATIC_PREFIX or a proxy's prefix), same origin only.
+      const url = new URL(src, `${s.url}/docs`);
+      expect(url.origin).toBe(s.url);
+      const asset = await s.fetch(url.pathname);
       expect(asset.status, src).toBe(200);
       expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100);
     }

@@ -331,6 +331,10 @@ else
       die "the artifact is not in the S3 bucket"
     echo "  ok    the artifact is in the S3 bucket"
   fi
+  # The image's entry point is the mlflow-registry CLI: its help, and doctor on the same configuration.
+  "$DOCKER" run --rm --network host "$IMAGE" --help | grep -q 'mlflow-registry' || die "mlflow-registry --help in the image"
+  out=$("$DOCKER" run --rm --network host -e AUTH=none "${PG_ENV[@]}" "$IMAGE" doctor 2>&1) || { echo "$out"; die "mlflow-registry doctor in the image"; }
+  echo "  ok    mlflow-registry --help and doctor in the image"
   stop_check "$ID-postgres"
 fi
 
