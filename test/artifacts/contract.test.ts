@@ -1,8 +1,9 @@
 /**
- * The artifact-store contract, run over real HTTP against the local filesystem adapter and against a
- * real S3-protocol server (S3_TEST_ENDPOINT, e.g. moto): the mlflow-artifacts API exactly as MLflow
- * serves it (list, download, upload, delete), its headers, and the multipart and presigned-download
- * endpoints (S3) or their 501 answers (local).
+ * The artifact-store contract, run over real HTTP against the local filesystem adapter, against a
+ * real S3-protocol server (S3_TEST_ENDPOINT, e.g. moto) and against the PostgreSQL store (on PGlite, and
+ * on PostgreSQL with TEST_DATABASE_URL): the mlflow-artifacts API exactly as MLflow serves it (list,
+ * download, upload, delete), its headers, and the multipart and presigned-download endpoints (S3) or
+ * their 501 answers (local, postgres).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ const MPU = '/api/2.0/mlflow-artifacts/mpu';
 if (!S3_ENDPOINT) console.log(S3_SKIP_MESSAGE);
 
 for (const adapter of ADAPTERS) {
-  describe.skipIf(adapter.name === 's3' && !S3_ENDPOINT)(`artifact store contract (${adapter.name})`, () => {
+  describe.skipIf(adapter.skip)(`artifact store contract (${adapter.label})`, () => {
     let s: TestServer;
     let env: Record<string, string>;
     const pkl = randomBytes(300_000);
@@ -27,7 +28,7 @@ for (const adapter of ADAPTERS) {
 
     beforeAll(async () => {
       env = await adapter.env();
-      s = await startTestServer('pglite', env);
+      s = await startTestServer(adapter.backend, env);
     });
     afterAll(() => s?.close());
 
@@ -177,7 +178,7 @@ for (const adapter of ADAPTERS) {
       expect((await s.call('GET', A)).body.files).toEqual([{ path: 'run1', is_dir: true }]);
     });
 
-    if (adapter.name === 'local') {
+    if (adapter.name !== 's3') {
       it('answers 501 NOT_IMPLEMENTED to multipart and presigned requests, so clients fall back', async () => {
         const body = { path: '/tmp/model.bin', num_parts: 2 };
         for (const op of ['create', 'complete', 'abort']) {
@@ -194,7 +195,9 @@ for (const adapter of ADAPTERS) {
           body: errorBody('NOT_IMPLEMENTED', 'Multipart download is not supported for the current artifact repository'),
         });
       });
+    }
 
+    if (adapter.name === 'local') {
       it('keeps artifacts as plain files under DATA_DIR/artifacts', async () => {
         const fs = await import('node:fs');
         const path = await import('node:path');

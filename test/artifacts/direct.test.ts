@@ -21,8 +21,8 @@ describe('direct transfers: configuration', () => {
     expect(loadConfig({ ARTIFACTS_DIRECT_TRANSFER: 'true', S3_BUCKET: 'b' }).artifacts.directTransfer).toBe(true);
   });
 
-  it('answers 501 on the local store', async () => {
-    const s = await startTestServer('pglite');
+  it.each(ADAPTERS.filter((a) => a.name !== 's3' && !a.skip).map((a) => [a.label, a] as const))('answers 501 on the %s store', async (_label, adapter) => {
+    const s = await startTestServer(adapter.backend, await adapter.env());
     try {
       const res = await s.call('POST', `${D}/direct-upload/create`, { path: 'a/b.bin', size: 10 });
       expect(res.status).toBe(501);

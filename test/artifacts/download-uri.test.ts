@@ -77,39 +77,44 @@ describe('get-download-uri: source mode (default, like MLflow)', () => {
   });
 });
 
-describe('get-download-uri: proxy mode', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer('pglite', { ARTIFACTS_DOWNLOAD_URI: 'proxy', PUBLIC_URL: PUBLIC, MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES: 'https' });
-    await uploadModel(s, '1/abc/artifacts/model');
-  });
-  afterAll(() => s?.close());
+for (const adapter of ADAPTERS.filter((a) => a.name !== 's3')) {
+  describe.skipIf(adapter.skip)(`get-download-uri: proxy mode (${adapter.label})`, () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startTestServer(
+        adapter.backend,
+        await adapter.env({ ARTIFACTS_DOWNLOAD_URI: 'proxy', PUBLIC_URL: PUBLIC, MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES: 'https' }),
+      );
+      await uploadModel(s, '1/abc/artifacts/model');
+    });
+    afterAll(() => s?.close());
 
-  it('turns sources in our store into our absolute proxy URL', async () => {
-    const proxied = `${PUBLIC}${A}/1/abc/artifacts/model`;
-    expect(await downloadUri(s, 'mlflow-artifacts:/1/abc/artifacts/model')).toBe(proxied);
-    expect(await downloadUri(s, 'mlflow-artifacts:///1/abc/artifacts/model/')).toBe(proxied);
-    expect(await downloadUri(s, 'mlflow-artifacts://registry.example.test:8000/1/abc/artifacts/model')).toBe(proxied);
-    expect(await downloadUri(s, `${PUBLIC}${A}/1/abc/artifacts/model`)).toBe(proxied);
-    expect(await downloadUri(s, `${PUBLIC}/ajax-api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model`)).toBe(proxied);
-  });
+    it('turns sources in our store into our absolute proxy URL', async () => {
+      const proxied = `${PUBLIC}${A}/1/abc/artifacts/model`;
+      expect(await downloadUri(s, 'mlflow-artifacts:/1/abc/artifacts/model')).toBe(proxied);
+      expect(await downloadUri(s, 'mlflow-artifacts:///1/abc/artifacts/model/')).toBe(proxied);
+      expect(await downloadUri(s, 'mlflow-artifacts://registry.example.test:8000/1/abc/artifacts/model')).toBe(proxied);
+      expect(await downloadUri(s, `${PUBLIC}${A}/1/abc/artifacts/model`)).toBe(proxied);
+      expect(await downloadUri(s, `${PUBLIC}/ajax-api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model`)).toBe(proxied);
+    });
 
-  it('leaves everything else alone', async () => {
-    for (const src of ['runs:/abc123/model', 's3://bucket/models/iris/3', 'https://elsewhere.example/api/2.0/mlflow-artifacts/artifacts/x', 'gs://b/m']) {
-      expect(await downloadUri(s, src, 'abc123')).toBe(src);
-    }
-  });
+    it('leaves everything else alone', async () => {
+      for (const src of ['runs:/abc123/model', 's3://bucket/models/iris/3', 'https://elsewhere.example/api/2.0/mlflow-artifacts/artifacts/x', 'gs://b/m']) {
+        expect(await downloadUri(s, src, 'abc123')).toBe(src);
+      }
+    });
 
-  it('the proxy URL reads like MLflow HttpArtifactRepository expects: list at the root, files below it', async () => {
-    const uri = await downloadUri(s, 'mlflow-artifacts:/1/abc/artifacts/model');
-    // HttpArtifactRepository.list_artifacts: split at /mlflow-artifacts/artifacts, list ?path=<tail>.
-    const tail = uri.split('/mlflow-artifacts/artifacts')[1]!.replace(/^\//, '');
-    const list = await s.call('GET', `${A}?path=${encodeURIComponent(tail)}`);
-    expect(list.body.files.map((f: { path: string }) => f.path)).toEqual(['MLmodel', 'data', 'model.pkl']);
-    expect(await (await viaServer(s, `${uri}/model.pkl`)).text()).toBe('pickle-bytes');
-    expect(await (await viaServer(s, `${uri}/data/x.txt`)).text()).toBe('x');
+    it('the proxy URL reads like MLflow HttpArtifactRepository expects: list at the root, files below it', async () => {
+      const uri = await downloadUri(s, 'mlflow-artifacts:/1/abc/artifacts/model');
+      // HttpArtifactRepository.list_artifacts: split at /mlflow-artifacts/artifacts, list ?path=<tail>.
+      const tail = uri.split('/mlflow-artifacts/artifacts')[1]!.replace(/^\//, '');
+      const list = await s.call('GET', `${A}?path=${encodeURIComponent(tail)}`);
+      expect(list.body.files.map((f: { path: string }) => f.path)).toEqual(['MLmodel', 'data', 'model.pkl']);
+      expect(await (await viaServer(s, `${uri}/model.pkl`)).text()).toBe('pickle-bytes');
+      expect(await (await viaServer(s, `${uri}/data/x.txt`)).text()).toBe('x');
+    });
   });
-});
+}
 
 describe('get-download-uri: proxy mode under a path prefix', () => {
   it('keeps the prefix of PUBLIC_URL', async () => {

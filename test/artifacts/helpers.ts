@@ -1,6 +1,7 @@
 /**
- * Helpers of the artifact suites: the two store adapters as environment presets (local always; S3 when
- * S3_TEST_ENDPOINT names an S3-protocol server such as moto), raw HTTP requests that keep the request
+ * Helpers of the artifact suites: the store adapters as environment presets (local always; S3 when
+ * S3_TEST_ENDPOINT names an S3-protocol server such as moto; PostgreSQL (ARTIFACTS_STORE=postgres) on
+ * PGlite always and on PostgreSQL when TEST_DATABASE_URL is set), raw HTTP requests that keep the request
  * target byte for byte (fetch would normalise `..`), and file-tree / bucket snapshots to prove that
  * nothing outside the artifact root changed.
  */
@@ -9,6 +10,7 @@ import path from 'node:path';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { S3Admin } from '../../packages/server/src/artifacts/s3-admin.js';
+import type { Backend } from '../helpers/server.js';
 
 export const S3_ENDPOINT = process.env.S3_TEST_ENDPOINT;
 export const S3_SKIP_MESSAGE =
@@ -32,22 +34,35 @@ export async function createBucket(): Promise<string> {
 }
 
 export interface AdapterEnv {
-  name: 'local' | 's3';
+  name: 'local' | 's3' | 'postgres';
+  /** The metadata database the server runs on (the postgres store keeps the bytes there too). */
+  backend: Backend;
+  /** For test titles: the store, and the database when the store lives in it. */
+  label: string;
+  /** True when the suite cannot run here (no S3 server, no TEST_DATABASE_URL). */
+  skip: boolean;
   /** Server environment for this adapter (a fresh bucket for S3). */
   env(extra?: Record<string, string>): Promise<Record<string, string>>;
 }
 
 export const S3_PREFIX = 'mlflow/artifacts';
 
+const postgresEnv = async (extra: Record<string, string> = {}) => ({ ARTIFACTS_STORE: 'postgres', ...extra });
+
 export const ADAPTERS: AdapterEnv[] = [
-  { name: 'local', env: async (extra = {}) => ({ ...extra }) },
+  { name: 'local', backend: 'pglite', label: 'local', skip: false, env: async (extra = {}) => ({ ...extra }) },
   {
     name: 's3',
+    backend: 'pglite',
+    label: 's3',
+    skip: !S3_ENDPOINT,
     env: async (extra = {}) => {
       const bucket = await createBucket();
       return { S3_BUCKET: bucket, S3_PREFIX, S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS, ...extra };
     },
   },
+  { name: 'postgres', backend: 'pglite', label: 'postgres on PGlite', skip: false, env: postgresEnv },
+  { name: 'postgres', backend: 'postgres', label: 'postgres on PostgreSQL', skip: !process.env.TEST_DATABASE_URL, env: postgresEnv },
 ];
 
 export interface RawResponse {

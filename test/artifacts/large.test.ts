@@ -11,7 +11,9 @@
  * Slow: runs when RUN_LARGE_ARTIFACT_TEST=1 or in CI (CI=true); ~10 s for 1 GiB on the local store. With
  * S3_TEST_ENDPOINT set it also streams through the S3 adapter: 256 MiB against moto (~10 s; the memory bound
  * is the same, as lib-storage buffers a fixed number of parts), the full GiB with RUN_LARGE_ARTIFACT_TEST_S3=1
- * (~45 s), none with RUN_LARGE_ARTIFACT_TEST_S3=0.
+ * (~45 s), none with RUN_LARGE_ARTIFACT_TEST_S3=0. The PostgreSQL store (ARTIFACTS_STORE=postgres) streams
+ * 64 MiB on PGlite and, with TEST_DATABASE_URL, on PostgreSQL (its memory bound with a real server process is
+ * test/artifacts/postgres-server.test.ts's), the full GiB with RUN_LARGE_ARTIFACT_TEST_PG=1 (1–3 min on PGlite), none with RUN_LARGE_ARTIFACT_TEST_PG=0.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +32,11 @@ const RUN = process.env.RUN_LARGE_ARTIFACT_TEST === '1' || process.env.CI === 't
 const RUN_S3 = RUN && !!S3_ENDPOINT && process.env.RUN_LARGE_ARTIFACT_TEST_S3 !== '0';
 const GiB = 1024 * 1024 * 1024;
 /** moto (Python, in memory) takes ~40 s per GiB on an idle machine, so S3 streams 256 MiB unless asked for the full GiB. */
-const SIZES: Record<string, number> = { local: GiB, s3: process.env.RUN_LARGE_ARTIFACT_TEST_S3 === '1' ? GiB : GiB / 4 };
+const SIZES: Record<string, number> = {
+  local: GiB,
+  s3: process.env.RUN_LARGE_ARTIFACT_TEST_S3 === '1' ? GiB : GiB / 4,
+  postgres: process.env.RUN_LARGE_ARTIFACT_TEST_PG === '1' ? GiB : GiB / 16,
+};
 const CHUNK = 1024 * 1024;
 /** Absolute peak allowed on PostgreSQL; on embedded PGlite (whose WASM heap alone is ~0.9 GB) the growth is bounded instead. */
 const PEAK_LIMIT_MB = 300;
@@ -73,10 +79,10 @@ function memoryMb(pid: number): { rss: number; hwm: number } {
 }
 
 for (const adapter of ADAPTERS) {
-  const enabled = adapter.name === 'local' ? RUN : RUN_S3;
+  const enabled = adapter.name === 'local' ? RUN : adapter.name === 's3' ? RUN_S3 : RUN && !adapter.skip && process.env.RUN_LARGE_ARTIFACT_TEST_PG !== '0';
   const SIZE = SIZES[adapter.name]!;
   const label = SIZE >= GiB ? `${SIZE / GiB} GiB` : `${SIZE / 1024 / 1024} MiB`;
-  describe.skipIf(!enabled)(`${label} through the proxy (${adapter.name})`, () => {
+  describe.skipIf(!enabled)(`${label} through the proxy (${adapter.label})`, () => {
     let child: ChildProcess;
     let base: string;
     let dataDir: string;
@@ -89,7 +95,9 @@ for (const adapter of ADAPTERS) {
       base = `http://127.0.0.1:${port}`;
       const env: NodeJS.ProcessEnv = { ...process.env, ...(await adapter.env()), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
       delete env.DATABASE_URL;
-      if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = databaseUrl = await createTestDatabase();
+      // The postgres store's two presets name their database; the others follow TEST_DATABASE_URL.
+      const onPostgres = adapter.name === 'postgres' ? adapter.backend === 'postgres' : !!process.env.TEST_DATABASE_URL;
+      if (onPostgres) env.DATABASE_URL = databaseUrl = await createTestDatabase();
       child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'packages/server/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const deadline = Date.now() + 60_000;
@@ -185,6 +193,6 @@ for (const adapter of ADAPTERS) {
       } finally {
         clearInterval(sampler);
       }
-    }, 180_000);
+    }, adapter.name === 'postgres' && SIZE >= GiB ? 600_000 : 180_000); // PGlite takes ~3 min for a GiB
   });
 }

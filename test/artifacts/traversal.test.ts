@@ -5,7 +5,8 @@
  * under /api/2.0 and /ajax-api/2.0, and as the `path` of listings and multipart bodies. Each answers
  * 400 {"error_code":"INVALID_PARAMETER_VALUE","message":"Invalid path"}; afterwards nothing outside the
  * artifact root was read (no response carries a secret), written or deleted (file tree / bucket
- * unchanged). Runs on the local adapter and, with S3_TEST_ENDPOINT, on S3.
+ * unchanged; the postgres store's rows unchanged). Runs on the local adapter, on S3 with S3_TEST_ENDPOINT, and on
+ * the PostgreSQL store (PGlite; PostgreSQL with TEST_DATABASE_URL).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ADAPTERS, rawRequest, S3_ENDPOINT, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
+import { ADAPTERS, rawRequest, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
 import { errorBody } from '../../packages/server/src/errors.js';
 
 const INVALID = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path');
@@ -113,7 +114,7 @@ const ROUTES: { method: string; route: string; body?: string }[] = [
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
 for (const adapter of ADAPTERS) {
-  describe.skipIf(adapter.name === 's3' && !S3_ENDPOINT)(`artifact path traversal (${adapter.name})`, () => {
+  describe.skipIf(adapter.skip)(`artifact path traversal (${adapter.label})`, () => {
     let s: TestServer;
     let env: Record<string, string>;
     const secret = `TOP-SECRET-${randomBytes(8).toString('hex')}`;
@@ -121,6 +122,9 @@ for (const adapter of ADAPTERS) {
     let before: Record<string, string>;
     let beforeOutside: Record<string, string>;
     let beforeKeys: string[];
+    let beforeRows: unknown[];
+    /** The postgres store's file rows (path → blob), to prove that nothing was written or deleted there. */
+    const rows = () => s.server.db.query('SELECT path, blob_id, size FROM mlflow_ts_artifacts ORDER BY path');
     const responses: RawResponse[] = [];
 
     const send = async (method: string, target: string, body?: string) => {
@@ -139,7 +143,7 @@ for (const adapter of ADAPTERS) {
       fs.writeFileSync(path.join(dataDir, 'secret.txt'), secret);
       fs.mkdirSync(path.join(dataDir, 'artifacts-evil'));
       fs.writeFileSync(path.join(dataDir, 'artifacts-evil', 'secret.txt'), secret);
-      s = await startTestServer('pglite', env, { dataDir });
+      s = await startTestServer(adapter.backend, env, { dataDir });
       // A legitimate tree inside the root.
       for (const p of ['run/model/MLmodel', 'run/sub/model/MLmodel', 'secret.txt.keep']) {
         expect((await s.fetch(`/api/2.0/mlflow-artifacts/artifacts/${p}`, { method: 'PUT', body: 'inside' })).status).toBe(200);
@@ -149,6 +153,7 @@ for (const adapter of ADAPTERS) {
         for (const k of ['secret.txt', 'mlflow/secret.txt', `${S3_PREFIX}-evil/secret.txt`, 'etc/passwd']) await admin.put(env.S3_BUCKET!, k, secret);
         beforeKeys = await admin.listKeys(env.S3_BUCKET!);
       }
+      if (adapter.name === 'postgres') beforeRows = await rows();
       before = snapshot();
       beforeOutside = snapshotTree(outside);
     });
@@ -201,7 +206,7 @@ for (const adapter of ADAPTERS) {
         for (const op of ['create', 'complete', 'abort']) {
           for (const p of MPU_BODY_PATTERNS) {
             const res = await send('POST', `${prefix}/mlflow-artifacts/mpu/${op}/run`, JSON.stringify({ path: p, num_parts: 1, upload_id: 'u', parts: [] }));
-            if (adapter.name === 'local') {
+            if (adapter.name !== 's3') {
               // MLflow order: path parameter, then the body schema, then 501 for a store without multipart.
               expect([400, 501], `${op} ${JSON.stringify(p)}`).toContain(res.status);
             } else {
@@ -245,6 +250,10 @@ for (const adapter of ADAPTERS) {
         for (const k of ['secret.txt', 'mlflow/secret.txt', `${S3_PREFIX}-evil/secret.txt`, 'etc/passwd']) {
           expect((await admin.get(env.S3_BUCKET!, k)).toString()).toBe(secret);
         }
+      }
+      if (adapter.name === 'postgres') {
+        expect(beforeRows).toHaveLength(3);
+        expect(await rows()).toEqual(beforeRows);
       }
       // The legitimate tree still reads back.
       expect(await (await s.fetch('/api/2.0/mlflow-artifacts/artifacts/run/model/MLmodel')).text()).toBe('inside');

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Database } from '../store/db.js';
 import { LocalArtifactStore } from './local.js';
 import { ArtifactService } from './service.js';
 import { ArtifactLocations } from './download-uri.js';
@@ -19,10 +20,20 @@ export interface Artifacts {
   close(): Promise<void>;
 }
 
-export async function createArtifacts(config: Config, log: Logger): Promise<Artifacts> {
+/** `db` is the server's database: the PostgreSQL store (ARTIFACTS_STORE=postgres) keeps the bytes there. */
+export async function createArtifacts(config: Config, log: Logger, db?: Database): Promise<Artifacts> {
   const a = config.artifacts;
   let store: ArtifactStore;
-  if (config.s3) {
+  if (config.artifactsStore === 'postgres') {
+    if (!db) throw new Error('ARTIFACTS_STORE=postgres needs the database');
+    const { migrateArtifactTables } = await import('./pg-migrations.js');
+    const { PostgresArtifactStore } = await import('./postgres.js');
+    await migrateArtifactTables(db, log);
+    const pgStore = new PostgresArtifactStore(db, { log });
+    // Bytes of uploads that died with a previous process, and releases whose grace ended while none ran.
+    pgStore.scheduleSweep();
+    store = pgStore;
+  } else if (config.artifactsStore === 's3' && config.s3) {
     // Loaded only when used: the AWS SDK adds about 15 MB of RSS to a server that stores artifacts locally.
     const { S3ArtifactStore } = await import('./s3.js');
     store = new S3ArtifactStore({

@@ -1,5 +1,5 @@
 /**
- * The artifact-store port. Two adapters implement it: the local filesystem (local.ts) and S3 (s3.ts).
+ * The artifact-store port. Three adapters implement it: the local filesystem (local.ts), S3 (s3.ts) and PostgreSQL (postgres.ts).
  * Paths are `ArtifactPath`s (checked and normalised by paths.ts); bodies are web streams in both
  * directions and are never buffered whole.
  */
@@ -62,7 +62,7 @@ export interface PresignSupport {
 }
 
 export interface ArtifactStore {
-  readonly kind: 'local' | 's3';
+  readonly kind: 'local' | 's3' | 'postgres';
   /** Human-readable location, for logs (`/data/artifacts`, `s3://bucket/prefix`). */
   readonly description: string;
   /** Direct children of a directory, sorted by name; `[]` for a missing directory or a file. */
