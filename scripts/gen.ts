@@ -182,7 +182,10 @@ function checkPermission(raw: unknown, shape: RequestShape | null, isPublicSecur
   const resource = r.resource as PermissionRule['resource'];
   if (oneOf(GRANT_LEVELS, level)) {
     if (resource === 'workspace') {
-      if (r.name !== null) errs.push('a workspace rule names no resource (the workspace is the request\'s)');
+      // The request's workspace, or (the workspace API) the one named in the path.
+      if (r.name !== null && !(name?.in === 'path' && level === 'READ')) {
+        errs.push('a workspace rule names no resource (the workspace is the request\'s), except READ on a workspace named in the path');
+      }
     } else if (!NAMED_RESOURCES.includes(resource)) errs.push(`level ${level} needs a resource with a name (${NAMED_RESOURCES.join(', ')}, or workspace)`);
     else if (r.name === null || r.name === undefined) errs.push(`level ${level} on ${resource} needs a name source`);
   }
@@ -258,7 +261,7 @@ marks this server's extensions, whose note says which MLflow rule they follow. A
   \`registered_model_version\` / \`prompt_version\` tier, see *versions*). \`artifact\`: a file under the
   artifact root, judged as MLflow judges its proxy (the experiment its first path segment names, else the
   workspace, else the default permission). \`webhook\`, \`registry\` (all models at once), \`workspace\` (the
-  request's), \`server\` (no registry data), and the auth API's \`user\`, \`role\` (a role, its permissions and
+  request's; for getWorkspace the one the path names, READ meaning a role there), \`server\` (no registry data), and the auth API's \`user\`, \`role\` (a role, its permissions and
   assignments) and \`grant\` (a per-user grant on a resource).
 - **name from**: where the resource's name is read in the request: a query parameter (GET), a field of the
   JSON body, or a path parameter, read after the same parsing the handler does.

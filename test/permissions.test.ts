@@ -252,6 +252,16 @@ const MLFLOW: Partial<Record<OperationId, Expected>> = {
   assignRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
   unassignRole: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
   listRoleUsers: e('role', null, 'workspace-admin', 'validate_can_manage_roles'),
+  // The web UI's artifact route (get_model_version_artifact_handler).
+  getModelVersionArtifact: e('model_version', 'query.name', 'READ', 'validate_can_read_model_version_artifact', 'not_denied'),
+  // Workspaces: ListWorkspaces has no validator (filter_list_workspaces afterwards), the changes are
+  // sender_is_admin, GetWorkspace validate_can_view_workspace on the workspace the path names.
+  getServerInfo: e('server', null, 'public', 'unprotected (server-info is served without login)'),
+  listWorkspaces: e('workspace', null, 'filtered', 'filter_list_workspaces'),
+  createWorkspace: e('workspace', null, 'admin', 'sender_is_admin'),
+  getWorkspace: e('workspace', 'path.workspace_name', 'READ', 'validate_can_view_workspace'),
+  updateWorkspace: e('workspace', null, 'admin', 'sender_is_admin'),
+  deleteWorkspace: e('workspace', null, 'admin', 'sender_is_admin'),
 };
 
 // Our extensions (no MLflow validator): the rule of the MLflow route for the same data (see each note).
@@ -305,6 +315,8 @@ describe("the rules are MLflow 3.17.2's", () => {
       'GET /favicon.ico public',
       'GET /health/ready public',
       'GET /metrics admin',
+      'GET / authenticated',
+      'GET /static-files/{artifact_path} public',
     ]);
   });
 });

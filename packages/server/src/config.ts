@@ -86,6 +86,11 @@ export interface AuthConfig {
   adminPassword: string | undefined;
   /** MLFLOW_AUTH_DEFAULT_PERMISSION / default_permission (default READ). */
   defaultPermission: PermissionName;
+  /**
+   * MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS / grant_default_workspace_access (default false): with
+   * workspaces on, users without any workspace grant get default_permission in the `default` workspace.
+   */
+  grantDefaultWorkspaceAccess: boolean;
   /** AUTH_DATABASE_URL / database_uri (postgres:// only): the auth tables' database; undefined = the server's. */
   databaseUrl: string | undefined;
   /** MLFLOW_AUTH_CACHE_MAX_SIZE / auth_cache_max_size: verified credentials kept (0 = no cache). */
@@ -478,6 +483,12 @@ function authConfig(env: Env, host: string): AuthConfig {
     throw new ConfigError(`MLFLOW_AUTH_DEFAULT_PERMISSION must be one of READ, USE, EDIT, MANAGE, NO_PERMISSIONS, got '${permission}'`);
   }
   if (permission === 'DENY') throw new ConfigError('MLFLOW_AUTH_DEFAULT_PERMISSION cannot be DENY (use NO_PERMISSIONS)');
+  const grantRaw = pick('MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS', 'grant_default_workspace_access');
+  // configparser's getboolean spellings.
+  const grantDefault = grantRaw === undefined ? 'false' : grantRaw.toLowerCase();
+  if (!['1', 'yes', 'true', 'on', '0', 'no', 'false', 'off'].includes(grantDefault)) {
+    throw new ConfigError(`grant_default_workspace_access must be a boolean (true/false, yes/no, on/off, 1/0), got '${grantRaw}'`);
+  }
   const dbFromEnv = str(env, 'AUTH_DATABASE_URL');
   const dbRaw = dbFromEnv ?? ini.database_uri?.trim();
   let databaseUrl: string | undefined;
@@ -506,6 +517,7 @@ function authConfig(env: Env, host: string): AuthConfig {
     adminUsername,
     adminPassword,
     defaultPermission: permission,
+    grantDefaultWorkspaceAccess: ['1', 'yes', 'true', 'on'].includes(grantDefault),
     databaseUrl,
     cacheMaxEntries: intSetting('MLFLOW_AUTH_CACHE_MAX_SIZE', 'auth_cache_max_size', 10_000, 10_000_000),
     cacheTtlMs: intSetting('MLFLOW_AUTH_CACHE_TTL_SECONDS', 'auth_cache_ttl_seconds', 60, 86_400) * 1000,

@@ -43,7 +43,8 @@ export type ErrorCode =
   | 'RESOURCE_EXHAUSTED'
   | 'RESOURCE_CONFLICT'
   | 'DEADLINE_EXCEEDED'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'FEATURE_DISABLED';
 
 export class MlflowError extends Error {
   readonly errorCode: ErrorCode;

@@ -16,6 +16,8 @@ import { refuseHostAddressedSource } from './registry/source-policy.js';
 import { createApp, type Handler, type Handlers } from './http/app.js';
 import { registryHandlers } from './http/handlers/registry.js';
 import { artifactHandlers } from './http/handlers/artifacts.js';
+import { uiHandlers } from './http/handlers/ui.js';
+import { findUiDir } from './http/ui-discovery.js';
 import { createWebhooks } from './webhooks/index.js';
 import { createArtifacts } from './artifacts/index.js';
 import { ModelReadCache } from './registry/read-cache.js';
@@ -36,6 +38,14 @@ import { operationLabels } from './http/app.js';
 import { createReadiness, s3ReadyCheck, type ReadyCheck } from './http/ready.js';
 import type { Metrics } from './http/metrics.js';
 import type { DeliveryWorker } from './webhooks/worker.js';
+import type { Context } from 'hono';
+import { WORKSPACES } from './registry/read-cache.js';
+import { CHANGES_CHANNEL } from './events/sink.js';
+import { currentUser } from './http/auth-context.js';
+import type { WorkspaceEdgeOptions } from './http/workspace.js';
+import { workspaceHandlers } from './http/handlers/workspaces.js';
+import { WorkspaceService } from './workspaces/service.js';
+import { WorkspaceStore } from './workspaces/store.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SPEC_PATH = path.resolve(here, '../../../openapi/openapi.json');
@@ -54,6 +64,8 @@ const notBuilt =
   };
 
 export async function createServer(config: Config, log: Logger): Promise<Server> {
+  // First: a bad MLFLOW_UI_DIR stops the start before anything is opened.
+  const uiDir = await findUiDir(config.observability.uiDir, log);
   const authOn = config.auth.mode === 'basic';
   // The auth tables live in the server's database (migrated after the registry's, in the same lock)
   // unless AUTH_DATABASE_URL names another one.
@@ -62,7 +74,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     ? await openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth: authInMain })
     : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain });
   let authDb: Database | undefined;
-  let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps } | undefined;
+  let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps; store: AuthStore; policy: PermissionPolicy } | undefined;
   try {
     if (authOn) {
       authDb = authInMain
@@ -76,7 +88,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
     throw err;
   }
 
-  const artifacts = await createArtifacts(config, log);
+  const artifacts = await createArtifacts(config, log, db);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
   // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache; its
   // name tells the other replicas whether a cache listens (they announce their changes only then).
@@ -96,17 +108,22 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
     cache,
     events: webhooks.events,
-    downloadUri: (location) => artifacts.locations.downloadUri(location),
+    // Our artifact paths are the request's workspace's (artifacts/workspace-paths.ts) when workspaces are on.
+    downloadUri: (location, ws) => artifacts.locations.downloadUri(location, config.workspaces.enabled ? ws : undefined),
     sourceRegex: config.sourceRegex,
     checkSourceHost: (source) => refuseHostAddressedSource(source, sourcePolicy),
     grants: auth?.grants,
   });
 
+  const workspaces = createWorkspaces(db, config, log, { cache, listener, auth, multipart: artifacts.store.multipart !== undefined });
+
   const text = (body: string) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   const handlers: Handlers = {
+    ...workspaces.handlers,
     ...registryHandlers(registry),
     ...webhooks.handlers,
     ...artifactHandlers(artifacts.service, config.limits),
+    ...uiHandlers({ registry, artifacts }),
     ...authHandlers(auth?.deps),
     ...tokenHandlers(auth?.tokens),
     health: text('OK'),
@@ -114,7 +131,18 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   };
 
   const ops = await createOps(config, log, { db, authDb, worker: webhooks.worker, cache });
-  const app = createApp({ handlers, log, specPath: SPEC_PATH, limits: config.limits, security: config.security, auth: auth?.edge, ...ops.app });
+  const app = createApp({
+    handlers,
+    log,
+    specPath: SPEC_PATH,
+    limits: config.limits,
+    security: config.security,
+    staticPrefix: config.observability.staticPrefix,
+    uiDir,
+    workspaces: workspaces.edge,
+    auth: auth?.edge,
+    ...ops.app,
+  });
   return {
     app,
     db,
@@ -142,8 +170,13 @@ async function createAuth(
   authDb: Database,
   registryDb: Database,
   sameDatabase: boolean,
-): Promise<{ deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps }> {
-  const policy: PermissionPolicy = { ...DEFAULT_POLICY, defaultPermission: config.auth.defaultPermission };
+): Promise<{ deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps; store: AuthStore; policy: PermissionPolicy }> {
+  const policy: PermissionPolicy = {
+    ...DEFAULT_POLICY,
+    defaultPermission: config.auth.defaultPermission,
+    workspacesEnabled: config.workspaces.enabled,
+    grantDefaultWorkspaceAccess: config.auth.grantDefaultWorkspaceAccess,
+  };
   const store = new AuthStore(authDb, policy);
   const outcome = await bootstrapAdmin(authDb, { username: config.auth.adminUsername, password: config.auth.adminPassword });
   if (outcome !== 'exists') log.info(outcome === 'created' ? 'admin user created' : 'admin password rotated from the legacy default', { username: config.auth.adminUsername });
@@ -162,20 +195,18 @@ async function createAuth(
       })
     : undefined;
   if (oidc) authenticator.onInvalidateUser((username) => oidc.cache.invalidateUser(username));
-  const ws = DEFAULT_WORKSPACE;
-  const registryRead = new RegistryStore(registryDb).read;
+  const registryStore = new RegistryStore(registryDb);
   const history = new HistoryService(registryDb);
   const edge: AuthnDeps = {
     store,
     authenticator,
     policy,
     sameDatabase,
-    workspace: ws,
-    classifyModel: async (name) => {
-      const { exists, promptTag } = await registryRead.modelPromptTag(name);
+    classifyModel: async (ws, name) => {
+      const { exists, promptTag } = await registryStore.read(ws).modelPromptTag(name);
       return { exists, isPrompt: isPromptValue(promptTag) };
     },
-    resolveHistoryName: (name) => history.currentModelName(name),
+    resolveHistoryName: (ws, name) => history.in(ws).currentModelName(name),
     tokens: tokenAuth,
     oidc,
   };
@@ -183,11 +214,11 @@ async function createAuth(
   // on the auth database as the change runs (MLflow runs them after the response, on its own database).
   const on = (tx: Database | Parameters<GrantEffects['created']>[0]) => (sameDatabase ? tx : authDb);
   const grants: GrantEffects = {
-    created: (tx, username, type, name) => store.grantUserPermission(username, type, name, 'MANAGE', ws, on(tx)),
-    renamed: async (tx, oldName, newName) => {
+    created: (tx, ws, username, type, name) => store.grantUserPermission(username, type, name, 'MANAGE', ws, on(tx)),
+    renamed: async (tx, ws, oldName, newName) => {
       for (const type of ['registered_model', 'prompt']) await store.renameGrantsForResource(type, oldName, newName, ws, on(tx));
     },
-    deleted: async (tx, name) => {
+    deleted: async (tx, ws, name) => {
       for (const type of ['registered_model', 'prompt']) await store.deleteGrantsForResource(type, name, ws, on(tx));
     },
   };
@@ -198,7 +229,71 @@ async function createAuth(
     bearer: oidc ? 'access tokens, OIDC' : 'access tokens',
     ...(config.auth.oidc ? { oidcIssuer: config.auth.oidc.issuer } : {}),
   });
-  return { deps: { store, authenticator, policy }, edge, grants, tokens: { store, tokens: tokenStore, authenticator: tokenAuth } };
+  return { deps: { store, authenticator, policy }, edge, grants, tokens: { store, tokens: tokenStore, authenticator: tokenAuth }, store, policy };
+}
+
+/**
+ * Workspaces (MLFLOW_ENABLE_WORKSPACES): the catalogue, the HTTP edge's resolution (existence through the
+ * read cache, which a deleted workspace empties on every replica), the workspace API and server-info.
+ */
+function createWorkspaces(
+  db: Database,
+  config: Config,
+  log: Logger,
+  parts: {
+    cache: ModelReadCache | undefined;
+    listener: PgListener | undefined;
+    auth: { store: AuthStore; policy: PermissionPolicy } | undefined;
+    multipart: boolean;
+  },
+): { edge: WorkspaceEdgeOptions; handlers: ReturnType<typeof workspaceHandlers> } {
+  const { cache, listener, auth } = parts;
+  const store = new WorkspaceStore(db);
+  const exists = cache
+    ? async (name: string) => (await cache.getOrLoad(WORKSPACES, name, async () => ((await store.exists(name)) ? true : undefined))) === true
+    : (name: string) => store.exists(name);
+  // Other replicas drop everything they keep (a null change) when a workspace goes, in its transaction.
+  const announces = db.kind === 'postgres' && !db.mlflowOwned;
+  const service = new WorkspaceService(store, {
+    refuseHost: (uri) =>
+      refuseHostAddressedSource(uri, { trustedUris: [config.artifacts.publicUrl, config.s3?.endpoint].filter((u): u is string => u !== undefined), allowedSchemes: config.allowedHostAddressedSchemes }) !== undefined,
+    announceDelete: async (tx) => {
+      if (!announces) return;
+      await tx.query(`SELECT pg_notify($1, 'null') FROM (SELECT 1) one WHERE EXISTS (SELECT 1 FROM registry_cache_listeners WHERE pid <> $2::integer)`, [
+        CHANGES_CHANNEL,
+        listener?.pid ?? 0,
+      ]);
+    },
+    afterDelete: async (name) => {
+      cache?.invalidate(null);
+      // MLflow's _cleanup_workspace_permissions: after the deletion, logged rather than failed.
+      await auth?.store.deleteRolesForWorkspace(name).catch((err: Error) => log.error('could not delete the roles of a deleted workspace', { workspace: name, error: err.message }));
+    },
+  });
+  const visibleTo = auth
+    ? async (c: Context): Promise<Set<string> | undefined> => {
+        const user = currentUser(c);
+        if (!user || user.isAdmin) return undefined;
+        const names = await auth.store.listAccessibleWorkspaceNames(user.id);
+        if (auth.policy.grantDefaultWorkspaceAccess) names.add(DEFAULT_WORKSPACE);
+        return names;
+      }
+    : undefined;
+  const serverInfo = {
+    store_type: 'SqlStore',
+    workspaces_enabled: config.workspaces.enabled,
+    trace_archival_enabled: false,
+    multipart_uploads_enabled: parts.multipart,
+    multipart_downloads_enabled: parts.multipart,
+    presigned_upload_run_id_supported: false,
+    presigned_upload_model_id_supported: false,
+    features_enabled: { gateway: false },
+  };
+  if (config.workspaces.enabled) log.info('workspaces on', { header: 'X-MLFLOW-WORKSPACE' });
+  return {
+    edge: { enabled: config.workspaces.enabled, exists },
+    handlers: workspaceHandlers({ enabled: config.workspaces.enabled, service, visibleTo, serverInfo }),
+  };
 }
 
 /**

@@ -19,6 +19,7 @@
  *    else to the location as given.
  */
 import { decodeOnce, parseDecodedPath, parseEncodedPath, type ArtifactPath } from './paths.js';
+import { scopeToWorkspace } from './workspace-paths.js';
 import type { ArtifactStore } from './store.js';
 import type { S3ArtifactStore } from './s3.js';
 import { hostTargets } from '../registry/source-policy.js';
@@ -143,11 +144,22 @@ export class ArtifactLocations {
     return targets !== undefined && [...targets].some((t) => this.trusted.has(t));
   }
 
-  /** RegistryServiceOptions.downloadUri: the URI `get-download-uri` returns for a stored location. */
-  async downloadUri(location: string): Promise<string> {
+  /**
+   * RegistryServiceOptions.downloadUri: the URI `get-download-uri` returns for a stored location, in
+   * workspace `workspace` (undefined: workspaces off). Our paths are the workspace's
+   * (artifacts/workspace-paths.ts): a presigned or proxy URL names the object the workspace's own
+   * artifact requests address, and a source naming another workspace's tree is returned as given.
+   */
+  async downloadUri(location: string, workspace?: string): Promise<string> {
     if (this.opts.mode === 'source') return location;
-    const p = this.resolve(location);
-    if (p === undefined) return location;
+    const resolved = this.resolve(location);
+    if (resolved === undefined) return location;
+    let p: ArtifactPath;
+    try {
+      p = scopeToWorkspace(resolved, workspace);
+    } catch {
+      return location;
+    }
     if (this.opts.mode === 'presigned' && this.opts.store.presign && p !== '') {
       const signed = await this.opts.store.presign.download(p, this.opts.presignExpiresSec);
       if (signed) return signed.url;

@@ -69,6 +69,10 @@ const MP = {
   parts: ['required'],
 } as const;
 
+/** Maps a checked path to the one the request's workspace addresses (identity with workspaces off). */
+export type Scope = (p: ArtifactPath) => ArtifactPath;
+const unscoped: Scope = (p) => p;
+
 export class ArtifactService {
   constructor(
     readonly store: ArtifactStore,
@@ -159,10 +163,11 @@ export class ArtifactService {
     return { presign: this.store.presign, multipart: this.store.multipart };
   }
 
-  private directPath(req: Req): ArtifactPath {
+  /** The `path` field, checked, then scoped to the request's workspace (artifacts/workspace-paths.ts). */
+  private directPath(req: Req, scope: Scope): ArtifactPath {
     const p = parseDecodedPath(req.str('path'));
     if (p === ROOT || req.str('path').endsWith('/')) throw MlflowError.invalid('Invalid path');
-    return p;
+    return scope(p);
   }
 
   private expiresAt(): number {
@@ -173,7 +178,7 @@ export class ArtifactService {
    * `POST /mlflow-ts/artifacts/direct-upload/create` `{path, size, part_size?}`: one presigned PUT when the
    * file fits in one part, otherwise a multipart upload with one presigned URL per part.
    */
-  async createDirectUpload(req: Req): Promise<object> {
+  async createDirectUpload(req: Req, scope: Scope = unscoped): Promise<object> {
     checkSchema(req, { path: ['string', 'required'], size: ['intlike', 'required'], part_size: ['intlike'] });
     const size = req.int('size', -1);
     if (size < 0 || size > MAX_OBJECT_SIZE) throw MlflowError.invalid(`size must be between 0 and ${MAX_OBJECT_SIZE} bytes, got ${size}.`);
@@ -181,7 +186,7 @@ export class ArtifactService {
     if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw MlflowError.invalid(`part_size must be between ${MIN_PART_SIZE} and ${MAX_PART_SIZE} bytes, got ${partSize}.`);
     }
-    const p = this.directPath(req);
+    const p = this.directPath(req, scope);
     const { presign, multipart } = this.direct();
     const base = { path: p, size, expires_at: this.expiresAt() };
     if (size <= partSize) {
@@ -202,27 +207,27 @@ export class ArtifactService {
   }
 
   /** `POST /mlflow-ts/artifacts/direct-upload/complete` `{path, upload_id, parts}`. */
-  async completeDirectUpload(req: Req): Promise<Record<string, never>> {
+  async completeDirectUpload(req: Req, scope: Scope = unscoped): Promise<Record<string, never>> {
     checkSchema(req, { path: ['string', 'required'], upload_id: ['string', 'required'], parts: ['array', 'required'] });
-    const p = this.directPath(req);
+    const p = this.directPath(req, scope);
     const { multipart } = this.direct();
     await multipart.complete(p, req.str('upload_id'), this.parts(req));
     return {};
   }
 
   /** `POST /mlflow-ts/artifacts/direct-upload/abort` `{path, upload_id}`. */
-  async abortDirectUpload(req: Req): Promise<Record<string, never>> {
+  async abortDirectUpload(req: Req, scope: Scope = unscoped): Promise<Record<string, never>> {
     checkSchema(req, { path: ['string', 'required'], upload_id: ['string', 'required'] });
-    const p = this.directPath(req);
+    const p = this.directPath(req, scope);
     const { multipart } = this.direct();
     await multipart.abort(p, req.str('upload_id'));
     return {};
   }
 
   /** `GET /mlflow-ts/artifacts/direct-download?path=`: a presigned GET (Range requests work on it). */
-  async createDirectDownload(req: Req): Promise<object> {
+  async createDirectDownload(req: Req, scope: Scope = unscoped): Promise<object> {
     checkSchema(req, { path: ['string', 'required'] });
-    const p = this.directPath(req);
+    const p = this.directPath(req, scope);
     const { presign } = this.direct();
     const signed = await presign.download(p, this.opts.presignExpiresSec);
     if (!signed) {

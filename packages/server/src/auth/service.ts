@@ -30,8 +30,8 @@ import type { AuthStore, AuthUser, Role, RolePermissionRow, UserRoleAssignment }
 export interface AuthRequest {
   method: string;
   params: Readonly<Record<string, unknown>>;
-  /** The X-MLflow-Workspace header, when sent. */
-  workspaceHeader?: string | undefined;
+  /** The request's workspace as the HTTP edge resolved it (http/workspace.ts); `default` with workspaces off. */
+  workspace?: string | undefined;
 }
 
 /** A body MLflow answers as text (make_response("…", status)), not JSON. */
@@ -110,11 +110,10 @@ export class AuthService {
     private readonly policy: PermissionPolicy,
   ) {}
 
-  /** The workspace a request acts in: the default one with workspaces off, else the header's. */
+  /** The workspace a request acts in: the default one with workspaces off, else the one the edge resolved. */
   private workspace(req: AuthRequest): string | undefined {
     if (!this.policy.workspacesEnabled) return this.policy.defaultWorkspace;
-    const h = req.workspaceHeader?.trim();
-    return h ? h : undefined;
+    return req.workspace ?? this.policy.defaultWorkspace;
   }
 
   // ------------------------------------------------------------------ workspace facts about a user

@@ -440,6 +440,22 @@ export class AuthStore {
     if (rows.length === 0) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User role assignment (user_id=${userId}, role_id=${roleId}) not found`);
   }
 
+  /**
+   * list_accessible_workspace_names: the workspaces of the user's roles, except synthetic
+   * (`__user_<id>__`) ones, which count only when their ('workspace', '*') grant can read.
+   */
+  async listAccessibleWorkspaceNames(userId: number): Promise<Set<string>> {
+    const rows = await this.db.query<{ workspace: string }>(
+      `SELECT DISTINCT r.workspace FROM roles r JOIN user_role_assignments ura ON ura.role_id = r.id
+        WHERE ura.user_id = $1
+          AND (r.name !~ '^__user_[0-9]+__$' OR EXISTS (
+                SELECT 1 FROM role_permissions p WHERE p.role_id = r.id AND p.resource_type = 'workspace'
+                   AND p.resource_pattern = '*' AND p.permission IN ('READ', 'USE', 'EDIT', 'MANAGE')))`,
+      [userId],
+    );
+    return new Set(rows.map((r) => r.workspace));
+  }
+
   /** list_user_roles / list_user_roles_for_workspace (synthetic roles included, as in MLflow). */
   async listUserRoles(userId: number, workspace?: string): Promise<Role[]> {
     const rows = await this.db.query<RoleRow>(

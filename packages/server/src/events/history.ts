@@ -126,10 +126,25 @@ function page<T, J>(rows: T[], limit: number, offset: number, map: (r: T) => J, 
 }
 
 export class HistoryService {
+  /** The services of the other workspaces, by name (only on the `default` one that server.ts builds). */
+  private readonly others = new Map<string, HistoryService>();
+
   constructor(
     private readonly db: Executor,
     private readonly ws: string = DEFAULT_WORKSPACE,
   ) {}
+
+  /** The history of workspace `ws`: every query of it is scoped to that workspace. */
+  in(ws: string): HistoryService {
+    if (ws === this.ws) return this;
+    let svc = this.others.get(ws);
+    if (!svc) {
+      if (this.others.size >= 1000) this.others.clear();
+      svc = new HistoryService(this.db, ws);
+      this.others.set(ws, svc);
+    }
+    return svc;
+  }
 
   /**
    * The names of the model that bears (or last bore) `name`, oldest first: back from its latest birth

@@ -14,7 +14,10 @@ import { DB_NOW_MS } from '../webhooks/store.js';
 import type { CommitHooks } from './commit-hooks.js';
 
 export const DELIVERY_CHANNEL = 'mlflow_ts_webhook_deliveries';
-/** Every registry change is announced here (payload: JSON array of model names, or `null` for "all"). */
+/**
+ * Every registry change is announced here (payload: JSON array of the read cache's model keys, i.e.
+ * `<workspace> NUL <name>` or the bare name in `default`, or `null` for "all").
+ */
 export const CHANGES_CHANNEL = 'mlflow_ts_registry_changes';
 /** NOTIFY payloads must stay under 8000 bytes; a longer list becomes "everything changed". */
 const MAX_CHANGES_PAYLOAD = 7000;
@@ -89,7 +92,7 @@ export class PgEventSink implements EventSink {
    * `actor`: the authenticated user who made the change (registry/service.ts passes the request's
    * caller); null when authentication is off.
    */
-  async record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor: string | null = null): Promise<void> {
+  async record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor: string | null = null, workspace?: string): Promise<void> {
     if (events.length === 0) return;
     const rows = events.map((e) => {
       const data = JSON.parse(JSON.stringify(e.data, wellFormed)) as Record<string, unknown>;
@@ -106,7 +109,7 @@ export class PgEventSink implements EventSink {
         payload: e.webhook ? pyJsonDumps(data) : null,
       };
     });
-    const params: unknown[] = [JSON.stringify(rows, wellFormed), at, this.ws];
+    const params: unknown[] = [JSON.stringify(rows, wellFormed), at, workspace ?? this.ws];
     if (this.opts.announceChanges) {
       const names = JSON.stringify(changed, wellFormed);
       params.push(Buffer.byteLength(names) <= MAX_CHANGES_PAYLOAD ? names : 'null', this.opts.announceChanges.ownListenerPid());

@@ -13,8 +13,11 @@ import { operations, routesOutsideOperations, type OperationId, type OperationSp
 import { parseRequest, type Req } from './request.js';
 import { authnMiddleware, parsedRequest, routeKey, type AuthnDeps, type GuardedRoute } from './authn.js';
 import { mountDocs } from './docs.js';
+import { prefixedGetPath } from './prefix.js';
+import { mountUi } from './ui.js';
 import { securityMiddleware } from './security.js';
 import { requestIdMiddleware } from './request-id.js';
+import { workspaceMiddleware, type WorkspaceEdgeOptions } from './workspace.js';
 import type { Metrics } from './metrics.js';
 import { READY_PATH } from './ready.js';
 import type { LimitsConfig, SecurityConfig } from '../config.js';
@@ -33,12 +36,18 @@ export interface AppOptions {
   limits: LimitsConfig;
   /** Host allowlist, CORS and security headers (MLflow's security middleware). */
   security: SecurityConfig;
+  /** The request's workspace (http/workspace.ts), resolved before authentication as in MLflow. Absent: workspaces off. */
+  workspaces?: WorkspaceEdgeOptions;
   /** AUTH=basic: authentication and the contract's permissions on every route (http/authn.ts). Undefined: not mounted. */
   auth?: AuthnDeps;
   /** GET /health/ready (http/ready.ts): the dependencies' checks. */
   ready?: () => Promise<Response>;
   /** METRICS_ENABLED=true: request metrics and GET /metrics (http/metrics.ts). Undefined: nothing mounted. */
   metrics?: Metrics;
+  /** STATIC_PREFIX (http/prefix.ts): every route under this path prefix; '' or absent: at the root. */
+  staticPrefix?: string;
+  /** An MLflow web UI build served at `/` and `/static-files/` (http/ui.ts). Absent: no UI. */
+  uiDir?: string;
 }
 
 export const METRICS_PATH = '/metrics';
@@ -90,7 +99,7 @@ export function renderError(err: unknown, log: Logger, c?: Context): Response {
 
 export function createApp(opts: AppOptions): Hono {
   const { handlers, log } = opts;
-  const app = new Hono();
+  const app = new Hono({ getPath: prefixedGetPath(opts.staticPrefix ?? '') });
 
   // First, so that every answer below carries the id (also the refusals of the middleware after it)
   // and every log line written meanwhile names it.
@@ -121,6 +130,9 @@ export function createApp(opts: AppOptions): Hono {
     }
     await next();
   });
+
+  // Which workspace the request acts in (MLflow resolves it before its auth app's checks).
+  app.use(workspaceMiddleware(opts.workspaces ?? { enabled: false, exists: async () => false }));
 
   // Who is calling and whether they may: before any handler, on every route (not mounted with AUTH=none).
   if (opts.auth) app.use(authnMiddleware({ ...opts.auth, routes: guardedRoutes(), limits: opts.limits }));
@@ -166,6 +178,7 @@ export function createApp(opts: AppOptions): Hono {
   }
 
   mountDocs(app, fs.readFileSync(opts.specPath, 'utf8'));
+  mountUi(app, opts.uiDir);
 
   app.notFound((c) =>
     c.body(

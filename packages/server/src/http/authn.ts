@@ -51,7 +51,8 @@ import { parseDecodedPath, parseEncodedPath, ROOT, type ArtifactPath } from '../
 import { parseRequest, type Req } from './request.js';
 import { setCurrentUser, currentUser } from './auth-context.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
-import type { Caller } from '../registry/service.js';
+import { ANONYMOUS, type Caller } from '../registry/service.js';
+import { workspaceOf } from './workspace.js';
 
 /** A route the server serves, with the rule that guards it (op: undefined for the docs/spec routes). */
 export interface GuardedRoute {
@@ -71,15 +72,13 @@ export interface AuthnDeps {
    * the model and loads the grants in one statement; otherwise `classifyModel` reads the registry.
    */
   sameDatabase: boolean;
-  /** With a separate auth database: whether model `name` exists and is a prompt. */
-  classifyModel?: (name: string) => Promise<{ exists: boolean; isPrompt: boolean }>;
+  /** With a separate auth database: whether model `name` exists in workspace `ws` and is a prompt. */
+  classifyModel?: (ws: string, name: string) => Promise<{ exists: boolean; isPrompt: boolean }>;
   /**
    * The audit history's names may be earlier names: the model `name` resolves to now (its current
    * name), or undefined when none does (deleted: its grants are gone, so admins only).
    */
-  resolveHistoryName?: (name: string) => Promise<string | undefined>;
-  /** The workspace of every request (workspaces are not supported yet). */
-  workspace?: string;
+  resolveHistoryName?: (ws: string, name: string) => Promise<string | undefined>;
   /** Personal access tokens (`Bearer mlrt_…`). */
   tokens?: TokenAuthenticator;
   /** OpenID Connect JWTs (`Bearer <jwt>`), when AUTH_OIDC_ISSUER is set. */
@@ -132,16 +131,17 @@ function stashParsed(c: Context, req: Req): void {
 }
 
 /**
- * The caller for the services: the authenticated user's name and, for the filtered searches, what they
- * may list. Empty with authentication off. A non-admin user on a route without a read decision would be
+ * The caller for the services: the request's workspace, the authenticated user's name and, for the
+ * filtered searches, what they may list. A non-admin user on a route without a read decision would be
  * a wiring error: refused rather than shown everything.
  */
 export function callerOf(c: Context, filtered = false): Caller {
+  const workspace = workspaceOf(c);
   const user = currentUser(c);
-  if (!user) return {};
+  if (!user) return workspace === DEFAULT_WORKSPACE ? ANONYMOUS : { workspace };
   const readable = c.get(READ_KEY as never) as ReadDecision | undefined;
   if (filtered && !user.isAdmin && readable === undefined) throw new Error('filtered route without a read decision');
-  return readable === undefined ? { username: user.username } : { username: user.username, readable };
+  return readable === undefined ? { workspace, username: user.username } : { workspace, username: user.username, readable };
 }
 
 // ---------------------------------------------------------------- the middleware
@@ -168,7 +168,6 @@ function matchedRoute(c: Context, routes: ReadonlyMap<string, GuardedRoute>): { 
 }
 
 export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
-  const ws = opts.workspace ?? DEFAULT_WORKSPACE;
   const { store, authenticator, policy } = opts;
 
   /** The parsed request, read with the matched route's path parameters (the middleware's own are none). */
@@ -185,10 +184,10 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** The grants and classification of model `name`, in one round trip when the auth tables are the registry's. */
-  async function registryAccess(user: AuthUser, name: string) {
+  async function registryAccess(ws: string, user: AuthUser, name: string) {
     if (opts.sameDatabase) return store.registryAccess(user.id, ws, name);
     const [cls, grants] = await Promise.all([
-      opts.classifyModel!(name),
+      opts.classifyModel!(ws, name),
       store.grantsFor(user.id, ws, ['registered_model', 'prompt', 'registered_model_version', 'prompt_version']),
     ]);
     const isPrompt = cls.exists && cls.isPrompt;
@@ -206,12 +205,12 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
-  async function modelAllowed(user: AuthUser, rule: PermissionRule, name: string): Promise<boolean> {
+  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string): Promise<boolean> {
     const level = rule.level as string;
     const action = LEVEL_ACTION[level];
     const capability = CAPABILITY[level];
     if (!action || !capability) return false;
-    const access = await registryAccess(user, name);
+    const access = await registryAccess(ws, user, name);
     const versions = rule.versions;
     // _get_permission_from_registered_model_or_prompt_name: the point permission (a missing model is
     // judged on the default permission; the handler then answers 404).
@@ -244,7 +243,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** createRegisteredModel: create in the workspace, and the created type not DENY'd for the new name. */
-  async function createAllowed(user: AuthUser, req: Req): Promise<boolean> {
+  async function createAllowed(ws: string, user: AuthUser, req: Req): Promise<boolean> {
     const name = req.str('name');
     let isPrompt = false;
     for (const t of req.list<{ key?: string; value?: string }>('tags')) if (t?.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
@@ -277,7 +276,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
    * `<experiment_id>/` is judged on that experiment (and on the run, trace or logged-model tier its
    * next segments name); any other path on the default permission.
    */
-  async function artifactAllowed(user: AuthUser, p: ArtifactPath | undefined, level: string): Promise<boolean> {
+  async function artifactAllowed(ws: string, user: AuthUser, p: ArtifactPath | undefined, level: string): Promise<boolean> {
     if (p === undefined) return false;
     const action: 'read' | 'update' | 'manage' = level === 'READ' ? 'read' : level === 'MANAGE' ? 'manage' : 'update';
     const capability = action === 'read' ? 'canRead' : action === 'update' ? 'canUpdate' : 'canManage';
@@ -294,6 +293,16 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       ws,
       policy,
     );
+  }
+
+  /**
+   * validate_can_view_workspace: everyone with workspaces off; `default` under
+   * grant_default_workspace_access; else a workspace the user has a role in.
+   */
+  async function canViewWorkspace(user: AuthUser, name: string): Promise<boolean> {
+    if (!policy.workspacesEnabled) return true;
+    if (policy.grantDefaultWorkspaceAccess && name === policy.defaultWorkspace) return true;
+    return (await store.listAccessibleWorkspaceNames(user.id)).has(name);
   }
 
   /** The user of a `Bearer` credential: an access token by its prefix, else (OIDC configured) a JWT. */
@@ -342,7 +351,10 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       if (ACCOUNT_LEVELS.has(level) || (rule.resource === 'grant' && level === 'MANAGE')) return next();
       return forbidden();
     }
+    const ws = workspaceOf(c);
     if (level === 'filtered') {
+      // listWorkspaces: every user may list; the handler shows them their workspaces only.
+      if (rule.resource === 'workspace') return next();
       if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
       c.set(READ_KEY as never, (await store.readDecision(user, ws)) as never);
       return next();
@@ -353,7 +365,13 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       case 'workspace': {
         if (rule.effect === 'grant-creator-manage') {
           const req = await parse(c, op, found.index);
-          return (await createAllowed(user, req)) ? next() : forbidden();
+          return (await createAllowed(ws, user, req)) ? next() : forbidden();
+        }
+        if (rule.name) {
+          // getWorkspace (validate_can_view_workspace): the workspace the path names.
+          const req = await parse(c, op, found.index);
+          const named = req.fields[rule.name.field];
+          return level === 'READ' && typeof named === 'string' && (await canViewWorkspace(user, named)) ? next() : forbidden();
         }
         const grants = await store.grantsFor(user.id, ws, []);
         return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
@@ -367,15 +385,15 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
         let name = typeof raw === 'string' ? raw : '';
         if (op.path.includes(HISTORY_PREFIX)) {
           // History names may be earlier names: the permission is the model's that bears it now.
-          const current = name && opts.resolveHistoryName ? await opts.resolveHistoryName(name) : undefined;
+          const current = name && opts.resolveHistoryName ? await opts.resolveHistoryName(ws, name) : undefined;
           if (current === undefined) return forbidden();
           name = current;
         }
-        return (await modelAllowed(user, rule, name)) ? next() : forbidden();
+        return (await modelAllowed(ws, user, rule, name)) ? next() : forbidden();
       }
       case 'artifact': {
         const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, found.index) : undefined;
-        return (await artifactAllowed(user, artifactPath(c, op, req), level)) ? next() : forbidden();
+        return (await artifactAllowed(ws, user, artifactPath(c, op, req), level)) ? next() : forbidden();
       }
       default:
         // webhook, registry, server with a grant level, or a resource added later: fail closed.

@@ -27,9 +27,10 @@ export interface RegistryEvent {
 export interface EventSink {
   /**
    * `changed`: changedModelNames(events), which the caller needs too (read-cache invalidation);
-   * `actor`: the authenticated user who made the change (null when authentication is off).
+   * `actor`: the authenticated user who made the change (null when authentication is off);
+   * `workspace`: the workspace the change was made in (its events and deliveries belong to it).
    */
-  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null): Promise<void>;
+  record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null, workspace?: string): Promise<void>;
 }
 
 export const noEvents: EventSink = { record: async () => {} };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelReadCache, SEARCHES } from './read-cache.js';
+import { ModelReadCache, SEARCHES, modelKey as mk, searchesKey as sk } from './read-cache.js';
 
 describe('ModelReadCache', () => {
   // Charged per answer: 80 bytes, plus its key's length, plus its text's length.
@@ -147,5 +147,24 @@ describe('ModelReadCache', () => {
     c.setLive(false);
     expect(c.get('a', 'model')).toBeUndefined();
     expect(c.size).toBe(0);
+  });
+});
+
+describe('workspaces in the read cache', () => {
+  it("a change drops its own workspace's model and searches only; default keys are the bare names", () => {
+    const all = SEARCHES;
+    const cache = new ModelReadCache(1_000_000, true);
+    const keys = [mk('team-a', 'm'), mk('team-b', 'm'), mk('default', 'm'), sk('team-a'), sk('team-b'), all];
+    expect(mk('default', 'm')).toBe('m');
+    expect(sk('default')).toBe(all);
+    const fill = () => keys.forEach((k) => cache.put(cache.epoch, k, 'x', `v:${k}`));
+    fill();
+    cache.invalidate([mk('team-a', 'm')]);
+    expect(keys.map((k) => cache.get(k, 'x') !== undefined)).toEqual([false, true, true, false, true, true]);
+    fill();
+    cache.invalidate(['m']); // a default change, also as builds before workspaces announce it
+    expect(keys.map((k) => cache.get(k, 'x') !== undefined)).toEqual([true, true, false, true, true, false]);
+    cache.invalidate(null);
+    expect(cache.size).toBe(0);
   });
 });

@@ -25,11 +25,30 @@
  * shared between requests and must never be mutated.
  */
 
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
+
 /**
  * The pseudo-model under which whole search answers are kept (a model name is never empty). Any
  * change may change any search, so every invalidation drops it, whatever models it names.
  */
 export const SEARCHES = '';
+
+/**
+ * Answers are kept per workspace: a model of workspace `ws` is kept under `ws` NUL `name` (a name never
+ * holds NUL: PostgreSQL text cannot), and `default`'s under the bare name, which is also what replicas
+ * of builds before workspaces announce. Each workspace's search answers live under its own
+ * pseudo-model, dropped by any change in that workspace only.
+ */
+const SEP = '\u0000';
+export const modelKey = (ws: string, name: string): string => (ws === DEFAULT_WORKSPACE ? name : `${ws}${SEP}${name}`);
+export const searchesKey = (ws: string): string => (ws === DEFAULT_WORKSPACE ? SEARCHES : `${ws}${SEP}`);
+/** The search pseudo-model of the workspace a kept name belongs to. */
+const searchesOf = (key: string): string => {
+  const i = key.indexOf(SEP);
+  return i < 0 ? SEARCHES : key.slice(0, i + 1);
+};
+/** The pseudo-model under which the workspaces known to exist are kept (never a model key: it starts with SOH). */
+export const WORKSPACES = '\u0001workspaces';
 
 /** An answer longer than this (a search of thousands of versions) is not kept. */
 const MAX_ANSWER_CHARS = 256 * 1024;
@@ -192,14 +211,19 @@ export class ModelReadCache {
   }
 
   /**
-   * Drops what is kept under the named models and every search answer, or everything when `names`
-   * is null (a change whose names were not sent).
+   * Drops what is kept under the named models (keys of modelKey) and the search answers of their
+   * workspaces, or everything when `names` is null (a change whose names were not sent, a workspace deleted).
    */
   invalidate(names: Iterable<string> | null): void {
     this.epochValue++;
     if (names === null) return this.clear();
-    this.drop(SEARCHES);
-    for (const name of names) this.drop(name);
+    let any = false;
+    for (const name of names) {
+      any = true;
+      this.drop(name);
+      this.drop(searchesOf(name));
+    }
+    if (!any) this.drop(SEARCHES);
   }
 
   /** Starts or stops using the cache (the change feed came up or went down); either way it starts empty. */

@@ -17,7 +17,8 @@ import type {
 import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
 import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
-import { SEARCHES, type ModelReadCache } from './read-cache.js';
+import { modelKey, searchesKey, type ModelReadCache } from './read-cache.js';
+import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import {
   createPageToken,
   isQueryingPrompts,
@@ -72,6 +73,11 @@ const searchKey = (kind: 'models' | 'versions', req: Req, maxResults: number, re
  * from headers here. Empty when authentication is off.
  */
 export interface Caller {
+  /**
+   * The request's workspace (http/workspace.ts): every read and write of the request is scoped to it.
+   * Absent: `default` (workspaces off).
+   */
+  readonly workspace?: string;
   /** The authenticated user's name: the `actor` of the changes they make, and the creator who gets MANAGE. */
   readonly username?: string;
   /**
@@ -83,6 +89,8 @@ export interface Caller {
 
 export const ANONYMOUS: Caller = Object.freeze({});
 
+const wsOf = (caller: Caller): string => caller.workspace ?? DEFAULT_WORKSPACE;
+
 /**
  * What a registry change does to grants (MLflow's after-request hooks, here in the change's own
  * transaction): the creator of a model or prompt gets MANAGE on it, a rename moves the grants on the
@@ -90,9 +98,9 @@ export const ANONYMOUS: Caller = Object.freeze({});
  * authentication is off.
  */
 export interface GrantEffects {
-  created(tx: Executor, username: string, resourceType: 'registered_model' | 'prompt', name: string): Promise<void>;
-  renamed(tx: Executor, oldName: string, newName: string): Promise<void>;
-  deleted(tx: Executor, name: string): Promise<void>;
+  created(tx: Executor, ws: string, username: string, resourceType: 'registered_model' | 'prompt', name: string): Promise<void>;
+  renamed(tx: Executor, ws: string, oldName: string, newName: string): Promise<void>;
+  deleted(tx: Executor, ws: string, name: string): Promise<void>;
 }
 
 /** A model's latest version per stage, rendered (get-latest-versions and the `latest` alias). */
@@ -130,7 +138,7 @@ export interface RegistryServiceOptions {
    */
   checkSourceHost?: (source: string) => string | undefined;
   /** Turns a stored download location into the URI handed to clients (see artifacts/download-uri.ts). */
-  downloadUri?: (location: string) => Promise<string> | string;
+  downloadUri?: (location: string, workspace: string | undefined) => Promise<string> | string;
   /** Cache of the per-model reads (READ_CACHE_MB); see read-cache.ts for its consistency rules. */
   cache?: ModelReadCache;
   now?: () => number;
@@ -287,14 +295,16 @@ export class RegistryService {
    */
   private async write<T>(caller: Caller, fn: (q: RegistryQueries, events: RegistryEvent[], now: number, tx: Executor) => Promise<T>): Promise<T> {
     let changed: string[] = [];
+    const ws = wsOf(caller);
     try {
-      return await this.store.transaction(async (q, tx) => {
+      return await this.store.transaction(ws, async (q, tx) => {
         const events: RegistryEvent[] = [];
         const now = this.now();
         const result = await fn(q, events, now, tx);
         if (events.length > 0) {
-          changed = changedModelNames(events);
-          await this.opts.events.record(tx, events, now, changed, caller.username ?? null);
+          // Read-cache keys of the changed models (also what other replicas hear).
+          changed = changedModelNames(events).map((name) => modelKey(ws, name));
+          await this.opts.events.record(tx, events, now, changed, caller.username ?? null, ws);
         }
         return result;
       });
@@ -310,9 +320,15 @@ export class RegistryService {
    * epoch to hand to `versionText`; `textBytes` says what the answer's own text is charged (see
    * ModelReadCache.put).
    */
-  private cached<T>(name: string, key: string, load: (epoch: number) => Promise<T | undefined>, textBytes?: (value: T) => number): Promise<T | undefined> {
+  private cached<T>(ws: string, name: string, key: string, load: (epoch: number) => Promise<T | undefined>, textBytes?: (value: T) => number): Promise<T | undefined> {
     if (!this.opts.cache) return load(0);
-    return this.opts.cache.getOrLoad(name, key, load, textBytes);
+    return this.opts.cache.getOrLoad(modelKey(ws, name), key, load, textBytes);
+  }
+
+  /** A search answer of workspace `ws`, through the read cache (kept under the workspace's search pseudo-model). */
+  private cachedSearch(ws: string, key: string, load: () => Promise<string>): Promise<string | undefined> {
+    if (!this.opts.cache) return load();
+    return this.opts.cache.getOrLoad(searchesKey(ws), key, load);
   }
 
   /**
@@ -320,27 +336,28 @@ export class RegistryService {
    * that answer, the version's aliases and its model's latest versions (they render it identically).
    * A text the cache does not keep is added to `unshared`, for another answer that holds it to be charged.
    */
-  private versionText(epoch: number, row: ModelVersionRow, unshared?: { bytes: number }): string {
+  private versionText(ws: string, epoch: number, row: ModelVersionRow, unshared?: { bytes: number }): string {
     const json = JSON.stringify(toModelVersion(row, true));
-    const kept = this.opts.cache?.share(epoch, row.name, versionKey(row.version), json);
+    const kept = this.opts.cache?.share(epoch, modelKey(ws, row.name), versionKey(row.version), json);
     if (kept !== undefined) return kept;
     if (unshared) unshared.bytes += json.length;
     return json;
   }
 
   /** The latest version per stage of a model, or undefined when the model does not exist. */
-  private latestVersions(name: string): Promise<LatestVersion[] | undefined> {
+  private latestVersions(ws: string, name: string): Promise<LatestVersion[] | undefined> {
     const unshared = { bytes: 0 };
     return this.cached(
+      ws,
       name,
       LATEST_KEY,
       async (epoch) => {
-        const { exists, versions } = await this.store.read.getLatestVersions(name);
+        const { exists, versions } = await this.store.read(ws).getLatestVersions(name);
         if (!exists) return undefined;
         return versions.map((v) => ({
           stage: v.current_stage ?? 'None',
           version: v.version,
-          json: this.versionText(epoch, { ...v, name }, unshared),
+          json: this.versionText(ws, epoch, { ...v, name }, unshared),
         }));
       },
       () => unshared.bytes,
@@ -369,7 +386,7 @@ export class RegistryService {
         await q.insertRegisteredModel(name, description, [...tags], now);
         // The creator gets MANAGE on it, in this transaction (MLflow: set_can_manage_registered_model_permission).
         if (caller.username !== undefined && this.opts.grants) {
-          await this.opts.grants.created(tx, caller.username, isPrompt ? 'prompt' : 'registered_model', name);
+          await this.opts.grants.created(tx, wsOf(caller), caller.username, isPrompt ? 'prompt' : 'registered_model', name);
         }
         const publicTags = Object.fromEntries([...tags].filter(([k]) => !isPrompt || (k !== PROMPT_TAG_KEY && k !== PROMPT_TYPE_TAG_KEY)));
         events.push({
@@ -384,7 +401,7 @@ export class RegistryService {
       return modelResponse({ name, creation_time: now, last_updated_time: now, description, tags: [...tags], aliases: null, latest: null });
     } catch (err) {
       if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
-        const existing = await this.store.read.modelPromptTag(name);
+        const existing = await this.store.read(wsOf(caller)).modelPromptTag(name);
         const oldEntity = existing.promptTag !== undefined ? 'Prompt' : 'Registered Model';
         const newEntity = tags.has(PROMPT_TAG_KEY) ? 'Prompt' : 'Registered Model';
         if (oldEntity !== newEntity) {
@@ -399,12 +416,13 @@ export class RegistryService {
     }
   }
 
-  async getRegisteredModel(req: Req): Promise<RenderedJson> {
+  async getRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name });
     const name = req.str('name');
     validateModelName(name);
-    const model = await this.cached(name, MODEL_KEY, async () => {
-      const row = await this.store.read.getRegisteredModel(name);
+    const ws = wsOf(caller);
+    const model = await this.cached(ws, name, MODEL_KEY, async () => {
+      const row = await this.store.read(ws).getRegisteredModel(name);
       return row && registeredModelJson(row);
     });
     if (model === undefined) throw notFoundModel(name);
@@ -443,7 +461,7 @@ export class RegistryService {
       const row = await this.write(caller, async (q, events, now, tx) => {
         if (!(await q.renameRegisteredModel(name, newName, now))) throw notFoundModel(name);
         // Grants follow the model (MLflow: rename_registered_model_permission).
-        await this.opts.grants?.renamed(tx, name, newName);
+        await this.opts.grants?.renamed(tx, wsOf(caller), name, newName);
         events.push({ entity: 'registered_model', action: 'renamed', name: newName, data: { name: newName }, before: { name }, webhook: false });
         return this.fullModel(q, newName);
       });
@@ -463,7 +481,7 @@ export class RegistryService {
     await this.write(caller, async (q, events, _now, tx) => {
       if (!(await q.deleteRegisteredModel(name))) throw notFoundModel(name);
       // A future model of the same name must not inherit them (MLflow: delete_can_manage_registered_model_permission).
-      await this.opts.grants?.deleted(tx, name);
+      await this.opts.grants?.deleted(tx, wsOf(caller), name);
       events.push({ entity: 'registered_model', action: 'deleted', name, data: { name }, webhook: false });
     });
     return {};
@@ -483,7 +501,8 @@ export class RegistryService {
       );
     }
     const readable = caller.readable;
-    const body = await this.cached(SEARCHES, searchKey('models', req, maxResults, readable), async () => {
+    const ws = wsOf(caller);
+    const body = await this.cachedSearch(ws, searchKey('models', req, maxResults, readable), async () => {
       const filters = parseRegisteredModelFilter(req.optStr('filter'));
       const order = parseRegisteredModelOrderBy(req.strList('order_by'));
       const token = req.str('page_token');
@@ -492,22 +511,22 @@ export class RegistryService {
       // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
       if (limit < 0) throw new MlflowError('BAD_REQUEST', 'LIMIT must not be negative');
       const excludePrompts = !isQueryingPrompts(filters);
-      return this.searchRegisteredModelsJson({ conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset, readable }, maxResults);
+      return this.searchRegisteredModelsJson(ws, { conditions: toConditions(filters, excludePrompts), excludePrompts, order, limit, offset, readable }, maxResults);
     });
     return new RenderedJson(body!);
   }
 
   /** SearchRegisteredModelsResponse as JSON text (see getRegisteredModel); both fields omitted when unset. */
-  private async searchRegisteredModelsJson(spec: SearchSpec, maxResults: number): Promise<string> {
+  private async searchRegisteredModelsJson(ws: string, spec: SearchSpec, maxResults: number): Promise<string> {
     const { limit, offset } = spec;
     let found: number;
     let page: string[];
     if (this.opts.cache?.live) {
-      const names = await this.store.read.searchRegisteredModelNames(spec);
+      const names = await this.store.read(ws).searchRegisteredModelNames(spec);
       found = names.length;
-      page = await this.modelsByName(names.slice(0, Math.max(0, maxResults)));
+      page = await this.modelsByName(ws, names.slice(0, Math.max(0, maxResults)));
     } else {
-      const rows = await this.store.read.searchRegisteredModels(spec);
+      const rows = await this.store.read(ws).searchRegisteredModels(spec);
       found = rows.length;
       page = rows.slice(0, Math.max(0, maxResults)).map(registeredModelJson);
     }
@@ -522,18 +541,20 @@ export class RegistryService {
    * lacks. A model deleted or renamed since the page was chosen is left out of the page (as if the
    * search had run a moment later).
    */
-  private async modelsByName(names: string[]): Promise<string[]> {
-    const page = await this.opts.cache!.getOrLoadMany(names, MODEL_KEY, async (missing) =>
-      new Map((await this.store.read.getRegisteredModels(missing)).map((row) => [row.name, registeredModelJson(row)])),
+  private async modelsByName(ws: string, names: string[]): Promise<string[]> {
+    const keys = ws === DEFAULT_WORKSPACE ? names : names.map((n) => modelKey(ws, n));
+    const nameOf = (key: string) => (ws === DEFAULT_WORKSPACE ? key : key.slice(ws.length + 1));
+    const page = await this.opts.cache!.getOrLoadMany(keys, MODEL_KEY, async (missing) =>
+      new Map((await this.store.read(ws).getRegisteredModels(missing.map(nameOf))).map((row) => [modelKey(ws, row.name), registeredModelJson(row)])),
     );
     return page.filter((json) => json !== undefined);
   }
 
-  async getLatestVersions(req: Req): Promise<RenderedJson> {
+  async getLatestVersions(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, stages: ['array', 'itemString'] });
     const name = req.str('name');
     validateModelName(name);
-    const latest = await this.latestVersions(name);
+    const latest = await this.latestVersions(wsOf(caller), name);
     if (!latest) throw notFoundModel(name);
     const requested = req.strList('stages');
     const stages = new Set((requested.length === 0 ? STAGES : requested).map((s) => canonicalStage(s)));
@@ -639,14 +660,15 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersionByAlias(req: Req): Promise<RenderedJson> {
+  async getModelVersionByAlias(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, alias: S.required });
     const name = req.str('name');
     const alias = req.str('alias');
     validateModelName(name);
     validateAliasName(alias);
+    const ws = wsOf(caller);
     if (alias.toLowerCase() === 'latest') {
-      const latest = await this.latestVersions(name);
+      const latest = await this.latestVersions(ws, name);
       if (!latest) throw notFoundModel(name);
       if (latest.length === 0) throw MlflowError.notFound(`Latest version not found for model ${name}.`);
       const max = latest.reduce((a, b) => (b.version > a.version ? b : a));
@@ -656,14 +678,15 @@ export class RegistryService {
     let failure: MlflowError | undefined;
     const unshared = { bytes: 0 };
     const version = await this.cached(
+      ws,
       name,
       aliasKey(alias),
       async (epoch) => {
-        const { exists, aliasVersion, row } = await this.store.read.getModelVersionByAlias(name, alias);
+        const { exists, aliasVersion, row } = await this.store.read(ws).getModelVersionByAlias(name, alias);
         if (!exists) failure = notFoundModel(name);
         else if (aliasVersion === undefined) failure = MlflowError.invalid(`Registered model alias ${alias} not found.`);
         else if (!row) failure = notFoundVersion(name, aliasVersion);
-        return row && this.versionText(epoch, row, unshared);
+        return row && this.versionText(ws, epoch, row, unshared);
       },
       () => unshared.bytes,
     );
@@ -912,14 +935,15 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersion(req: Req): Promise<RenderedJson> {
+  async getModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
     checkSchema(req, { name: S.name, version: S.required });
     const name = req.str('name');
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    const json = await this.cached(name, versionKey(version), async (epoch) => {
-      const row = await this.store.read.getModelVersion(name, version);
-      return row && this.versionText(epoch, row);
+    const ws = wsOf(caller);
+    const json = await this.cached(ws, name, versionKey(version), async (epoch) => {
+      const row = await this.store.read(ws).getModelVersion(name, version);
+      return row && this.versionText(ws, epoch, row);
     });
     if (json === undefined) throw notFoundVersion(name, version);
     return new RenderedJson(`{"model_version":${json}}`);
@@ -937,13 +961,14 @@ export class RegistryService {
       throw MlflowError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
     }
     const readable = caller.readable;
-    const body = await this.cached(SEARCHES, searchKey('versions', req, maxResults, readable), async () => {
+    const ws = wsOf(caller);
+    const body = await this.cachedSearch(ws, searchKey('versions', req, maxResults, readable), async () => {
       const filters = parseModelVersionFilter(req.optStr('filter'));
       const order = parseModelVersionOrderBy(req.strList('order_by'));
       const token = req.str('page_token');
       const offset = token ? parsePageToken(token) : 0;
       const excludePrompts = !isQueryingPrompts(filters);
-      const rows = await this.store.read.searchModelVersions({
+      const rows = await this.store.read(ws).searchModelVersions({
         conditions: toConditions(filters, excludePrompts),
         excludePrompts,
         order,
@@ -961,14 +986,14 @@ export class RegistryService {
     return new RenderedJson(body!);
   }
 
-  async getModelVersionDownloadUri(req: Req): Promise<GetModelVersionDownloadUriResponse> {
+  async getModelVersionDownloadUri(req: Req, caller: Caller = ANONYMOUS): Promise<GetModelVersionDownloadUriResponse> {
     // MLflow's handler has no schema here: the store validates name and version.
     const name = req.str('name');
     validateModelName(name);
     const version = parseModelVersion(req.str('version'));
-    const location = await this.store.read.downloadUri(name, version);
+    const location = await this.store.read(wsOf(caller)).downloadUri(name, version);
     if (location === undefined) throw notFoundVersion(name, version);
-    const uri = this.opts.downloadUri ? await this.opts.downloadUri(location) : location;
+    const uri = this.opts.downloadUri ? await this.opts.downloadUri(location, caller.workspace) : location;
     return { artifact_uri: uri };
   }
 

@@ -621,18 +621,31 @@ function statementName(prefix: string, text: string): string | undefined {
   return n;
 }
 
-/** The store port: reads on the pool, writes in a transaction. */
-export class RegistryStore {
-  readonly read: RegistryQueries;
+/** Workspaces whose read queries are kept (each is two fields; a server has few workspaces). */
+const MAX_KEPT_READERS = 1000;
 
-  constructor(
-    private readonly db: Database,
-    private readonly ws: string = DEFAULT_WORKSPACE,
-  ) {
-    this.read = new RegistryQueries(db, ws);
+/**
+ * The store port: reads on the pool, writes in a transaction, each in the workspace it is given (the
+ * request's, resolved at the HTTP edge). The SQL text and statement names are the same in every
+ * workspace: the workspace is a parameter.
+ */
+export class RegistryStore {
+  private readonly readers = new Map<string, RegistryQueries>();
+
+  constructor(private readonly db: Database) {}
+
+  /** The read queries of workspace `ws` on the pool. */
+  read(ws: string = DEFAULT_WORKSPACE): RegistryQueries {
+    let q = this.readers.get(ws);
+    if (!q) {
+      if (this.readers.size >= MAX_KEPT_READERS) this.readers.clear();
+      q = new RegistryQueries(this.db, ws);
+      this.readers.set(ws, q);
+    }
+    return q;
   }
 
-  transaction<T>(fn: (q: RegistryQueries, tx: Executor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new RegistryQueries(tx, this.ws), tx));
+  transaction<T>(ws: string, fn: (q: RegistryQueries, tx: Executor) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new RegistryQueries(tx, ws), tx));
   }
 }

@@ -156,3 +156,20 @@ export const webhookEvents = pgTable(
     index('idx_webhook_events_entity_action').on(t.entity, t.action),
   ],
 );
+
+/**
+ * MLflow's workspace catalogue (migrations 1b5f0d9ad7c1 and da6fb0208061): the workspace-aware tables
+ * above carry no foreign key to it (MLflow's workspace providers may live outside the database). The
+ * migration also inserts the `default` workspace, as MLflow's does.
+ */
+export const workspaces = pgTable(
+  'workspaces',
+  {
+    name: varchar('name', { length: 63 }).notNull(),
+    description: text('description'),
+    defaultArtifactRoot: text('default_artifact_root'),
+    traceArchivalLocation: text('trace_archival_location'),
+    traceArchivalRetention: varchar('trace_archival_retention', { length: 32 }),
+  },
+  (t) => [primaryKey({ name: 'workspaces_pk', columns: [t.name] })],
+);

@@ -133,16 +133,15 @@ export interface WebhookServiceOptions {
   config: WebhookConfig;
   cipher: Fernet;
   log: Logger;
-  workspace?: string;
   now?: () => number;
 }
 
 export class WebhookService {
   private readonly cfg: WebhookConfig;
   private readonly cipher: Fernet;
-  private readonly ws: string;
   private readonly now: () => number;
-  private readonly read: WebhookQueries;
+  /** Read queries per workspace (a server has few). */
+  private readonly readers = new Map<string, WebhookQueries>();
 
   constructor(
     private readonly db: Database,
@@ -150,9 +149,18 @@ export class WebhookService {
   ) {
     this.cfg = opts.config;
     this.cipher = opts.cipher;
-    this.ws = opts.workspace ?? DEFAULT_WORKSPACE;
     this.now = opts.now ?? Date.now;
-    this.read = new WebhookQueries(db, this.ws);
+  }
+
+  /** The read queries of workspace `ws` (a webhook belongs to the workspace it was created in). */
+  private read(ws: string): WebhookQueries {
+    let q = this.readers.get(ws);
+    if (!q) {
+      if (this.readers.size >= 1000) this.readers.clear();
+      q = new WebhookQueries(this.db, ws);
+      this.readers.set(ws, q);
+    }
+    return q;
   }
 
   /** `_validate_webhook_url`: the scheme allow-list, then (unless private targets are allowed) DNS. */
@@ -177,7 +185,7 @@ export class WebhookService {
     throw err;
   }
 
-  async create(req: Req): Promise<{ webhook: WebhookJson }> {
+  async create(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
     checkSchema(req, {
       name: ['string', 'required'],
       url: ['string', 'required'],
@@ -202,7 +210,7 @@ export class WebhookService {
     const id = randomUUID();
     try {
       await this.db.transaction((tx) =>
-        new WebhookQueries(tx, this.ws).insert({
+        new WebhookQueries(tx, ws).insert({
           id,
           name,
           description,
@@ -231,20 +239,20 @@ export class WebhookService {
     };
   }
 
-  async get(req: Req): Promise<{ webhook: WebhookJson }> {
+  async get(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
     const id = req.str('webhook_id');
-    const row = await this.read.get(id);
+    const row = await this.read(ws).get(id);
     if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     return { webhook: toWebhookJson(row) };
   }
 
-  async list(req: Req): Promise<{ webhooks?: WebhookJson[]; next_page_token?: string }> {
+  async list(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhooks?: WebhookJson[]; next_page_token?: string }> {
     checkSchema(req, { max_results: ['intlike'], page_token: ['string'] });
     const maxResults = req.int('max_results', 0) || 100;
     if (maxResults < 1 || maxResults > MAX_LIST_RESULTS) throw MlflowError.invalid('max_results must be between 1 and 1000.');
     const token = req.str('page_token');
     const offset = token ? parsePageToken(token) : 0;
-    const rows = await this.read.list(maxResults + 1, offset);
+    const rows = await this.read(ws).list(maxResults + 1, offset);
     const out: { webhooks?: WebhookJson[]; next_page_token?: string } = {};
     const page = rows.slice(0, maxResults);
     if (page.length > 0) out.webhooks = page.map(toWebhookJson);
@@ -252,7 +260,7 @@ export class WebhookService {
     return out;
   }
 
-  async update(req: Req): Promise<{ webhook: WebhookJson }> {
+  async update(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
     checkSchema(req, {
       name: ['string'],
       description: ['string'],
@@ -269,7 +277,7 @@ export class WebhookService {
     const status = requestStatus(req);
     // The store's order: the webhook must exist, then each supplied value is validated. The URL's DNS
     // check runs before the transaction, so no row lock is held while resolving.
-    if (!(await this.read.get(id))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
+    if (!(await this.read(ws).get(id))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     // name and url apply when truthy; description, secret and status whenever present (HasField).
     const name = req.str('name') || undefined;
     if (name !== undefined) validateWebhookName(name);
@@ -281,7 +289,7 @@ export class WebhookService {
     const secret = req.has('secret') ? this.encrypt(req.str('secret')) : undefined;
     if (status !== undefined && status !== null) validateWebhookStatus(status);
     const row = await this.db.transaction(async (tx) => {
-      const q = new WebhookQueries(tx, this.ws);
+      const q = new WebhookQueries(tx, ws);
       if (!(await q.get(id, true))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
       try {
         await q.update(id, { name, description, url, secret, status: (status as string | undefined) ?? undefined, now: this.now() }, events);
@@ -293,18 +301,18 @@ export class WebhookService {
     return { webhook: toWebhookJson(row) };
   }
 
-  async delete(req: Req): Promise<Record<string, never>> {
+  async delete(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<Record<string, never>> {
     const id = req.str('webhook_id');
-    const deleted = await this.db.transaction((tx) => new WebhookQueries(tx, this.ws).softDelete(id, this.now()));
+    const deleted = await this.db.transaction((tx) => new WebhookQueries(tx, ws).softDelete(id, this.now()));
     if (!deleted) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     return {};
   }
 
-  async test(req: Req): Promise<{ result: WebhookTestResultJson }> {
+  async test(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ result: WebhookTestResultJson }> {
     const id = req.str('webhook_id');
     const rawEvent = requestField(req, 'event');
     const event = rawEvent === undefined || rawEvent === null ? undefined : normalisePairs([eventNames(rawEvent)])[0];
-    const row = await this.read.get(id);
+    const row = await this.read(ws).get(id);
     if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     const testEvent = event ?? row.events?.[0];
     if (!testEvent) throw MlflowError.invalid('Webhook events cannot be empty');

@@ -5,6 +5,130 @@ export type ClientOptions = {
 };
 
 /**
+ * A workspace (MLflow's Workspace message); unset fields are omitted.
+ */
+export type Workspace = {
+    /**
+     * The workspace's name.
+     */
+    name: string;
+    /**
+     * Free text.
+     */
+    description?: string;
+    /**
+     * Where MLflow's tracking server puts the workspace's new experiments (unset = the server's root under `workspaces/<name>/`).
+     */
+    default_artifact_root?: string;
+    trace_archival_config?: TraceArchivalConfig;
+};
+
+/**
+ * Trace archival settings of a workspace (used by MLflow's tracking server; stored here as given).
+ */
+export type TraceArchivalConfig = {
+    /**
+     * Archive URI (not `mlflow-artifacts:`).
+     */
+    location?: string;
+    /**
+     * `<int><unit>`, unit `m`, `h` or `d` (e.g. `30d`).
+     */
+    retention?: string;
+};
+
+/**
+ * Request of `createWorkspace`.
+ */
+export type CreateWorkspaceRequest = {
+    /**
+     * The new workspace's name.
+     */
+    name: string;
+    /**
+     * Free text.
+     */
+    description?: string;
+    /**
+     * A URI or an absolute path.
+     */
+    default_artifact_root?: string;
+    trace_archival_config?: TraceArchivalConfig;
+};
+
+/**
+ * Request of `updateWorkspace`; at least one field.
+ */
+export type UpdateWorkspaceRequest = {
+    /**
+     * New description.
+     */
+    description?: string;
+    /**
+     * New artifact root; an empty string clears it.
+     */
+    default_artifact_root?: string;
+    trace_archival_config?: TraceArchivalConfig;
+};
+
+/**
+ * Result of `createWorkspace`, `getWorkspace` and `updateWorkspace`.
+ */
+export type WorkspaceResponse = {
+    workspace: Workspace;
+};
+
+/**
+ * Result of `listWorkspaces`; `workspaces` omitted when empty.
+ */
+export type ListWorkspacesResponse = {
+    /**
+     * The workspaces, in name order.
+     */
+    workspaces?: Array<Workspace>;
+};
+
+/**
+ * MLflow's server-info.
+ */
+export type ServerInfoResponse = {
+    /**
+     * `SqlStore`.
+     */
+    store_type?: string;
+    /**
+     * MLFLOW_ENABLE_WORKSPACES.
+     */
+    workspaces_enabled?: boolean;
+    /**
+     * Always false (no tracking store).
+     */
+    trace_archival_enabled?: boolean;
+    /**
+     * Whether the artifact proxy supports multipart uploads (S3 store).
+     */
+    multipart_uploads_enabled?: boolean;
+    /**
+     * Whether the artifact proxy supports multipart downloads (S3 store).
+     */
+    multipart_downloads_enabled?: boolean;
+    /**
+     * Always false (no runs).
+     */
+    presigned_upload_run_id_supported?: boolean;
+    /**
+     * Always false (no logged models).
+     */
+    presigned_upload_model_id_supported?: boolean;
+    /**
+     * Optional features (`gateway` is always false).
+     */
+    features_enabled?: {
+        [key: string]: boolean;
+    };
+};
+
+/**
  * A personal access token as listed (never the token or its hash). Unset timestamps are omitted.
  */
 export type AccessToken = {
@@ -1667,6 +1791,11 @@ export type ModelVersionVersionQuery = string;
 export type PageTokenQuery = string;
 
 /**
+ * The workspace's name.
+ */
+export type WorkspaceNamePath = string;
+
+/**
  * Webhook id (a UUID returned by `createWebhook`).
  */
 export type WebhookIdPath = string;
@@ -3247,6 +3376,69 @@ export type AbortMultipartUploadResponses = {
 };
 
 export type AbortMultipartUploadResult = AbortMultipartUploadResponses[keyof AbortMultipartUploadResponses];
+
+export type GetModelVersionArtifactData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Name of the registered model the version belongs to. Missing or empty → 400.
+         */
+        name: string;
+        /**
+         * Version number, as a decimal string (e.g. `3`). Not an integer → 400 "Parameter 'version' must be an
+         * integer, got '<v>'.".
+         */
+        version: string;
+        /**
+         * Path of the file relative to the version's artifacts (no `..`, not absolute).
+         */
+        path: string;
+    };
+    url: '/model-versions/get-artifact';
+};
+
+export type GetModelVersionArtifactErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * A backing service (database, artifact store) is temporarily unreachable (`TEMPORARILY_UNAVAILABLE`).
+     * Safe to retry; the MLflow Python client does so automatically.
+     */
+    503: ErrorResponse;
+};
+
+export type GetModelVersionArtifactError = GetModelVersionArtifactErrors[keyof GetModelVersionArtifactErrors];
+
+export type GetModelVersionArtifactResponses = {
+    /**
+     * Raw file bytes.
+     */
+    200: Blob | File;
+};
+
+export type GetModelVersionArtifactResult = GetModelVersionArtifactResponses[keyof GetModelVersionArtifactResponses];
 
 export type HealthData = {
     body?: never;
@@ -5257,3 +5449,292 @@ export type ListRoleUsersResponses = {
 };
 
 export type ListRoleUsersResult = ListRoleUsersResponses[keyof ListRoleUsersResponses];
+
+export type GetServerInfoData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/server-info';
+};
+
+export type GetServerInfoErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+};
+
+export type GetServerInfoError = GetServerInfoErrors[keyof GetServerInfoErrors];
+
+export type GetServerInfoResponses = {
+    /**
+     * The server's setup.
+     */
+    200: ServerInfoResponse;
+};
+
+export type GetServerInfoResult = GetServerInfoResponses[keyof GetServerInfoResponses];
+
+export type ListWorkspacesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/workspaces';
+};
+
+export type ListWorkspacesErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * Workspaces are not enabled on this server (MLflow's answer, as text): "Endpoint: /api/3.0/mlflow/workspaces
+     * disabled because the server is running without workspaces support. To enable workspace, run `mlflow server`
+     * with `--enable-workspaces`".
+     */
+    503: string;
+};
+
+export type ListWorkspacesError = ListWorkspacesErrors[keyof ListWorkspacesErrors];
+
+export type ListWorkspacesResponses = {
+    /**
+     * The workspaces.
+     */
+    200: ListWorkspacesResponse;
+};
+
+export type ListWorkspacesResult = ListWorkspacesResponses[keyof ListWorkspacesResponses];
+
+export type CreateWorkspaceData = {
+    body: CreateWorkspaceRequest;
+    path?: never;
+    query?: never;
+    url: '/api/3.0/mlflow/workspaces';
+};
+
+export type CreateWorkspaceErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * Workspaces are not enabled on this server (MLflow's answer, as text): "Endpoint: /api/3.0/mlflow/workspaces
+     * disabled because the server is running without workspaces support. To enable workspace, run `mlflow server`
+     * with `--enable-workspaces`".
+     */
+    503: string;
+};
+
+export type CreateWorkspaceError = CreateWorkspaceErrors[keyof CreateWorkspaceErrors];
+
+export type CreateWorkspaceResponses = {
+    /**
+     * The created workspace.
+     */
+    201: WorkspaceResponse;
+};
+
+export type CreateWorkspaceResult = CreateWorkspaceResponses[keyof CreateWorkspaceResponses];
+
+export type DeleteWorkspaceData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace's name.
+         */
+        workspace_name: string;
+    };
+    query?: {
+        /**
+         * What happens to the workspace's resources: `RESTRICT` (default), `CASCADE` or `SET_DEFAULT`; anything else is a 400.
+         */
+        mode?: string;
+    };
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}';
+};
+
+export type DeleteWorkspaceErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * Workspaces are not enabled on this server (MLflow's answer, as text): "Endpoint: /api/3.0/mlflow/workspaces
+     * disabled because the server is running without workspaces support. To enable workspace, run `mlflow server`
+     * with `--enable-workspaces`".
+     */
+    503: string;
+};
+
+export type DeleteWorkspaceError = DeleteWorkspaceErrors[keyof DeleteWorkspaceErrors];
+
+export type DeleteWorkspaceResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteWorkspaceResult = DeleteWorkspaceResponses[keyof DeleteWorkspaceResponses];
+
+export type GetWorkspaceData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace's name.
+         */
+        workspace_name: string;
+    };
+    query?: never;
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}';
+};
+
+export type GetWorkspaceErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * Workspaces are not enabled on this server (MLflow's answer, as text): "Endpoint: /api/3.0/mlflow/workspaces
+     * disabled because the server is running without workspaces support. To enable workspace, run `mlflow server`
+     * with `--enable-workspaces`".
+     */
+    503: string;
+};
+
+export type GetWorkspaceError = GetWorkspaceErrors[keyof GetWorkspaceErrors];
+
+export type GetWorkspaceResponses = {
+    /**
+     * The workspace.
+     */
+    200: WorkspaceResponse;
+};
+
+export type GetWorkspaceResult = GetWorkspaceResponses[keyof GetWorkspaceResponses];
+
+export type UpdateWorkspaceData = {
+    body: UpdateWorkspaceRequest;
+    path: {
+        /**
+         * The workspace's name.
+         */
+        workspace_name: string;
+    };
+    query?: never;
+    url: '/api/3.0/mlflow/workspaces/{workspace_name}';
+};
+
+export type UpdateWorkspaceErrors = {
+    /**
+     * Invalid request (`INVALID_PARAMETER_VALUE`, `BAD_REQUEST`), or the resource already exists
+     * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
+     */
+    400: ErrorResponse;
+    /**
+     * No credentials, or wrong ones (MLflow's basic-auth app). The body is MLflow's text, with a
+     * `WWW-Authenticate: Basic realm="mlflow"` challenge.
+     */
+    401: string;
+    /**
+     * The caller is authenticated but may not do this (MLflow's basic-auth app answers this text).
+     */
+    403: string;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
+     * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
+     * backoff before giving up.
+     */
+    500: ErrorResponse;
+    /**
+     * Workspaces are not enabled on this server (MLflow's answer, as text): "Endpoint: /api/3.0/mlflow/workspaces
+     * disabled because the server is running without workspaces support. To enable workspace, run `mlflow server`
+     * with `--enable-workspaces`".
+     */
+    503: string;
+};
+
+export type UpdateWorkspaceError = UpdateWorkspaceErrors[keyof UpdateWorkspaceErrors];
+
+export type UpdateWorkspaceResponses = {
+    /**
+     * The updated workspace.
+     */
+    200: WorkspaceResponse;
+};
+
+export type UpdateWorkspaceResult = UpdateWorkspaceResponses[keyof UpdateWorkspaceResponses];

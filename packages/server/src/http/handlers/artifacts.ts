@@ -12,6 +12,9 @@ import { invalidPath, parseDecodedPath, parseEncodedPath, decodeOnce, rawTargetH
 import type { Handler } from '../app.js';
 import type { LimitsConfig } from '../../config.js';
 import { bodyStream } from '../body.js';
+import { enabledWorkspaceOf } from '../workspace.js';
+import { hidesWorkspacesDir, scopeToWorkspace } from '../../artifacts/workspace-paths.js';
+import { WORKSPACES_DIR } from '../../workspaces/names.js';
 
 export type ArtifactOperationId = Extract<
   OperationId,
@@ -58,7 +61,12 @@ export function rawParam(c: Context, route: string): string {
 
 function pathParam(c: Context, route: string): ArtifactPath {
   checkRawTarget(c);
-  return parseEncodedPath(rawParam(c, route));
+  return scoped(c, parseEncodedPath(rawParam(c, route)));
+}
+
+/** The path as the request's workspace addresses it (artifacts/workspace-paths.ts). */
+function scoped(c: Context, p: ArtifactPath): ArtifactPath {
+  return scopeToWorkspace(p, enabledWorkspaceOf(c));
 }
 
 function downloadResponse(c: Context, d: Awaited<ReturnType<ArtifactService['download']>>): Response {
@@ -103,10 +111,15 @@ async function upload(svc: ArtifactService, p: ArtifactPath, c: Context, limits:
 
 export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): Record<ArtifactOperationId, Handler> {
   return {
-    listArtifacts: (r, c) => {
+    listArtifacts: async (r, c) => {
       checkRawTarget(c);
       const raw = r.optStr('path');
-      return svc.list(raw === undefined ? ROOT : parseDecodedPath(raw));
+      const p = raw === undefined ? ROOT : parseDecodedPath(raw);
+      const out = await svc.list(scoped(c, p));
+      if (!out.files || !hidesWorkspacesDir(p, enabledWorkspaceOf(c))) return out;
+      // `default`'s root holds the other workspaces' trees: not listed.
+      const files = out.files.filter((f) => !(f.path === WORKSPACES_DIR && f.is_dir));
+      return files.length > 0 ? { files } : {};
     },
     downloadArtifact: async (_r, c) => {
       const p = pathParam(c, 'mlflow-artifacts/artifacts');
@@ -116,16 +129,21 @@ export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): Re
       checkRawTarget(c);
       const raw = rawParam(c, 'mlflow-artifacts/artifacts');
       const p = requireFilePath(decodeOnce(raw), parseEncodedPath(raw));
-      return upload(svc, p, c, limits);
+      return upload(svc, scoped(c, p), c, limits);
     },
-    deleteArtifact: (_r, c) => svc.delete(pathParam(c, 'mlflow-artifacts/artifacts')),
+    deleteArtifact: (_r, c) => {
+      checkRawTarget(c);
+      const p = parseEncodedPath(rawParam(c, 'mlflow-artifacts/artifacts'));
+      // The root is never deleted, nor a workspace's root (which is the root of its requests).
+      return svc.delete(p === ROOT ? ROOT : scoped(c, p));
+    },
     createMultipartUpload: (r, c) => svc.createMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/create'), r),
     completeMultipartUpload: (r, c) => svc.completeMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/complete'), r),
     abortMultipartUpload: (r, c) => svc.abortMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/abort'), r),
     getPresignedDownloadUrl: (_r, c) => svc.presignedDownloadUrl(pathParam(c, 'mlflow-artifacts/presigned')),
-    createDirectUpload: (r) => svc.createDirectUpload(r),
-    completeDirectUpload: (r) => svc.completeDirectUpload(r),
-    abortDirectUpload: (r) => svc.abortDirectUpload(r),
-    getDirectDownloadUrl: (r) => svc.createDirectDownload(r),
+    createDirectUpload: (r, c) => svc.createDirectUpload(r, (p) => scoped(c, p)),
+    completeDirectUpload: (r, c) => svc.completeDirectUpload(r, (p) => scoped(c, p)),
+    abortDirectUpload: (r, c) => svc.abortDirectUpload(r, (p) => scoped(c, p)),
+    getDirectDownloadUrl: (r, c) => svc.createDirectDownload(r, (p) => scoped(c, p)),
   };
 }

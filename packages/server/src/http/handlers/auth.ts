@@ -14,6 +14,7 @@ import type { Authenticator } from '../../auth/credentials.js';
 import type { PermissionPolicy } from '../../auth/permissions.js';
 import { AuthService, TextAnswer, type AuthAnswer, type AuthRequest } from '../../auth/service.js';
 import { currentUser } from '../auth-context.js';
+import { workspaceOf } from '../workspace.js';
 
 export interface AuthDeps {
   store: AuthStore;
@@ -60,7 +61,7 @@ function render(a: AuthAnswer): HandlerResult {
 }
 
 function toAuthRequest(req: Req, c: Context): AuthRequest {
-  return { method: c.req.method, params: req.raw, workspaceHeader: c.req.header('x-mlflow-workspace') };
+  return { method: c.req.method, params: req.raw, workspace: workspaceOf(c) };
 }
 
 /** Flask's request.is_json: application/json or any application/*+json media type. */

@@ -1,7 +1,8 @@
-/** Thin bindings of the audit-history operations (our extension, /api/2.0/mlflow-ts/history/…). */
+/** Thin bindings of the audit-history operations (our extension, /api/2.0/mlflow-ts/history/…), in the request's workspace. */
 import type { HistoryService } from '../../events/history.js';
 import type { Handler } from '../app.js';
 import type { OperationId } from '../../gen/operations.gen.js';
+import { workspaceOf } from '../workspace.js';
 
 export type HistoryOperationId = Extract<
   OperationId,
@@ -10,10 +11,10 @@ export type HistoryOperationId = Extract<
 
 export function historyHandlers(svc: HistoryService): Record<HistoryOperationId, Handler> {
   return {
-    getRegisteredModelHistory: (r) => svc.registeredModel(r),
-    getModelVersionHistory: (r) => svc.modelVersion(r),
-    getAliasHistory: (r) => svc.alias(r),
-    listRegistryEvents: (r) => svc.events(r),
-    listWebhookDeliveries: (r) => svc.deliveries(r),
+    getRegisteredModelHistory: (r, c) => svc.in(workspaceOf(c)).registeredModel(r),
+    getModelVersionHistory: (r, c) => svc.in(workspaceOf(c)).modelVersion(r),
+    getAliasHistory: (r, c) => svc.in(workspaceOf(c)).alias(r),
+    listRegistryEvents: (r, c) => svc.in(workspaceOf(c)).events(r),
+    listWebhookDeliveries: (r, c) => svc.in(workspaceOf(c)).deliveries(r),
   };
 }
