@@ -21,6 +21,12 @@ SUITES=(
   test/faults/slow-clients.test.ts
   test/auth/enforcement.test.ts
   test/sdk/client.test.ts
+  test/workspaces/api.test.ts
+  test/workspaces/isolation.test.ts
+  test/artifacts/postgres-store.test.ts
+  test/cli/commands.test.ts
+  test/ui/ui.test.ts
+  test/ops/metrics.test.ts
 )
 
 for major in ${NODE_MAJORS:-22 24}; do
