@@ -124,6 +124,7 @@ describe.each(backends())('webhook delivery (%s)', (backend) => {
       expect(got.json.data).toEqual(data);
       expect(Object.keys(got.json.data)).toEqual(Object.keys(data!)); // MLflow's key order
       expect(got.problems).toEqual([]);
+      expect(Object.keys(got.json)).toEqual(['entity', 'action', 'timestamp', 'data']); // no workspace while they are off
       expect(got.signatureOk).toBe(true);
       expect(got.path).toBe('/all');
       seen.add(event);

@@ -12,7 +12,8 @@ export interface Received {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
-  json: { entity: string; action: string; timestamp: string; data: Record<string, unknown> };
+  /** `workspace` only from a server with workspaces on (MLflow adds it last then). */
+  json: { entity: string; action: string; timestamp: string; data: Record<string, unknown>; workspace?: string };
   deliveryId: string;
   /** Undefined when the receiver has no secret to check with. */
   signatureOk: boolean | undefined;
@@ -75,7 +76,7 @@ export class Receiver {
       if (req.headers['content-type'] !== 'application/json') problems.push(`content-type ${req.headers['content-type']}`);
       if (/[^\x20-\x7e]/.test(body)) problems.push('body is not ASCII (ensure_ascii)');
       if (pyDumps(json) !== body) problems.push('body is not Python json.dumps output');
-      if (Object.keys(json).join(',') !== 'entity,action,timestamp,data') problems.push(`body keys ${Object.keys(json).join(',')}`);
+      if (!/^entity,action,timestamp,data(,workspace)?$/.test(Object.keys(json).join(','))) problems.push(`body keys ${Object.keys(json).join(',')}`);
       if (!ISO_RE.test(json.timestamp)) problems.push(`timestamp ${json.timestamp}`);
       const id = String(req.headers['x-mlflow-delivery-id'] ?? '');
       if (!UUID_RE.test(id)) problems.push(`delivery id ${id}`);

@@ -104,6 +104,8 @@ describe.each(backends())('workspace isolation over the whole route table (%s)',
     expect(tokenA).toBeTruthy();
     // A's deliveries reach A's webhook only.
     await eventually(async () => rx.requests.filter((r) => r.path === '/a').length >= 7 || undefined);
+    // Each delivery names its webhook's workspace last, as MLflow's do with workspaces on.
+    for (const r of rx.requests) expect([r.path, r.json.workspace, r.problems]).toEqual([r.path, r.path === '/a' ? A : B, []]);
     snapshot = await stateOfA();
   });
   afterAll(async () => {

@@ -31,14 +31,14 @@ export async function createWebhooks(db: Database, config: Config, log: Logger, 
   const cfg = config.webhooks;
   const hooked = withCommitHooks(db);
   const cipher = await loadSecretCipher(db, cfg.secretEncryptionKey, log);
-  const worker = cfg.deliveryEnabled ? new DeliveryWorker({ db, databaseUrl: config.databaseUrl, listener, config: cfg, cipher, log }) : undefined;
+  const worker = cfg.deliveryEnabled ? new DeliveryWorker({ db, databaseUrl: config.databaseUrl, listener, config: cfg, cipher, log, workspacesEnabled: config.workspaces.enabled }) : undefined;
   const events = new PgEventSink({
     hooks: hooked,
     onDeliveries: worker ? () => worker.kick() : undefined,
     // Every replica on PostgreSQL announces its changes while another replica's read cache listens.
     announceChanges: db.kind === 'postgres' && !db.mlflowOwned ? { ownListenerPid: () => listener?.pid ?? 0 } : undefined,
   });
-  const service = new WebhookService(db, { config: cfg, cipher, log });
+  const service = new WebhookService(db, { config: cfg, cipher, log, workspacesEnabled: config.workspaces.enabled });
   const history = new HistoryService(db);
   worker?.start();
   if (!worker) log.warn('webhook delivery is disabled in this process (WEBHOOK_DELIVERY_ENABLED=false); events are queued');

@@ -69,9 +69,13 @@ export function examplePayloadJson(event: string): string | undefined {
   return `{${parts.join(', ')}}`;
 }
 
-/** The request body: `json.dumps({"entity", "action", "timestamp", "data"})`, `data` already serialised. */
-export function deliveryBody(entity: string, action: string, timeMs: number, dataJson: string): string {
-  return `{"entity": ${pyJsonDumps(entity)}, "action": ${pyJsonDumps(action)}, "timestamp": ${pyJsonDumps(pyIsoformatUtc(timeMs))}, "data": ${dataJson}}`;
+/**
+ * The request body: `json.dumps({"entity", "action", "timestamp", "data"})`, `data` already serialised, and
+ * with workspaces on the webhook's `"workspace"` last (as MLflow adds it only then).
+ */
+export function deliveryBody(entity: string, action: string, timeMs: number, dataJson: string, workspace?: string): string {
+  const ws = workspace === undefined ? '' : `, "workspace": ${pyJsonDumps(workspace)}`;
+  return `{"entity": ${pyJsonDumps(entity)}, "action": ${pyJsonDumps(action)}, "timestamp": ${pyJsonDumps(pyIsoformatUtc(timeMs))}, "data": ${dataJson}${ws}}`;
 }
 
 /** `_generate_hmac_signature`: `v1,` + base64 HMAC-SHA256 of `<delivery_id>.<timestamp>.<payload>`. */

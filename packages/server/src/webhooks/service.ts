@@ -134,12 +134,15 @@ export interface WebhookServiceOptions {
   cipher: Fernet;
   log: Logger;
   now?: () => number;
+  /** MLFLOW_ENABLE_WORKSPACES: test deliveries then carry the webhook's workspace, as MLflow's do. */
+  workspacesEnabled?: boolean;
 }
 
 export class WebhookService {
   private readonly cfg: WebhookConfig;
   private readonly cipher: Fernet;
   private readonly now: () => number;
+  private readonly workspacesEnabled: boolean;
   /** Read queries per workspace (a server has few). */
   private readonly readers = new Map<string, WebhookQueries>();
 
@@ -150,6 +153,7 @@ export class WebhookService {
     this.cfg = opts.config;
     this.cipher = opts.cipher;
     this.now = opts.now ?? Date.now;
+    this.workspacesEnabled = opts.workspacesEnabled ?? false;
   }
 
   /** The read queries of workspace `ws` (a webhook belongs to the workspace it was created in). */
@@ -322,7 +326,7 @@ export class WebhookService {
       if (data === undefined) throw Object.assign(new Error(`Unknown event type: ${key}`), { name: 'ValueError' });
       await this.validateUrl(row.url);
       const secret = row.secret ? this.cipher.decrypt(row.secret) : null;
-      const body = deliveryBody(testEvent.entity, testEvent.action, this.now(), data);
+      const body = deliveryBody(testEvent.entity, testEvent.action, this.now(), data, this.workspacesEnabled ? ws : undefined);
       const res = await postJson(row.url, body, deliveryHeaders(randomUUID(), body, secret), {
         timeoutMs: this.cfg.requestTimeoutMs,
         allowPrivateTargets: this.cfg.allowPrivateTargets,

@@ -52,6 +52,7 @@ interface ClaimedRow {
   secret: string | null;
   webhook_status: string | null;
   deleted_timestamp: number | null;
+  workspace: string | null;
 }
 
 type Outcome = {
@@ -86,7 +87,7 @@ WITH due AS (
 )
 SELECT upd.id, upd.delivery_id, upd.event_id, upd.webhook_id, upd.attempts,
        e.entity, e.action, e.time, e.payload,
-       w.url, w.secret, w.status AS webhook_status, w.deleted_timestamp,
+       w.url, w.secret, w.status AS webhook_status, w.deleted_timestamp, w.workspace,
        (SELECT count(*) FROM lost)::integer AS lost
   FROM upd
   JOIN registry_events e ON e.id = upd.event_id
@@ -146,6 +147,8 @@ export interface DeliveryWorkerOptions {
   cipher: Fernet;
   log: Logger;
   workerId?: string;
+  /** MLFLOW_ENABLE_WORKSPACES: deliveries then carry the webhook's workspace, as MLflow's do. */
+  workspacesEnabled?: boolean;
 }
 
 export class DeliveryWorker {
@@ -332,7 +335,7 @@ export class DeliveryWorker {
         attempted: false,
       };
     }
-    const body = deliveryBody(row.entity, row.action, row.time, row.payload ?? '{}');
+    const body = deliveryBody(row.entity, row.action, row.time, row.payload ?? '{}', this.opts.workspacesEnabled ? (row.workspace ?? undefined) : undefined);
     const startedAt = Date.now();
     const retryable = row.attempts < this.maxAttempts();
     try {
