@@ -2,14 +2,17 @@
 # CI, Python side: the official MLflow client against our server (test/python), our server side by side
 # with `mlflow server` on MLflow's own PostgreSQL database (test/python/test_mlflow_db.py), the
 # authentication suite against both `mlflow server --app-name basic-auth` and our server with AUTH=basic
-# (test/python/test_auth.py, TEST_AUTH_SERVERS), and the differential replay against `mlflow server`
-# (test/replay). Installs its own virtualenv
+# (test/python/test_auth.py, TEST_AUTH_SERVERS), the workspace suite against both `mlflow server
+# --enable-workspaces` and our server with MLFLOW_ENABLE_WORKSPACES=true (test/python/test_workspaces.py,
+# TEST_WORKSPACE_SERVERS), and the differential replay against `mlflow server`, its workspace section
+# against `mlflow server --enable-workspaces` (test/replay). Installs its own virtualenv
 # (scripts/python-env.sh) and expects what .ci/run provides: node_modules and a PostgreSQL server at
 # TEST_DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
 #
 #   bash scripts/ci/python.sh                 # everything
 #   bash scripts/ci/python.sh -k replay       # extra arguments go to pytest
 #   bash scripts/ci/python.sh -k test_auth    # the authentication suite alone (both servers)
+#   bash scripts/ci/python.sh -k workspace    # the workspace suite, side-by-side test and replay section
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +21,8 @@ export CI=${CI:-true}
 export REQUIRE_ARTIFACTS=${REQUIRE_ARTIFACTS:-1}
 # test_auth.py runs, unchanged, against MLflow's basic-auth app and against ours, side by side.
 export TEST_AUTH_SERVERS=${TEST_AUTH_SERVERS:-mlflow,ours}
+# test_workspaces.py runs, unchanged, against `mlflow server --enable-workspaces` and against ours.
+export TEST_WORKSPACE_SERVERS=${TEST_WORKSPACE_SERVERS:-mlflow,ours}
 # The virtualenv lives outside the clone so that later CI runs on the same machine reuse it (its stamp
 # file re-installs whenever the pinned requirements change).
 export VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/mlflow-registry-ts/venv}

@@ -12,6 +12,9 @@ Environment:
   TEST_AUTH_SERVERS   the servers test_auth.py runs against, comma-separated: `mlflow` (`mlflow server
                       --app-name basic-auth`) and/or `ours` (AUTH=basic); default both, side by side
                       (TEST_AGAINST_MLFLOW=1: mlflow only). Both run on fresh PostgreSQL databases.
+  TEST_WORKSPACE_SERVERS  the servers test_workspaces.py runs against, comma-separated: `mlflow` (`mlflow
+                      server --enable-workspaces`) and/or `ours` (MLFLOW_ENABLE_WORKSPACES=true); default
+                      both (TEST_AGAINST_MLFLOW=1: mlflow only), on fresh PostgreSQL databases.
 """
 
 from __future__ import annotations
@@ -149,15 +152,20 @@ def pg_admin():
 AUTH_SERVER_KINDS = ("mlflow", "ours")
 
 
-def auth_server_kinds() -> list[str]:
-    raw = os.environ.get("TEST_AUTH_SERVERS")
+def server_kinds(variable: str) -> list[str]:
+    """The server kinds a both-servers suite runs against: `variable` (comma-separated), default both."""
+    raw = os.environ.get(variable)
     if raw is None:
         return ["mlflow"] if os.environ.get("TEST_AGAINST_MLFLOW") == "1" else list(AUTH_SERVER_KINDS)
     kinds = [k.strip() for k in raw.split(",") if k.strip()]
     bad = [k for k in kinds if k not in AUTH_SERVER_KINDS]
     if bad or not kinds:
-        raise pytest.UsageError(f"TEST_AUTH_SERVERS={raw!r}: expected a comma-separated subset of {AUTH_SERVER_KINDS}")
+        raise pytest.UsageError(f"{variable}={raw!r}: expected a comma-separated subset of {AUTH_SERVER_KINDS}")
     return kinds
+
+
+def auth_server_kinds() -> list[str]:
+    return server_kinds("TEST_AUTH_SERVERS")
 
 
 class AuthServer:
@@ -223,3 +231,85 @@ def auth_server(request, pg_admin):
             proc.stop()
         for db in dbs:
             harness.drop_database(db)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workspaces (test_workspaces.py): the same suite against `mlflow server --enable-workspaces` and ours
+# ---------------------------------------------------------------------------------------------
+
+
+class WorkspaceServer:
+    """A running server: which kind, its URL, and whether workspaces are on."""
+
+    def __init__(self, kind: str, url: str, enabled: bool):
+        self.kind = kind
+        self.url = url
+        self.enabled = enabled
+
+    def __repr__(self) -> str:
+        return f"WorkspaceServer({self.kind}, {self.url}, workspaces {'on' if self.enabled else 'off'})"
+
+
+# Webhook deliveries to a loopback receiver over http, on both servers. MLflow caches the webhooks of an
+# event for MLFLOW_WEBHOOK_CACHE_TTL seconds keyed by the event alone, not by workspace (3.17.2,
+# mlflow/webhooks/delivery.py), so with its cache a delivery could go to another workspace's hooks; 0 turns it off.
+WORKSPACE_SERVER_ENV = {
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    "MLFLOW_WEBHOOK_CACHE_TTL": "0",
+}
+
+
+def _start_workspace_server(kind: str, enabled: bool):
+    db = harness.create_database(f"pyws_{kind}{'' if enabled else '_off'}")
+    proc = None
+    try:
+        proc = harness.start_workspace_server(kind, db, enabled=enabled, env=WORKSPACE_SERVER_ENV)
+        if kind == "ours":
+            # One clear failure for every test of this server instead of hundreds of misleading ones: the
+            # official client sends nothing with an active workspace before server-info says they are on.
+            r = requests.get(proc.url + "/api/3.0/mlflow/server-info", timeout=10)
+            is_json = r.headers.get("content-type", "").startswith("application/json")
+            got = r.json().get("workspaces_enabled") if is_json else None
+            if r.status_code != 200 or got is not enabled:
+                pytest.fail(
+                    f"our server started with MLFLOW_ENABLE_WORKSPACES={'true' if enabled else 'false'}: GET "
+                    f"/api/3.0/mlflow/server-info answered HTTP {r.status_code}: {r.text[:300]} (want 200 with "
+                    f"workspaces_enabled: {str(enabled).lower()}, which MLflow's client checks before it sends "
+                    f"X-MLFLOW-WORKSPACE)"
+                )
+        return db, proc
+    except BaseException:
+        if proc is not None:
+            proc.stop()
+        harness.drop_database(db)
+        raise
+
+
+@pytest.fixture(scope="module", params=server_kinds("TEST_WORKSPACE_SERVERS"))
+def ws_server(request, pg_admin):
+    """`mlflow server --enable-workspaces` or ours with MLFLOW_ENABLE_WORKSPACES=true, on a fresh PostgreSQL
+    database, started once per module (webhooks may target loopback over http)."""
+    try:
+        db, proc = _start_workspace_server(request.param, True)
+    except harness.ServerStartError as e:
+        pytest.fail(f"{request.param} server with workspaces did not start: {e}")
+    try:
+        yield WorkspaceServer(request.param, proc.url, True)
+    finally:
+        proc.stop()
+        harness.drop_database(db)
+
+
+@pytest.fixture(scope="module", params=server_kinds("TEST_WORKSPACE_SERVERS"))
+def ws_off_server(request, pg_admin):
+    """The same servers with workspaces off (MLflow's default), for what a workspace header meets there."""
+    try:
+        db, proc = _start_workspace_server(request.param, False)
+    except harness.ServerStartError as e:
+        pytest.fail(f"{request.param} server without workspaces did not start: {e}")
+    try:
+        yield WorkspaceServer(request.param, proc.url, False)
+    finally:
+        proc.stop()
+        harness.drop_database(db)

@@ -125,11 +125,15 @@ class ServerStartError(RuntimeError):
 
 
 class ServerProcess:
-    """A server started in its own process group, with its output in a log file."""
+    """A server started in its own process group, with its output in a log file.
+
+    The work directory (log, PGlite data, MLflow's artifacts) is removed when the server stops if this
+    module created it (`owns_workdir`), unless KEEP_TEST_WORKDIRS=1."""
 
     def __init__(self, name: str, cmd: list[str], env: dict[str, str], cwd: str, port: int, workdir: str,
-                 stop_signal: int = signal.SIGTERM):
+                 stop_signal: int = signal.SIGTERM, owns_workdir: bool = False):
         self.name = name
+        self.owns_workdir = owns_workdir
         self.stop_signal = stop_signal
         self.cmd = cmd
         self.env = env
@@ -152,9 +156,11 @@ class ServerProcess:
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                tail = self.log_tail()
                 self._forget()
+                self._remove_workdir()
                 raise ServerStartError(
-                    f"{self.name} exited with code {self.proc.returncode} before answering /health:\n{self.log_tail()}"
+                    f"{self.name} exited with code {self.proc.returncode} before answering /health:\n{tail}"
                 )
             try:
                 r = requests.get(self.url + "/health", timeout=2)
@@ -164,8 +170,9 @@ class ServerProcess:
             except requests.RequestException as e:
                 last = type(e).__name__
             time.sleep(0.2)
+        tail = self.log_tail()
         self.stop()
-        raise ServerStartError(f"{self.name} did not answer /health within {timeout:.0f}s ({last}):\n{self.log_tail()}")
+        raise ServerStartError(f"{self.name} did not answer /health within {timeout:.0f}s ({last}):\n{tail}")
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -200,6 +207,11 @@ class ServerProcess:
             except (ProcessLookupError, PermissionError):
                 pass
         self._forget()
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
+        if self.owns_workdir and os.environ.get("KEEP_TEST_WORKDIRS") != "1":
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _forget(self) -> None:
         if self in _live:
@@ -249,7 +261,7 @@ def start_ours(
         e["DATABASE_URL"] = database_url
     e.update(env or {})
     cmd = [node, "--import", "tsx", "packages/server/src/main.ts"]
-    return ServerProcess("ours", cmd, e, str(REPO_ROOT), port, workdir).start(timeout)
+    return ServerProcess("ours", cmd, e, str(REPO_ROOT), port, workdir, owns_workdir=True).start(timeout)
 
 
 def mlflow_command() -> list[str]:
@@ -265,13 +277,16 @@ def start_mlflow(
     app_name: str | None = None,
     env: dict[str, str] | None = None,
     workdir: str | None = None,
+    workspaces: bool = False,
 ) -> ServerProcess:
     """Starts `mlflow server` (this venv's MLflow) with its SQL backend on `database_url`.
 
     On a fresh database this runs MLflow's own alembic migrations first. Job execution (huey
     workers) is turned off: the registry does not need it. `app_name` is passed as `--app-name`
-    (e.g. "basic-auth", see start_mlflow_basic_auth), `env` is added to its environment.
+    (e.g. "basic-auth", see start_mlflow_basic_auth), `env` is added to its environment,
+    `workspaces` adds `--enable-workspaces` (MLflow's multi-tenancy, see start_workspace_server).
     """
+    owns_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="mlflow-")
     port = port or free_port()
     e = _clean_env({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PYTHONUNBUFFERED": "1"})
@@ -286,8 +301,11 @@ def start_mlflow(
     ]
     if app_name:
         cmd += ["--app-name", app_name]
+    if workspaces:
+        cmd += ["--enable-workspaces"]
     # Killed outright when done: its state is all in the database, and uvicorn's graceful stop takes seconds.
-    return ServerProcess("mlflow", cmd, e, workdir, port, workdir, stop_signal=signal.SIGKILL).start(timeout)
+    return ServerProcess("mlflow", cmd, e, workdir, port, workdir, stop_signal=signal.SIGKILL,
+                         owns_workdir=owns_workdir).start(timeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +383,13 @@ def start_mlflow_basic_auth(
         # CSRF protection of the signup form; any static key will do for a test server.
         "MLFLOW_FLASK_SERVER_SECRET_KEY": uuid.uuid4().hex,
     }
-    return start_mlflow(database_url, app_name="basic-auth", env=env, workdir=workdir, timeout=timeout)
+    try:
+        proc = start_mlflow(database_url, app_name="basic-auth", env=env, workdir=workdir, timeout=timeout)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    proc.owns_workdir = True  # the directory (with the generated basic_auth.ini) was made here
+    return proc
 
 
 def start_ours_basic_auth(
@@ -383,6 +407,29 @@ def start_ours_basic_auth(
         "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
         "MLFLOW_AUTH_DEFAULT_PERMISSION": default_permission,
     }, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workspaces (test_workspaces.py, test_mlflow_db.py, the replay's workspace section)
+# ---------------------------------------------------------------------------------------------
+
+WORKSPACE_SERVER_KINDS = ("mlflow", "ours")
+
+
+def start_workspace_server(
+    kind: str,
+    database_url: str,
+    *,
+    enabled: bool = True,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
+    """`mlflow server --enable-workspaces` (kind "mlflow") or our server with MLFLOW_ENABLE_WORKSPACES=true
+    (kind "ours") on `database_url`; enabled=False starts either with workspaces off (MLflow's default)."""
+    if kind == "mlflow":
+        return start_mlflow(database_url, workspaces=enabled, env=env)
+    if kind == "ours":
+        return start_ours(database_url, env={"MLFLOW_ENABLE_WORKSPACES": "true" if enabled else "false", **(env or {})})
+    raise ValueError(f"unknown server kind {kind!r} (one of {WORKSPACE_SERVER_KINDS})")
 
 
 def mlflow_version() -> str:

@@ -13,10 +13,16 @@ MLflow server, and the test shows that
   (c) what ours writes (models, versions, tags, aliases, stage changes, deletions, renames) MLflow reads
       back identically, again compared over every read endpoint, and the rows carry MLflow's default
       workspace.
+
+The same again on a database of `mlflow server --enable-workspaces` with ours started with
+MLFLOW_ENABLE_WORKSPACES=true (issue 16): the same model names in two workspaces written by MLflow, a third
+workspace created by ours, each server writing into workspaces the other created, every read compared per
+workspace, and the workspaces themselves (GET /api/3.0/mlflow/workspaces) read alike.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 
@@ -118,10 +124,13 @@ def _sorted(v, key=None):
     return v
 
 
-def read_everything(base: str) -> dict:
-    """Every read endpoint over every model, version and alias the registry holds → normalised JSON."""
+def read_everything(base: str, workspace: str | None = None) -> dict:
+    """Every read endpoint over every model, version and alias the registry holds (in `workspace`, sent as
+    X-MLFLOW-WORKSPACE, when given) → normalised JSON."""
     api = base + "/api/2.0/mlflow"
     s = requests.Session()
+    if workspace is not None:
+        s.headers["X-MLFLOW-WORKSPACE"] = workspace
     out: dict[str, object] = {}
 
     def get(label, path, params=None, method="GET", body=None):
@@ -230,7 +239,7 @@ def modify_through(client, mlflow_tag: str, tag: str) -> None:
     client.rename_registered_model(f"{mlflow_tag}-renamed", f"{mlflow_tag}-renamed-by-{tag}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def side_by_side(pg_admin):
     db = harness.create_database("mlflowdb")
     procs = []
@@ -292,6 +301,162 @@ def test_side_by_side_on_mlflow_database(side_by_side):
     via_mlflow.set_registered_model_alias("ours-churn", "champion", "5")
     via_mlflow.delete_registered_model("ours-plain")
     assert_same_reads(read_everything(mlflow_server.url), read_everything(ours.url), "after more writes by MLflow")
+
+    # the schema is still MLflow's
+    final = schema_snapshot(db)
+    assert final["alembic"] == schema_before["alembic"]
+    for table, before in schema_before["tables"].items():
+        assert final["tables"].get(table) == before, f"MLflow's table {table} changed"
+
+
+# ------------------------------------------------------------------------------------------------
+# the same with workspaces on (issue 16)
+# ------------------------------------------------------------------------------------------------
+
+
+def workspace_rows(url: str) -> dict:
+    """The workspaces table and every registry row, for 'nothing changed' checks."""
+    rows = registry_rows(url)
+    conn = harness.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT * FROM workspaces")
+            cols = [d[0] for d in cur.description]
+            rows["workspaces"] = sorted(json.dumps(dict(zip(cols, r)), sort_keys=True, default=str)
+                                        for r in cur.fetchall())
+        return rows
+    finally:
+        conn.close()
+
+
+def read_workspaces(base: str) -> dict:
+    out = {}
+    r = requests.get(base + "/api/3.0/mlflow/workspaces", timeout=30)
+    out["list"] = {"status": r.status_code, "body": r.json()}
+    for w in r.json().get("workspaces", []):
+        g = requests.get(f"{base}/api/3.0/mlflow/workspaces/{w['name']}", timeout=30)
+        out[w["name"]] = {"status": g.status_code, "body": g.json()}
+    return out
+
+
+def assert_same_reads_per_workspace(mlflow_url: str, ours_url: str, names: list[str], what: str) -> None:
+    assert read_workspaces(mlflow_url) == read_workspaces(ours_url), f"{what}: the workspaces read differently"
+    for w in names:
+        assert_same_reads(read_everything(mlflow_url, w), read_everything(ours_url, w), f"{what}, workspace {w}")
+
+
+@contextlib.contextmanager
+def in_workspace(name: str):
+    import mlflow
+
+    mlflow.set_workspace(name)
+    try:
+        yield
+    finally:
+        mlflow.set_workspace(None)
+
+
+@pytest.fixture()
+def side_by_side_workspaces(pg_admin):
+    db = harness.create_database("mlflowdb_ws")
+    procs = []
+    try:
+        procs.append(harness.start_mlflow(db, workspaces=True))
+        yield db, procs[0], procs
+    finally:
+        for p in procs:
+            p.stop()
+        harness.drop_database(db)
+
+
+def test_side_by_side_on_mlflow_workspaces_database(side_by_side_workspaces):
+    from mlflow import MlflowClient
+
+    db, mlflow_server, procs = side_by_side_workspaces
+    via_mlflow = MlflowClient(tracking_uri=mlflow_server.url, registry_uri=mlflow_server.url)
+    a, b, c = "mlf-team-a", "mlf-team-b", "ours-team-c"
+    via_mlflow.create_workspace(a, description="created by MLflow")
+    via_mlflow.create_workspace(b, default_artifact_root="s3://bucket/team-b")
+    # the same names in both workspaces, different content
+    with in_workspace(a):
+        populate_through(via_mlflow, "mlf")
+    with in_workspace(b):
+        populate_through(via_mlflow, "mlf")
+        via_mlflow.create_model_version("mlf-plain", "s3://bucket/only-in-b")
+        via_mlflow.set_registered_model_tag("mlf-churn", "team", "blue")
+    via_mlflow.create_registered_model("mlf-in-default")
+
+    schema_before = schema_snapshot(db)
+    rows_before = workspace_rows(db)
+    assert "workspaces" in schema_before["tables"], "MLflow did not create its workspaces table"
+    mlflow_reads = {w: read_everything(mlflow_server.url, w) for w in ("default", a, b)}
+    mlflow_workspaces = read_workspaces(mlflow_server.url)
+
+    ours = harness.start_ours(db, env={"MLFLOW_ENABLE_WORKSPACES": "true"})
+    procs.append(ours)
+
+    # (a) starting ours did not alter MLflow's tables or rows
+    schema_after = schema_snapshot(db)
+    assert schema_after["alembic"] == schema_before["alembic"]
+    for table, before in schema_before["tables"].items():
+        assert schema_after["tables"].get(table) == before, f"our server altered MLflow's table {table}"
+    assert workspace_rows(db) == rows_before, "starting our server changed registry or workspace rows"
+
+    # (b) ours reads everything MLflow wrote identically, workspace by workspace
+    assert read_workspaces(ours.url) == mlflow_workspaces
+    for w in ("default", a, b):
+        assert_same_reads(mlflow_reads[w], read_everything(ours.url, w), f"reading MLflow's data in {w}")
+    via_ours = MlflowClient(tracking_uri=ours.url, registry_uri=ours.url)
+    with in_workspace(a):
+        assert via_ours.get_registered_model("mlf-churn").tags.get("team") == "red"
+        assert via_ours.get_model_version_by_alias("mlf-churn", "champion").version == "3"
+    with in_workspace(b):
+        assert via_ours.get_registered_model("mlf-churn").tags.get("team") == "blue"
+        assert via_ours.get_model_version_download_uri("mlf-plain", "2") == "s3://bucket/only-in-b"
+
+    # (c) ours writes into MLflow's workspaces and into one of its own; MLflow reads it all back
+    via_ours.create_workspace(c, description="created by ours")
+    with in_workspace(a):
+        populate_through(via_ours, "ours")
+        modify_through(via_ours, "mlf", "ours")
+    with in_workspace(c):
+        populate_through(via_ours, "mlf")  # MLflow's names again, in a third workspace
+    assert_same_reads_per_workspace(mlflow_server.url, ours.url, ["default", a, b, c], "after writes by our server")
+    with in_workspace(a):
+        assert via_mlflow.get_model_version_by_alias("mlf-churn", "champion").version == "5"
+        assert via_mlflow.load_prompt("prompts:/ours_prompt@production").template == "Hello {{name}}"
+    with in_workspace(b):
+        assert via_mlflow.get_model_version_by_alias("mlf-churn", "champion").version == "3"  # untouched
+    with in_workspace(c):
+        assert via_mlflow.get_registered_model("mlf-churn").description == "written by mlf"
+        # MLflow keeps working in the workspace ours created, and ours sees it
+        via_mlflow.create_model_version("mlf-churn", "s3://bucket/churn/by-mlflow-in-c")
+        via_mlflow.delete_registered_model("mlf-plain")
+    with in_workspace(a):
+        via_mlflow.delete_registered_model("ours-plain")
+    # (default and b are unchanged since the last comparison)
+    assert_same_reads_per_workspace(mlflow_server.url, ours.url, [a, c], "after more writes by MLflow")
+
+    # every row sits in the workspace it was written in
+    conn = harness.connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT workspace, count(*) FROM registered_models WHERE name = 'mlf-churn' "
+                        "GROUP BY 1 ORDER BY 1")
+            assert cur.fetchall() == [(a, 1), (b, 1), (c, 1)]
+            cur.execute("SELECT DISTINCT workspace FROM registered_models WHERE name LIKE 'ours%' ORDER BY 1")
+            assert cur.fetchall() == [(a,)]
+    finally:
+        conn.close()
+
+    # deleting a workspace through ours (CASCADE) is what MLflow sees
+    r = requests.delete(f"{ours.url}/api/3.0/mlflow/workspaces/{c}", params={"mode": "CASCADE"}, timeout=30)
+    assert r.status_code == 204, r.text
+    r = requests.get(f"{mlflow_server.url}/api/3.0/mlflow/workspaces/{c}", timeout=30)
+    assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST", r.text
+    assert read_workspaces(mlflow_server.url) == read_workspaces(ours.url)
+    for table in REGISTRY_TABLES:
+        assert c not in workspaces(db)[table]
 
     # the schema is still MLflow's
     final = schema_snapshot(db)

@@ -1,6 +1,9 @@
 """Differential replay as a test: corpus.yaml against MLflow's own server and ours (scripts/replay.py).
 
 Fails on any difference not listed in deviations.yaml; the full list is in test/replay/report.md.
+The workspace section (corpus.yaml's `workspace_cases`, issue 16) is replayed the same way to
+`mlflow server --enable-workspaces` and ours with MLFLOW_ENABLE_WORKSPACES=true (replay_workspaces.py;
+deviations.yaml's `workspace_deviations`; report test/replay/report-workspaces.md).
 Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres:postgres@127.0.0.1:5432/postgres):
 skipped without it locally, failed without it in CI.
 """
@@ -20,6 +23,9 @@ import harness  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import replay  # noqa: E402  (scripts/replay.py)
+
+sys.path.insert(0, str(ROOT / "test" / "replay"))
+import replay_workspaces  # noqa: E402
 
 
 def test_corpus_is_well_formed():
@@ -57,18 +63,54 @@ def test_normalisation():
     assert replay.aspects_differing({"status": 404, "body": "<non-JSON text/html body>"}, err("A", "m")) == ["status", "body"]
 
 
-@pytest.fixture(scope="module")
-def summary():
+def test_workspace_section_is_well_formed():
+    cases = replay_workspaces.load_cases()
+    assert len(cases) >= 60, f"the workspace section has {len(cases)} cases, want at least 60"
+    main_ids = {c.id for c in replay.load_corpus()}
+    ids = {c.id for c in cases}
+    assert not ids & main_ids, f"ids in both sections: {sorted(ids & main_ids)}"
+    # every registry operation is replayed inside a workspace, and the workspace API is
+    in_workspace = {c.operation for c in cases if c.operation and "x-mlflow-workspace" in {k.lower() for k in c.headers}}
+    missing = sorted(set(replay.OPERATIONS.values()) - in_workspace)
+    assert not missing, f"registry operations without a case under X-MLFLOW-WORKSPACE: {missing}"
+    methods = {(c.method, c.path.split("/api/3.0/mlflow/workspaces")[-1] != "") for c in cases
+               if "/3.0/mlflow/workspaces" in c.path}
+    assert methods >= {("GET", False), ("POST", False), ("GET", True), ("PATCH", True), ("DELETE", True)}, methods
+    unknown = sorted(set(replay_workspaces.load_deviations()) - ids)
+    assert not unknown, f"deviations.yaml's workspace_deviations name cases that are not in the section: {unknown}"
+
+
+def _postgres_or_skip():
     reason = harness.postgres_unavailable_reason()
     if reason:
         if os.environ.get("CI") or os.environ.get("TEST_DATABASE_URL"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    _postgres_or_skip()
     ours_db = os.environ.get("REPLAY_OURS_DB", "postgres")
     return replay.replay(ours_db=ours_db, log=lambda m: print(m, file=sys.stderr))
 
 
+@pytest.fixture(scope="module")
+def workspace_summary():
+    _postgres_or_skip()
+    ours_db = os.environ.get("REPLAY_OURS_DB", "postgres")
+    return replay_workspaces.run(ours_db=ours_db, log=lambda m: print(m, file=sys.stderr))
+
+
 def test_no_unexplained_differences(summary):
+    _fail_on_unexplained(summary, "test/replay/deviations.yaml")
+
+
+def test_workspace_section_no_unexplained_differences(workspace_summary):
+    _fail_on_unexplained(workspace_summary, "the workspace_deviations section of test/replay/deviations.yaml")
+
+
+def _fail_on_unexplained(summary, where: str) -> None:
     bad = [o for o in summary["outcomes"] if o.differing and not o.explained]
     if not bad:
         return
@@ -82,7 +124,7 @@ def test_no_unexplained_differences(summary):
              for k, ids in sorted(by_aspects.items(), key=lambda kv: -len(kv[1]))]
     pytest.fail(
         f"{len(bad)} of {summary['cases']} replayed requests differ from MLflow without a deviation in "
-        f"test/replay/deviations.yaml; requests and both responses are in {summary['report']}:\n  "
+        f"{where}; requests and both responses are in {summary['report']}:\n  "
         + "\n  ".join(lines),
         pytrace=False,
     )
