@@ -588,6 +588,14 @@ def replay(
     return summary
 
 
+def exit_status(summary: dict) -> int:
+    """Prints each unexplained difference of a replay's summary; 1 when there is any."""
+    for o in summary["outcomes"]:
+        if o.differing and not o.explained:
+            print(f"  unexplained: {o.case.id}: {', '.join(o.differing)}")
+    return 1 if summary["unexplained"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=pathlib.Path, default=CORPUS)
@@ -603,10 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     s = replay(corpus=a.corpus, deviations_path=a.deviations, report=a.report, mlflow_url=a.mlflow_url,
                ours_url=a.ours_url, ours_db=a.ours_db, ours_is_mlflow=a.self_check)
-    for o in s["outcomes"]:
-        if o.differing and not o.explained:
-            print(f"  unexplained: {o.case.id}: {', '.join(o.differing)}")
-    return 1 if s["unexplained"] else 0
+    return exit_status(s)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { haveChromium, launchChromium, tryOutModelSearch } from '../helpers/chromium.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -69,16 +69,7 @@ describe.skipIf(!haveChromium)('Swagger UI at /docs in headless Chromium', { tim
   });
 
   it('executes "Try it out" on GET /api/2.0/mlflow/registered-models/search and shows the 200 response', async () => {
-    const op = page.locator('#operations-registered-models-searchRegisteredModels');
-    await op.locator('.opblock-summary').click();
-    await op.locator('button.try-out__btn').click();
-    await op.locator('input[placeholder="filter"]').fill("name = 'docs-demo-model'");
-    // Swagger UI pre-fills parameters from the spec's examples; a first page has no page token.
-    await op.locator('input[placeholder="page_token"]').fill('');
-    const [apiResponse] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/api/2.0/mlflow/registered-models/search')),
-      op.locator('button.execute').click(),
-    ]);
+    const { apiResponse, op } = await tryOutModelSearch(page, 'docs-demo-model');
     expect(apiResponse.url().startsWith(`${s.url}/api/2.0/mlflow/registered-models/search?`)).toBe(true);
     expect(apiResponse.status()).toBe(200);
 

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { haveChromium, launchChromium } from '../helpers/chromium.js';
+import { haveChromium, launchChromium, tryOutModelSearch } from '../helpers/chromium.js';
 import { VENV } from '../helpers/mlflow-server.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -162,15 +162,7 @@ describe.skipIf(!haveChromium)('STATIC_PREFIX: Swagger UI in headless Chromium, 
       for (const op of operations) expect(shown, op.id).toContain(`operations-${op.tag}-${op.id}`);
       expect(shown).toHaveLength(operations.length);
     }
-    const op = page.locator('#operations-registered-models-searchRegisteredModels');
-    await op.locator('.opblock-summary').click();
-    await op.locator('button.try-out__btn').click();
-    await op.locator('input[placeholder="filter"]').fill("name = 'docs-demo-model'");
-    await op.locator('input[placeholder="page_token"]').fill('');
-    const [apiResponse] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/registered-models/search')),
-      op.locator('button.execute').click(),
-    ]);
+    const { apiResponse, op } = await tryOutModelSearch(page, 'docs-demo-model');
     expect(apiResponse.status()).toBe(200);
     const body = await op.locator('.live-responses-table .response-col_description pre').first().innerText();
     expect(body).toContain('seen through the prefix');

@@ -3,7 +3,7 @@
  * playwright-core. A machine without it skips those tests with one warning instead of failing.
  */
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator, Page, Response } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const haveChromium = fs.existsSync(CHROMIUM);
@@ -28,4 +28,21 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       ...extraArgs,
     ],
   });
+}
+
+/**
+ * Swagger UI's "Try it out" on searchRegisteredModels with filter `name = '<model>'` (and no page token,
+ * which Swagger UI would pre-fill from the spec's example): the API response and the operation's block.
+ */
+export async function tryOutModelSearch(page: Page, model: string): Promise<{ apiResponse: Response; op: Locator }> {
+  const op = page.locator('#operations-registered-models-searchRegisteredModels');
+  await op.locator('.opblock-summary').click();
+  await op.locator('button.try-out__btn').click();
+  await op.locator('input[placeholder="filter"]').fill(`name = '${model}'`);
+  await op.locator('input[placeholder="page_token"]').fill('');
+  const [apiResponse] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/registered-models/search')),
+    op.locator('button.execute').click(),
+  ]);
+  return { apiResponse, op };
 }

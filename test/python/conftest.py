@@ -286,30 +286,28 @@ def _start_workspace_server(kind: str, enabled: bool):
         raise
 
 
+def _workspace_server(kind: str, enabled: bool):
+    """Starts the server, yields it, stops it and drops its database."""
+    state = "with" if enabled else "without"
+    try:
+        db, proc = _start_workspace_server(kind, enabled)
+    except harness.ServerStartError as e:
+        pytest.fail(f"{kind} server {state} workspaces did not start: {e}")
+    try:
+        yield WorkspaceServer(kind, proc.url, enabled)
+    finally:
+        proc.stop()
+        harness.drop_database(db)
+
+
 @pytest.fixture(scope="module", params=server_kinds("TEST_WORKSPACE_SERVERS"))
 def ws_server(request, pg_admin):
     """`mlflow server --enable-workspaces` or ours with MLFLOW_ENABLE_WORKSPACES=true, on a fresh PostgreSQL
     database, started once per module (webhooks may target loopback over http)."""
-    try:
-        db, proc = _start_workspace_server(request.param, True)
-    except harness.ServerStartError as e:
-        pytest.fail(f"{request.param} server with workspaces did not start: {e}")
-    try:
-        yield WorkspaceServer(request.param, proc.url, True)
-    finally:
-        proc.stop()
-        harness.drop_database(db)
+    yield from _workspace_server(request.param, True)
 
 
 @pytest.fixture(scope="module", params=server_kinds("TEST_WORKSPACE_SERVERS"))
 def ws_off_server(request, pg_admin):
     """The same servers with workspaces off (MLflow's default), for what a workspace header meets there."""
-    try:
-        db, proc = _start_workspace_server(request.param, False)
-    except harness.ServerStartError as e:
-        pytest.fail(f"{request.param} server without workspaces did not start: {e}")
-    try:
-        yield WorkspaceServer(request.param, proc.url, False)
-    finally:
-        proc.stop()
-        harness.drop_database(db)
+    yield from _workspace_server(request.param, False)

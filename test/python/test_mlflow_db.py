@@ -22,7 +22,6 @@ workspace, and the workspaces themselves (GET /api/3.0/mlflow/workspaces) read a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 
@@ -30,6 +29,7 @@ import pytest
 import requests
 
 import harness
+from util import workspace
 
 pytestmark = pytest.mark.postgres
 
@@ -239,18 +239,23 @@ def modify_through(client, mlflow_tag: str, tag: str) -> None:
     client.rename_registered_model(f"{mlflow_tag}-renamed", f"{mlflow_tag}-renamed-by-{tag}")
 
 
-@pytest.fixture()
-def side_by_side(pg_admin):
-    db = harness.create_database("mlflowdb")
+def mlflow_database(workspaces: bool):
+    """A fresh database that `mlflow server` (started on it, with or without workspaces) created; yields
+    (database URL, that server, the list of processes to stop at the end, which tests may extend)."""
+    db = harness.create_database("mlflowdb_ws" if workspaces else "mlflowdb")
     procs = []
     try:
-        mlflow_server = harness.start_mlflow(db)
-        procs.append(mlflow_server)
-        yield db, mlflow_server, procs
+        procs.append(harness.start_mlflow(db, workspaces=workspaces))
+        yield db, procs[0], procs
     finally:
         for p in procs:
             p.stop()
         harness.drop_database(db)
+
+
+@pytest.fixture()
+def side_by_side(pg_admin):
+    yield from mlflow_database(workspaces=False)
 
 
 def test_side_by_side_on_mlflow_database(side_by_side):
@@ -345,28 +350,9 @@ def assert_same_reads_per_workspace(mlflow_url: str, ours_url: str, names: list[
         assert_same_reads(read_everything(mlflow_url, w), read_everything(ours_url, w), f"{what}, workspace {w}")
 
 
-@contextlib.contextmanager
-def in_workspace(name: str):
-    import mlflow
-
-    mlflow.set_workspace(name)
-    try:
-        yield
-    finally:
-        mlflow.set_workspace(None)
-
-
 @pytest.fixture()
 def side_by_side_workspaces(pg_admin):
-    db = harness.create_database("mlflowdb_ws")
-    procs = []
-    try:
-        procs.append(harness.start_mlflow(db, workspaces=True))
-        yield db, procs[0], procs
-    finally:
-        for p in procs:
-            p.stop()
-        harness.drop_database(db)
+    yield from mlflow_database(workspaces=True)
 
 
 def test_side_by_side_on_mlflow_workspaces_database(side_by_side_workspaces):
@@ -378,9 +364,9 @@ def test_side_by_side_on_mlflow_workspaces_database(side_by_side_workspaces):
     via_mlflow.create_workspace(a, description="created by MLflow")
     via_mlflow.create_workspace(b, default_artifact_root="s3://bucket/team-b")
     # the same names in both workspaces, different content
-    with in_workspace(a):
+    with workspace(a):
         populate_through(via_mlflow, "mlf")
-    with in_workspace(b):
+    with workspace(b):
         populate_through(via_mlflow, "mlf")
         via_mlflow.create_model_version("mlf-plain", "s3://bucket/only-in-b")
         via_mlflow.set_registered_model_tag("mlf-churn", "team", "blue")
@@ -407,32 +393,32 @@ def test_side_by_side_on_mlflow_workspaces_database(side_by_side_workspaces):
     for w in ("default", a, b):
         assert_same_reads(mlflow_reads[w], read_everything(ours.url, w), f"reading MLflow's data in {w}")
     via_ours = MlflowClient(tracking_uri=ours.url, registry_uri=ours.url)
-    with in_workspace(a):
+    with workspace(a):
         assert via_ours.get_registered_model("mlf-churn").tags.get("team") == "red"
         assert via_ours.get_model_version_by_alias("mlf-churn", "champion").version == "3"
-    with in_workspace(b):
+    with workspace(b):
         assert via_ours.get_registered_model("mlf-churn").tags.get("team") == "blue"
         assert via_ours.get_model_version_download_uri("mlf-plain", "2") == "s3://bucket/only-in-b"
 
     # (c) ours writes into MLflow's workspaces and into one of its own; MLflow reads it all back
     via_ours.create_workspace(c, description="created by ours")
-    with in_workspace(a):
+    with workspace(a):
         populate_through(via_ours, "ours")
         modify_through(via_ours, "mlf", "ours")
-    with in_workspace(c):
+    with workspace(c):
         populate_through(via_ours, "mlf")  # MLflow's names again, in a third workspace
     assert_same_reads_per_workspace(mlflow_server.url, ours.url, ["default", a, b, c], "after writes by our server")
-    with in_workspace(a):
+    with workspace(a):
         assert via_mlflow.get_model_version_by_alias("mlf-churn", "champion").version == "5"
         assert via_mlflow.load_prompt("prompts:/ours_prompt@production").template == "Hello {{name}}"
-    with in_workspace(b):
+    with workspace(b):
         assert via_mlflow.get_model_version_by_alias("mlf-churn", "champion").version == "3"  # untouched
-    with in_workspace(c):
+    with workspace(c):
         assert via_mlflow.get_registered_model("mlf-churn").description == "written by mlf"
         # MLflow keeps working in the workspace ours created, and ours sees it
         via_mlflow.create_model_version("mlf-churn", "s3://bucket/churn/by-mlflow-in-c")
         via_mlflow.delete_registered_model("mlf-plain")
-    with in_workspace(a):
+    with workspace(a):
         via_mlflow.delete_registered_model("ours-plain")
     # (default and b are unchanged since the last comparison)
     assert_same_reads_per_workspace(mlflow_server.url, ours.url, [a, c], "after more writes by MLflow")

@@ -9,14 +9,12 @@ import hashlib
 import hmac
 import json
 import os
-import queue
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import harness
+from receiver import WebhookReceiver
 from util import assert_mlflow_error
 
 pytestmark = pytest.mark.skipif(
@@ -25,36 +23,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 SECRET = "s3cr3t-for-tests"
-
-
-class Receiver:
-    """A real HTTP receiver on loopback that records every delivery and checks its signature."""
-
-    def __init__(self):
-        self.received: queue.Queue = queue.Queue()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.received.put((dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def next(self, timeout=30):
-        return self.received.get(timeout=timeout)
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 def verify(headers: dict, body: bytes) -> None:
@@ -90,7 +58,8 @@ def hclient(hooks_server):
 
 @pytest.fixture()
 def receiver():
-    r = Receiver()
+    r = WebhookReceiver()
+    r.url = r.base + "/hook"
     yield r
     r.close()
 
@@ -119,14 +88,14 @@ def test_webhook_lifecycle_with_the_official_client(hclient, receiver, name):
     # test_webhook: MLflow's example payload, delivered synchronously and signed
     result = hclient.test_webhook(hook.webhook_id)
     assert result.success and result.response_status == 200 and result.response_body == "ok"
-    headers, body = receiver.next()
+    _, headers, body = receiver.next()
     verify(headers, body)
     assert json.loads(body)["entity"] == "model_version" and json.loads(body)["action"] == "created"
 
     # a real registry change is delivered by the durable worker with MLflow's payload
     hclient.create_registered_model(name)
     mv = hclient.create_model_version(name, "s3://bucket/model", run_id="r1", tags={"k": "v"})
-    headers, body = receiver.next()
+    _, headers, body = receiver.next()
     verify(headers, body)
     payload = json.loads(body)
     assert payload["entity"] == "model_version" and payload["action"] == "created"

@@ -23,12 +23,7 @@ Each test creates its own workspaces (unique names) and removes them afterwards 
 from __future__ import annotations
 
 import contextlib
-import json
-import queue
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import mlflow
 import pytest
@@ -36,7 +31,8 @@ import requests
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from util import assert_mlflow_error
+from receiver import WebhookReceiver
+from util import assert_mlflow_error, workspace
 
 pytestmark = [pytest.mark.own_server, pytest.mark.postgres]
 
@@ -68,16 +64,6 @@ def _server_and_no_workspace(request):
     mlflow.set_tracking_uri(server.url)
     mlflow.set_registry_uri(server.url)
     mlflow.set_workspace(None)
-    try:
-        yield
-    finally:
-        mlflow.set_workspace(None)
-
-
-@contextlib.contextmanager
-def workspace(name: str | None):
-    """Every client call inside runs in workspace `name` (the client sends X-MLFLOW-WORKSPACE)."""
-    mlflow.set_workspace(name)
     try:
         yield
     finally:
@@ -687,22 +673,22 @@ def test_models_uri_downloads_per_workspace(ws_server, two, client, name, tmp_pa
     for w in (a, b):
         (tmp_path / w / "model").mkdir(parents=True)
         (tmp_path / w / "model" / "notes.txt").write_text(f"model of {w}\n")
-    with workspace(a):
+
+    def publish(w: str):
+        """In the current workspace `w`: log w's files, register them as version 1 of `name`, download them."""
         rid, root = artifact_home(client)
-        get_artifact_repository(f"{root}/model").log_artifacts(str(tmp_path / a / "model"))
+        get_artifact_repository(f"{root}/model").log_artifacts(str(tmp_path / w / "model"))
         client.create_registered_model(name)
         client.create_model_version(name, f"{root}/model", run_id=rid)
-        out = mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path / "a-dl"))
-        assert open(f"{out}/notes.txt").read() == f"model of {a}\n"
+        out = mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path / f"{w}-dl"))
+        assert open(f"{out}/notes.txt").read() == f"model of {w}\n"
+
+    with workspace(a):
+        publish(a)
     with workspace(b):
         e = error_of(mlflow.artifacts.download_artifacts, f"models:/{name}/1", dst_path=str(tmp_path / "b-dl"))
         assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
-        rid, root = artifact_home(client)
-        get_artifact_repository(f"{root}/model").log_artifacts(str(tmp_path / b / "model"))
-        client.create_registered_model(name)
-        client.create_model_version(name, f"{root}/model", run_id=rid)
-        out = mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path / "b-own"))
-        assert open(f"{out}/notes.txt").read() == f"model of {b}\n"
+        publish(b)
     with workspace(a):
         out = mlflow.artifacts.download_artifacts(f"models:/{name}/latest", dst_path=str(tmp_path / "a-again"))
         assert open(f"{out}/notes.txt").read() == f"model of {a}\n"
@@ -713,49 +699,9 @@ def test_models_uri_downloads_per_workspace(ws_server, two, client, name, tmp_pa
 # ---------------------------------------------------------------------------------------------
 
 
-class Receiver:
-    """A loopback HTTP receiver recording (path, JSON payload) of every delivery."""
-
-    def __init__(self):
-        self.received: queue.Queue = queue.Queue()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.received.put((self.path, json.loads(body)))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def next(self, timeout=30):
-        return self.received.get(timeout=timeout)
-
-    def drain(self, seconds: float) -> list:
-        """Everything else that arrives within `seconds`."""
-        out, deadline = [], time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                out.append(self.received.get(timeout=left))
-            except queue.Empty:
-                break
-        return out
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture()
 def receiver():
-    r = Receiver()
+    r = WebhookReceiver()
     yield r
     r.close()
 
@@ -783,21 +729,22 @@ def test_webhooks_belong_to_their_workspace(ws_server, two, client, receiver, na
         assert client.get_webhook(hook_a.webhook_id).description in (None, "")
         # a test delivery carries the hook's workspace too
         assert client.test_webhook(hook_a.webhook_id).success
-        path, payload = receiver.next()
-        assert (path, payload.get("workspace")) == ("/a", a), payload
+        test_delivery = receiver.next()
+        assert (test_delivery.path, test_delivery.json().get("workspace")) == ("/a", a), test_delivery
     assert hook_a.webhook_id not in [h.webhook_id for h in client.list_webhooks()]  # default workspace
 
     # each workspace's events reach its own hook only, with the workspace in the payload
     with workspace(a):
         client.create_registered_model(name)
-    path, payload = receiver.next()
+    delivery = receiver.next()
+    path, payload = delivery.path, delivery.json()
     assert (path, payload["entity"], payload["action"], payload["data"]["name"]) == (
         "/a", "registered_model", "created", name)
     assert payload.get("workspace") == a
     with workspace(b):
         client.create_registered_model(name)
         client.create_model_version(name, "s3://bucket/hooked/1")
-    got = sorted(((p, d["entity"], d.get("workspace")) for p, d in (receiver.next(), receiver.next())))
+    got = sorted((d.path, d.json()["entity"], d.json().get("workspace")) for d in (receiver.next(), receiver.next()))
     assert got == [("/b", "model_version", b), ("/b", "registered_model", b)]
     # an event in the default workspace reaches neither
     client.create_registered_model(name)

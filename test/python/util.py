@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
+import mlflow
 from mlflow.exceptions import MlflowException
 
 
@@ -29,3 +31,13 @@ def make_version(client, name: str, *, tags: dict | None = None, source: str | N
         tags=tags,
         description=description,
     )
+
+
+@contextlib.contextmanager
+def workspace(name: str | None):
+    """Every client call inside runs in workspace `name` (the client sends X-MLFLOW-WORKSPACE)."""
+    mlflow.set_workspace(name)
+    try:
+        yield
+    finally:
+        mlflow.set_workspace(None)

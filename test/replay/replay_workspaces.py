@@ -46,21 +46,22 @@ def write_section(path: pathlib.Path, key: str, as_key: str, dest: pathlib.Path)
     return dest
 
 
-def load_cases() -> list:
-    """The workspace cases, parsed as scripts/replay.py parses the main corpus."""
+def load_section(path: pathlib.Path, key: str, as_key: str, loader):
+    """The `key` section of `path`, parsed by `loader` (scripts/replay.py's) as a file whose only key is `as_key`."""
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="replay-ws-"))
     try:
-        return replay.load_corpus(write_section(replay.CORPUS, CASES_KEY, "cases", tmp / "corpus.yaml"))
+        return loader(write_section(path, key, as_key, tmp / "section.yaml"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_cases() -> list:
+    """The workspace cases, parsed as scripts/replay.py parses the main corpus."""
+    return load_section(replay.CORPUS, CASES_KEY, "cases", replay.load_corpus)
 
 
 def load_deviations() -> dict:
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix="replay-ws-"))
-    try:
-        return replay.load_deviations(write_section(replay.DEVIATIONS, DEVIATIONS_KEY, "deviations", tmp / "dev.yaml"))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return load_section(replay.DEVIATIONS, DEVIATIONS_KEY, "deviations", replay.load_deviations)
 
 
 def run(*, ours_db: str = "postgres", self_check: bool = False, report: pathlib.Path = REPORT,
@@ -133,10 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--self-check", action="store_true", help="replay to two fresh mlflow servers")
     a = ap.parse_args(argv)
     s = run(ours_db=a.ours_db, self_check=a.self_check, report=a.report, raw=None if a.self_check else RAW)
-    for o in s["outcomes"]:
-        if o.differing and not o.explained:
-            print(f"  unexplained: {o.case.id}: {', '.join(o.differing)}")
-    return 1 if s["unexplained"] else 0
+    return replay.exit_status(s)
 
 
 if __name__ == "__main__":
