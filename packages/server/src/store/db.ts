@@ -13,6 +13,7 @@ import { MlflowError } from '../errors.js';
 import { migrate, type MigrationSession, type MigrationSet } from './migrate.js';
 import type { Logger } from '../log.js';
 import { authMigrationSets } from '../auth/migrations.js';
+import { initdbInChild, needsInitdb, pgliteStartParams } from './pglite-memory.js';
 
 export interface Executor {
   /**
@@ -330,8 +331,15 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, op
 export async function openPglite(dataDir: string | undefined, log: Logger, opts: OpenOptions = {}): Promise<Database> {
   // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
   const { PGlite } = await import('@electric-sql/pglite');
-  if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
-  const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const startParams = pgliteStartParams(PGlite.defaultStartParams);
+  if (dataDir !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    if (needsInitdb(dataDir)) {
+      log.info('initialising the embedded database', { dataDir });
+      await initdbInChild(dataDir, startParams);
+    }
+  }
+  const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams });
   await lite.waitReady;
   const run = async <T>(c: Pick<PGlite, 'query'>, text: string, params?: readonly unknown[]) => {
     try {
