@@ -70,7 +70,8 @@ def schema_snapshot(url: str) -> dict:
                 tables[t]["constraints"].append([name, kind, d])
             cur.execute(
                 """SELECT event_object_table, trigger_name, action_timing, event_manipulation, action_statement
-                     FROM information_schema.triggers WHERE trigger_schema = 'public' ORDER BY 1, 2, 4"""
+                     FROM information_schema.triggers WHERE trigger_schema = 'public'
+                      AND trigger_name NOT LIKE 'mlflow\\_ts\\_%' ORDER BY 1, 2, 4"""
             )
             for t, *trg in cur.fetchall():
                 tables[t]["triggers"].append(trg)

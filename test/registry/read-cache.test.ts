@@ -10,7 +10,7 @@ import { backends, createTestDatabase, startTestServer, type TestServer } from '
 import { Client, sleep, uniq, useServer } from './util.js';
 import pg from 'pg';
 import { CACHE_LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
-import { CHANGES_CHANNEL } from '../../packages/server/src/events/sink.js';
+import { ANNOUNCED_SETTING, CHANGES_CHANNEL } from '../../packages/server/src/events/sink.js';
 
 /** Every registry mutation, each followed by the get-registered-model answer it must produce. */
 async function mutationsAreVisible(w: Client, r: Client): Promise<void> {
@@ -327,10 +327,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('announcing changes only while a
     await c.query('BEGIN');
     await c.query('SELECT pg_current_xact_id()');
   };
-  /** Changes a model's description behind every server's back: nothing announces it. */
+  /**
+   * Changes a model's description behind every server's back: nothing announces it (the setting tells
+   * the database's change triggers that the writer announces its changes itself, which it does not).
+   */
   let admin: Promise<pg.Client> | undefined;
   const rawUpdate = async (name: string, description: string) =>
-    void (await (await (admin ??= connect('admin'))).query('UPDATE registered_models SET description = $1 WHERE name = $2', [description, name]));
+    void (await (await (admin ??= connect('admin'))).query(
+      `UPDATE registered_models SET description = $1 WHERE name = $2 AND set_config('${ANNOUNCED_SETTING}', 'on', true) = 'on'`,
+      [description, name],
+    ));
   /** Waits until `c` answers from its cache: a raw change to the cached model stays unseen. */
   const eventuallyLive = (c: Client, name: string) => {
     let n = 0;

@@ -22,6 +22,28 @@ export interface RegistryEvent {
   before?: Record<string, unknown> | null;
   /** Whether MLflow delivers this event to webhooks. */
   webhook: boolean;
+  /**
+   * Events of a one-statement write (EventSink.inline), which the statement completes: the created
+   * version (its number, and `data.version` as a string, which must then be the key after `name`),
+   * `before` as the statement saw it, and `when`: kept only if the model is (or is not) a prompt.
+   */
+  pendingVersion?: true;
+  beforeFromChange?: true;
+  when?: 'prompt' | 'not_prompt';
+}
+
+/**
+ * A write's events as SQL that runs in the change's own statement, so that the write with its events,
+ * webhook deliveries and change notification is one round trip. The change's statement has a CTE
+ * named `facts` with one row when the change was made (columns `version integer`, `prompt boolean`,
+ * `before jsonb`; see RegistryEvent), appends `ctes` to its WITH list and `columns` to its final SELECT.
+ */
+export interface InlineEvents {
+  /** The CTEs (", name AS (…)…"), with parameters numbered from `$first`. */
+  ctes(first: number): { text: string; params: unknown[] };
+  readonly columns: string;
+  /** After the statement ran, with its result row; `tx`: the transaction it ran in, if any. */
+  done(row: Record<string, unknown> | undefined, tx?: Executor): void;
 }
 
 export interface EventSink {
@@ -31,9 +53,14 @@ export interface EventSink {
    * `workspace`: the workspace the change was made in (its events and deliveries belong to it).
    */
   record(tx: Executor, events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null, workspace?: string): Promise<void>;
+  /** The same events for the change's own statement (same arguments). */
+  inline(events: readonly RegistryEvent[], at: number, changed: readonly string[], actor?: string | null, workspace?: string): InlineEvents;
 }
 
-export const noEvents: EventSink = { record: async () => {} };
+/** Events that go nowhere: the change's statement still needs its (empty) parts. */
+const NO_INLINE_EVENTS: InlineEvents = { ctes: () => ({ text: '', params: [] }), columns: '', done: () => {} };
+
+export const noEvents: EventSink = { record: async () => {}, inline: () => NO_INLINE_EVENTS };
 
 /** The models a set of events changed (renames: both names), for read-cache invalidation. */
 export function changedModelNames(events: readonly RegistryEvent[]): string[] {

@@ -23,6 +23,39 @@ describe('ModelReadCache', () => {
     expect(c.get('c', 'v:1')).toBe('c'.repeat(102));
   });
 
+  it('once full, admits a model not kept only on its second load (no churn from one-off reads)', async () => {
+    const unit = cost('model', 'A'.repeat(100));
+    const c = new ModelReadCache(2 * unit, true);
+    const load = (name: string) => c.getOrLoad(name, 'model', async () => name.toUpperCase().repeat(100));
+    await load('a');
+    await load('b'); // room for both: kept at once
+    expect(c.size).toBe(2);
+    await load('c'); // full: a one-off load is not kept, nothing is dropped
+    expect([c.get('a', 'model'), c.get('b', 'model'), c.get('c', 'model')]).toEqual(['A'.repeat(100), 'B'.repeat(100), undefined]);
+    // A shared text never admits its model (the answer being loaded decides).
+    expect(c.share(c.epoch, 'd', 'v:1', 'D'.repeat(100))).toBeUndefined();
+    await load('c'); // loaded again: admitted, the least recently used model goes
+    expect([c.get('a', 'model'), c.get('b', 'model'), c.get('c', 'model')]).toEqual([undefined, 'B'.repeat(100), 'C'.repeat(100)]);
+    expect(c.bytes).toBe(2 * unit);
+  });
+
+  it('is bypassed while it hits under 5% of lookups, except one lookup in 16 that keeps measuring it', async () => {
+    const c = new ModelReadCache(1_000_000, true);
+    c.put(c.epoch, 'a', 'model', 'A');
+    let loads = 0;
+    const load = async () => (loads++, 'loaded');
+    for (let i = 0; i < 4096; i++) await c.getOrLoad(`m${i}`, 'other', load); // a window of misses
+    loads = 0;
+    const got = [];
+    for (let i = 0; i < 32; i++) got.push(await c.getOrLoad('a', 'model', load));
+    expect(loads).toBe(30); // bypassed: straight to the database (always exact)
+    expect(got.filter((x) => x === 'A')).toHaveLength(2); // the sampled lookups use the cache
+    expect(await c.getOrLoadMany(['a', 'b'], 'model', async (names) => new Map(names.map((n) => [n, 'fresh'])))).toEqual(['fresh', 'fresh']);
+    // Nothing a bypassed load returns is kept.
+    await c.getOrLoad('z', 'model', load);
+    expect(c.get('z', 'model')).toBeUndefined();
+  });
+
   it('keeps one copy of a shared text, charged once', async () => {
     const c = new ModelReadCache(10_000, true);
     const v1 = 'x'.repeat(500);

@@ -60,6 +60,16 @@ const MAX_ANSWER_CHARS = 256 * 1024;
  */
 const ENTRY_BYTES = 80;
 
+/** The fewest model names the doorkeeper remembers (see `admit`). */
+const MIN_DOORKEEPER = 1024;
+/**
+ * Bypass (see `bypass`): judged over windows of this many lookups; below this hit rate the cache is
+ * bypassed, except for one lookup in SAMPLE_EVERY, which keeps measuring it.
+ */
+const WINDOW = 4096;
+const MIN_HIT_RATE = 0.05;
+const SAMPLE_EVERY = 16;
+
 interface ModelAnswers {
   answers: Map<string, unknown>;
   /** What the answers are charged (their text once, plus ENTRY_BYTES each). */
@@ -76,6 +86,13 @@ export class ModelReadCache {
   /** Lookups through getOrLoad/getOrLoadMany answered from the cache, and not (metrics). */
   hits = 0;
   misses = 0;
+  /** Models loaded once while the budget was full and not kept (see `admit`). */
+  private readonly seen = new Set<string>();
+  /** The current window of measured lookups, the hits among them, and whether the cache is bypassed (see `bypass`). */
+  private windowLookups = 0;
+  private windowHits = 0;
+  private bypassing = false;
+  private bypassed = 0;
 
   /**
    * @param maxBytes the memory budget of the kept answers (whole models are dropped, least recently used first)
@@ -133,6 +150,7 @@ export class ModelReadCache {
     if (!this.liveValue || epoch !== this.epochValue || value === undefined) return;
     const cost = ENTRY_BYTES + key.length + textBytes;
     if (textBytes > MAX_ANSWER_CHARS || cost > this.maxBytes) return;
+    if (!this.room(name, cost) && !this.admit(name)) return;
     let model = this.models.get(name);
     if (model) this.models.delete(name);
     else model = { answers: new Map(), bytes: 0 };
@@ -156,6 +174,8 @@ export class ModelReadCache {
     if (epoch !== this.epochValue) return undefined;
     const kept = this.get<string>(name, key);
     if (kept !== undefined) return kept === text ? kept : undefined;
+    // Never what admits a model: the answer being loaded decides that (else every load would admit twice).
+    if (!this.room(name, ENTRY_BYTES + key.length + text.length)) return undefined;
     this.put(epoch, name, key, text);
     return this.models.get(name)?.answers.get(key) as string | undefined;
   }
@@ -170,7 +190,12 @@ export class ModelReadCache {
     load: (epoch: number) => Promise<T | undefined>,
     textBytes?: (value: T) => number,
   ): Promise<T | undefined> {
+    if (this.bypass()) {
+      this.misses++;
+      return load(-1); // an epoch that never matches: nothing of this load is kept
+    }
     const [hit] = await this.kept<T>([name], key);
+    this.measure(1, hit !== undefined ? 1 : 0);
     if (hit !== undefined) {
       this.hits++;
       return hit;
@@ -188,8 +213,14 @@ export class ModelReadCache {
    * that `load` did not find has none.
    */
   async getOrLoadMany(names: string[], key: string, load: (missing: string[]) => Promise<Map<string, string>>): Promise<(string | undefined)[]> {
+    if (this.bypass()) {
+      this.misses += names.length;
+      const loaded = await load(names);
+      return names.map((name) => loaded.get(name));
+    }
     const out = await this.kept<string>(names, key);
     const missing = names.filter((_, i) => out[i] === undefined);
+    this.measure(names.length, names.length - missing.length);
     this.hits += names.length - missing.length;
     this.misses += missing.length;
     if (missing.length === 0) return out;
@@ -231,6 +262,47 @@ export class ModelReadCache {
     this.epochValue++;
     this.clear();
     this.liveValue = live && this.maxBytes > 0;
+  }
+
+  /**
+   * Whether this lookup skips the cache. On a registry far larger than the budget, whose reads spread
+   * over all of it, almost nothing is hit and the cache's own work (lookups, keeping, evicting, catching
+   * up) made reads slower than no cache at all (docs/benchmarks-round-two.md). So while the hit rate of
+   * the last window is under MIN_HIT_RATE, lookups go straight to the database (always exact), except
+   * one in SAMPLE_EVERY, which uses the cache as usual and measures it again.
+   */
+  private bypass(): boolean {
+    return this.bypassing && ++this.bypassed % SAMPLE_EVERY !== 0;
+  }
+
+  /** Counts `lookups` measured lookups, `hits` of them hits; at the end of a window decides on bypassing. */
+  private measure(lookups: number, hits: number): void {
+    this.windowLookups += lookups;
+    this.windowHits += hits;
+    if (this.windowLookups < WINDOW) return;
+    this.bypassing = this.windowHits < MIN_HIT_RATE * this.windowLookups;
+    this.windowLookups = 0;
+    this.windowHits = 0;
+  }
+
+  /** Whether an answer costing `cost` can be kept under `name` without dropping another model. */
+  private room(name: string, cost: number): boolean {
+    return this.models.has(name) || this.charged + cost <= this.maxBytes;
+  }
+
+  /**
+   * Admission once the budget is full (TinyLFU's "doorkeeper"): a model that is not kept gets in only
+   * on its second load within a while, remembered among the last few thousand models so loaded. On a
+   * registry much larger than the budget, uniform reads otherwise drop a kept model for every load, a
+   * churn that made the cache slower than no cache at all (docs/benchmarks-round-two.md); this way most
+   * one-off loads are not kept, while what is read again and again still gets in. Exactness is
+   * unaffected: only what is kept changes.
+   */
+  private admit(name: string): boolean {
+    if (this.seen.delete(name)) return true;
+    if (this.seen.size >= Math.max(MIN_DOORKEEPER, 2 * this.models.size)) this.seen.clear();
+    this.seen.add(name);
+    return false;
   }
 
   private drop(name: string): void {

@@ -16,7 +16,7 @@ import type {
 } from '../gen/api/types.gen.js';
 import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
 import { checkSchema, pyInt, type Check, type Req } from './req.js';
-import { changedModelNames, type EventSink, type RegistryEvent } from './events.js';
+import { changedModelNames, type EventSink, type InlineEvents, type RegistryEvent } from './events.js';
 import { modelKey, searchesKey, type ModelReadCache } from './read-cache.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import {
@@ -316,6 +316,35 @@ export class RegistryService {
   }
 
   /**
+   * A write that is ONE statement, one round trip to the database: `run` hands `events` to the store,
+   * whose statement makes the change and records them (EventSink.inline). With `then` (the grant
+   * effects of a creation) both run in one transaction instead.
+   */
+  private async writeOne<T>(
+    caller: Caller,
+    now: number,
+    events: RegistryEvent[],
+    run: (q: RegistryQueries, ev: InlineEvents) => Promise<T>,
+    then?: (tx: Executor) => Promise<void>,
+  ): Promise<T> {
+    const ws = wsOf(caller);
+    // Read-cache keys of the changed models (also what other replicas hear).
+    const changed = changedModelNames(events).map((name) => modelKey(ws, name));
+    const ev = this.opts.events.inline(events, now, changed, caller.username ?? null, ws);
+    try {
+      if (!then) return await run(this.store.single(ws), ev);
+      return await this.store.transaction(ws, async (q, tx) => {
+        const result = await run(q, ev);
+        await then(tx);
+        return result;
+      });
+    } finally {
+      // As in `write`: after the outcome, known or not, and before the response.
+      this.opts.cache?.invalidate(changed);
+    }
+  }
+
+  /**
    * Reads an answer about model `name` through the read cache, when there is one. `load` gets the
    * epoch to hand to `versionText`; `textBytes` says what the answer's own text is charged (see
    * ModelReadCache.put).
@@ -382,22 +411,19 @@ export class RegistryService {
     const description = req.str('description');
     const isPrompt = isPromptTags(tags);
     try {
-      const now = await this.write(caller, async (q, events, now, tx) => {
-        await q.insertRegisteredModel(name, description, [...tags], now);
-        // The creator gets MANAGE on it, in this transaction (MLflow: set_can_manage_registered_model_permission).
-        if (caller.username !== undefined && this.opts.grants) {
-          await this.opts.grants.created(tx, wsOf(caller), caller.username, isPrompt ? 'prompt' : 'registered_model', name);
-        }
-        const publicTags = Object.fromEntries([...tags].filter(([k]) => !isPrompt || (k !== PROMPT_TAG_KEY && k !== PROMPT_TYPE_TAG_KEY)));
-        events.push({
-          entity: isPrompt ? 'prompt' : 'registered_model',
-          action: 'created',
-          name,
-          data: { name, tags: publicTags, description },
-          webhook: true,
-        });
-        return now;
-      });
+      const now = this.now();
+      const publicTags = Object.fromEntries([...tags].filter(([k]) => !isPrompt || (k !== PROMPT_TAG_KEY && k !== PROMPT_TYPE_TAG_KEY)));
+      const event: RegistryEvent = { entity: isPrompt ? 'prompt' : 'registered_model', action: 'created', name, data: { name, tags: publicTags, description }, webhook: true };
+      const { grants } = this.opts;
+      const username = caller.username;
+      await this.writeOne(
+        caller,
+        now,
+        [event],
+        (q, ev) => q.insertRegisteredModel(name, description, [...tags], now, ev),
+        // The creator gets MANAGE on it, in the same transaction (MLflow: set_can_manage_registered_model_permission).
+        username !== undefined && grants ? (tx) => grants.created(tx, wsOf(caller), username, isPrompt ? 'prompt' : 'registered_model', name) : undefined,
+      );
       return modelResponse({ name, creation_time: now, last_updated_time: now, description, tags: [...tags], aliases: null, latest: null });
     } catch (err) {
       if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
@@ -570,19 +596,19 @@ export class RegistryService {
     const value = req.str('value');
     validateModelName(name);
     validateRegisteredModelTag(key, value);
-    await this.write(caller, async (q, events) => {
-      const res = await q.setRegisteredModelTag(name, key, value);
-      if (!res) throw notFoundModel(name);
-      const prompt = isPromptValue(res.promptTag);
-      events.push({
-        entity: prompt ? 'prompt_tag' : 'registered_model_tag',
-        action: 'set',
-        name,
-        data: { name, key, value },
-        before: res.previous === undefined ? null : { value: res.previous },
-        webhook: prompt,
-      });
+    // Both variants: the statement keeps the one that applies (a prompt's tags go to webhooks).
+    const event = (prompt: boolean): RegistryEvent => ({
+      entity: prompt ? 'prompt_tag' : 'registered_model_tag',
+      action: 'set',
+      name,
+      data: { name, key, value },
+      beforeFromChange: true,
+      webhook: prompt,
+      when: prompt ? 'prompt' : 'not_prompt',
     });
+    const now = this.now();
+    const res = await this.writeOne(caller, now, [event(true), event(false)], (q, ev) => q.setRegisteredModelTag(name, key, value, ev));
+    if (!res) throw notFoundModel(name);
     return {};
   }
 
@@ -619,21 +645,19 @@ export class RegistryService {
     validateAliasName(alias);
     validateAliasNameNotReserved(alias);
     const version = parseModelVersion(versionStr);
-    await this.write(caller, async (q, events) => {
-      const res = await q.setAlias(name, alias, version);
-      if (!res) throw notFoundVersion(name, version);
-      const prompt = isPromptValue(res.promptTag);
-      events.push({
-        entity: prompt ? 'prompt_alias' : 'model_version_alias',
-        action: 'created',
-        name,
-        alias,
-        version,
-        data: { name, alias, version: versionStr },
-        before: res.previous === null ? null : { version: String(res.previous) },
-        webhook: true,
-      });
+    const event = (prompt: boolean): RegistryEvent => ({
+      entity: prompt ? 'prompt_alias' : 'model_version_alias',
+      action: 'created',
+      name,
+      alias,
+      version,
+      data: { name, alias, version: versionStr },
+      beforeFromChange: true,
+      webhook: true,
+      when: prompt ? 'prompt' : 'not_prompt',
     });
+    const res = await this.writeOne(caller, this.now(), [event(true), event(false)], (q, ev) => q.setAlias(name, alias, version, ev));
+    if (!res) throw notFoundVersion(name, version);
     return {};
   }
 
@@ -643,20 +667,18 @@ export class RegistryService {
     const alias = req.str('alias');
     validateModelName(name);
     validateAliasName(alias);
-    await this.write(caller, async (q, events) => {
-      const { exists, deletedVersion, promptTag } = await q.deleteAlias(name, alias);
-      if (!exists) throw notFoundModel(name);
-      const prompt = isPromptValue(promptTag);
-      events.push({
-        entity: prompt ? 'prompt_alias' : 'model_version_alias',
-        action: 'deleted',
-        name,
-        alias,
-        data: { name, alias },
-        before: deletedVersion === undefined ? null : { version: String(deletedVersion) },
-        webhook: true,
-      });
+    const event = (prompt: boolean): RegistryEvent => ({
+      entity: prompt ? 'prompt_alias' : 'model_version_alias',
+      action: 'deleted',
+      name,
+      alias,
+      data: { name, alias },
+      beforeFromChange: true,
+      webhook: true,
+      when: prompt ? 'prompt' : 'not_prompt',
     });
+    const { exists } = await this.writeOne(caller, this.now(), [event(true), event(false)], (q, ev) => q.deleteAlias(name, alias, ev));
+    if (!exists) throw notFoundModel(name);
     return {};
   }
 
@@ -801,61 +823,42 @@ export class RegistryService {
     const description = req.str('description');
     const runLink = req.str('run_link');
 
-    const row = await this.write(caller, async (q, events, now) => {
-      let resolved = { source: requestSource, storageLocation: requestSource, runId: req.str('run_id'), modelId: req.str('model_id') };
-      if (!isPrompt) {
-        resolved = await this.resolveSourceLineage(q, requestSource, resolved.runId, resolved.modelId, {
-          runId: req.has('run_id'),
-          modelId: req.has('model_id'),
-        });
-        validateSourceLineage(resolved.source, resolved.runId, resolved.modelId);
-      }
-      validateModelName(name);
-      for (const t of tagsIn) validateModelVersionTag(t.key ?? '', t.value ?? '');
-      const mv = await q.insertModelVersion(name, {
-        source: resolved.source,
-        storageLocation: resolved.storageLocation,
-        runId: resolved.runId,
-        runLink,
-        description,
-        tags: [...tags],
-        now,
+    const ws = wsOf(caller);
+    let resolved = { source: requestSource, storageLocation: requestSource, runId: req.str('run_id'), modelId: req.str('model_id') };
+    if (!isPrompt) {
+      // Reads (for a models:/ source only), before the write's one statement.
+      resolved = await this.resolveSourceLineage(this.store.read(ws), requestSource, resolved.runId, resolved.modelId, {
+        runId: req.has('run_id'),
+        modelId: req.has('model_id'),
       });
-      if (!mv) throw notFoundModel(name);
-      const version = String(mv.version);
-      if (isPrompt) {
-        const t = Object.fromEntries(tags);
-        const template = t[PROMPT_TEXT_TAG_KEY] ?? null;
-        delete t[PROMPT_TEXT_TAG_KEY];
-        delete t[PROMPT_TAG_KEY];
-        delete t[PROMPT_TYPE_TAG_KEY];
-        events.push({
-          entity: 'prompt_version',
-          action: 'created',
-          name,
-          version: mv.version,
-          data: { name, version, template, tags: t, description: description || null },
-          webhook: true,
-        });
-      } else {
-        events.push({
-          entity: 'model_version',
-          action: 'created',
-          name,
-          version: mv.version,
-          data: {
-            name,
-            version,
-            source: resolved.source,
-            run_id: resolved.runId || null,
-            tags: Object.fromEntries(tags),
-            description: description || null,
-          },
-          webhook: true,
-        });
-      }
-      return mv;
-    });
+      validateSourceLineage(resolved.source, resolved.runId, resolved.modelId);
+    }
+    validateModelName(name);
+    for (const t of tagsIn) validateModelVersionTag(t.key ?? '', t.value ?? '');
+    // The statement fills in the version it creates (pendingVersion; `version` stays the key after `name`).
+    let event: RegistryEvent;
+    if (isPrompt) {
+      const t = Object.fromEntries(tags);
+      const template = t[PROMPT_TEXT_TAG_KEY] ?? null;
+      delete t[PROMPT_TEXT_TAG_KEY];
+      delete t[PROMPT_TAG_KEY];
+      delete t[PROMPT_TYPE_TAG_KEY];
+      event = { entity: 'prompt_version', action: 'created', name, data: { name, version: '', template, tags: t, description: description || null }, pendingVersion: true, webhook: true };
+    } else {
+      event = {
+        entity: 'model_version',
+        action: 'created',
+        name,
+        data: { name, version: '', source: resolved.source, run_id: resolved.runId || null, tags: Object.fromEntries(tags), description: description || null },
+        pendingVersion: true,
+        webhook: true,
+      };
+    }
+    const now = this.now();
+    const row = await this.writeOne(caller, now, [event], (q, ev) =>
+      q.insertModelVersion(name, { source: resolved.source, storageLocation: resolved.storageLocation, runId: resolved.runId, runLink, description, tags: [...tags], now }, ev),
+    );
+    if (!row) throw notFoundModel(name);
     return { model_version: toModelVersion({ ...row, tags: [...tags] }, true) };
   }
 
@@ -1006,20 +1009,18 @@ export class RegistryService {
     validateModelName(name);
     const version = parseModelVersion(versionStr);
     validateModelVersionTag(key, value);
-    await this.write(caller, async (q, events) => {
-      const res = await q.setModelVersionTag(name, version, key, value);
-      if (!res) throw notFoundVersion(name, version);
-      const prompt = isPromptValue(res.promptTag);
-      events.push({
-        entity: prompt ? 'prompt_version_tag' : 'model_version_tag',
-        action: 'set',
-        name,
-        version,
-        data: { name, version: versionStr, key, value },
-        before: res.previous === undefined ? null : { value: res.previous },
-        webhook: true,
-      });
+    const event = (prompt: boolean): RegistryEvent => ({
+      entity: prompt ? 'prompt_version_tag' : 'model_version_tag',
+      action: 'set',
+      name,
+      version,
+      data: { name, version: versionStr, key, value },
+      beforeFromChange: true,
+      webhook: true,
+      when: prompt ? 'prompt' : 'not_prompt',
     });
+    const res = await this.writeOne(caller, this.now(), [event(true), event(false)], (q, ev) => q.setModelVersionTag(name, version, key, value, ev));
+    if (!res) throw notFoundVersion(name, version);
     return {};
   }
 

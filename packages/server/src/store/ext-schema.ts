@@ -4,7 +4,7 @@
  * Issue-specific tables (events, deliveries) are added here by their features.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 
 /** Marker row: which schema generation of ours is installed (also gives drizzle-kit a table to emit). */
 export const registryMeta = pgTable('mlflow_ts_meta', {
@@ -111,3 +111,22 @@ export const registryCacheListeners = pgTable('registry_cache_listeners', {
   pid: integer('pid').primaryKey(),
   registeredAt: bigint('registered_at', { mode: 'number' }).notNull(),
 });
+
+/**
+ * The last version number given out per model, so that creating a version is one statement
+ * (store/registry-store.ts insertModelVersion): the counter row is upserted, and so locked and re-read
+ * at its latest committed value even under READ COMMITTED, in the statement that inserts the version.
+ * Derivable: a missing row starts from the model's highest version, and every increment takes the
+ * greater of the counter and that highest version, so versions written by `mlflow server` (which does
+ * not know this table) are never reused. A trigger (migration ext/0004, with the table) deletes a model's row when the
+ * model is deleted or renamed, whoever does it; no foreign key, so MLflow's tables gain no dependency.
+ */
+export const modelVersionCounters = pgTable(
+  'model_version_counters',
+  {
+    workspace: varchar('workspace', { length: 63 }).notNull(),
+    name: varchar('name', { length: 256 }).notNull(),
+    lastVersion: integer('last_version').notNull(),
+  },
+  (t) => [primaryKey({ name: 'model_version_counters_pk', columns: [t.workspace, t.name] })],
+);

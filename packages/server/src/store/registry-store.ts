@@ -5,6 +5,8 @@
  * named prepared statements on PostgreSQL. Writes run inside the caller's transaction.
  */
 import type { Database, Executor } from './db.js';
+import { MlflowError } from '../errors.js';
+import type { InlineEvents } from '../registry/events.js';
 import type { ModelVersionRow, RegisteredModelRow } from '../registry/entities.js';
 import { DEFAULT_WORKSPACE } from './workspace.js';
 import { modelVersionsReadableSql, registeredModelsReadableSql, type ReadDecision } from '../auth/search-filter.js';
@@ -97,6 +99,30 @@ const PROMPT_TAG_VALUE = `(SELECT pt.value FROM registered_model_tags pt WHERE p
 
 /** Whether a prompt-marker value makes the model a prompt (MLflow RegisteredModel._is_prompt). */
 export const isPromptValue = (v: string | null | undefined): boolean => (v ?? 'false').toLowerCase() === 'true';
+/** isPromptValue in SQL. */
+const IS_PROMPT_SQL = (v: string) => `(lower(coalesce(${v}, 'false')) = 'true')`;
+
+/**
+ * CTEs `m`, `lv` of a one-statement write that references a live version ($1 workspace, $2 name, $3
+ * version): the model row is locked against key changes and deletion, then the version row against
+ * rename, deletion and soft delete, in the order every writer takes them (model, then version), so that
+ * a rename (model row, then the cascade to its versions) cannot deadlock with us. A row a concurrent
+ * writer changed is re-read when its lock is granted: renamed, deleted or soft-deleted, it no longer
+ * matches (not found), instead of failing a foreign key.
+ */
+const LIVE_VERSION_LOCKED = `m AS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE),
+       lv AS (SELECT workspace, name, version FROM model_versions
+               WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' AND EXISTS (SELECT 1 FROM m)
+               FOR SHARE)`;
+
+/** How often a version creation is tried when another writer took its number first (insertModelVersion). */
+const VERSION_RETRIES = 5;
+
+/** Whether `err` (as translated by store/db.ts) is a violation of constraint `name`. */
+function violates(err: unknown, name: string): boolean {
+  const cause = err instanceof MlflowError ? (err.cause as { constraint?: string } | undefined) : undefined;
+  return cause?.constraint === name;
+}
 
 export interface NewModelVersion {
   source: string;
@@ -113,34 +139,21 @@ export class RegistryQueries {
   constructor(
     private readonly ex: Executor,
     private readonly ws: string = DEFAULT_WORKSPACE,
+    /** The transaction `ex` is, when it is one (else every statement commits on its own). */
+    private readonly tx?: Executor,
   ) {}
 
-  // ---- row locks for writes that insert rows referencing a model or version ----------------------
-  //
-  // A rename (which changes the key its rows are referenced by), a model deletion or a version's
-  // soft delete may be running concurrently. Taking a share lock on the referenced row first makes
-  // the write wait for it; the following statement then runs in a snapshot that sees its outcome
-  // (a renamed or deleted row no longer matches: not found), instead of failing a foreign key.
-
-  /** Locks the model row against key changes and deletion; false when it does not exist. */
-  private async lockModelKey(name: string): Promise<boolean> {
-    const rows = await this.ex.query(`SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE`, [this.ws, name], 'rm_lock_key');
-    return rows.length > 0;
-  }
-
   /**
-   * Locks a live version row against rename, deletion and soft delete; false when there is none.
-   * The model row is locked first, in the order every writer takes them (model, then version), so
-   * that a rename (model row, then the cascade to its versions) cannot deadlock with us.
+   * A write as ONE statement with its events (InlineEvents: audit row, webhook deliveries, change
+   * notification): `ctes` (which must define `facts`, see InlineEvents) and `select` (whose `{ev}` takes
+   * the events' columns). Outside a transaction the statement is the whole write, one round trip.
    */
-  private async lockLiveVersion(name: string, version: number): Promise<boolean> {
-    if (!(await this.lockModelKey(name))) return false;
-    const rows = await this.ex.query(
-      `SELECT 1 FROM model_versions WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}' FOR SHARE`,
-      [this.ws, name, version],
-      'mv_lock_live',
-    );
-    return rows.length > 0;
+  private async write<T>(ev: InlineEvents, prefix: string, ctes: string, params: unknown[], select: string): Promise<T | undefined> {
+    const e = ev.ctes(params.length + 1);
+    const text = `WITH ${ctes}${e.text}\n${select.replace('{ev}', ev.columns)}`;
+    const rows = await this.ex.query<T>(text, [...params, ...e.params], statementName(prefix, text));
+    ev.done(rows[0] as Record<string, unknown> | undefined, this.tx);
+    return rows[0];
   }
 
   // ---- registered models -------------------------------------------------------------------
@@ -168,15 +181,20 @@ export class RegistryQueries {
     return { exists: true, promptTag: r.has_tag ? r.prompt : undefined };
   }
 
-  async insertRegisteredModel(name: string, description: string | null, tags: [string, string | null][], now: number): Promise<void> {
-    await this.ex.query(
-      `WITH rm AS (
-         INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)
-         VALUES ($1, $2, $3, $3, $4) RETURNING workspace, name)
-       INSERT INTO registered_model_tags (workspace, name, key, value)
-       SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)`,
-      [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])],
+  /** Creates the model with its tags and events; a taken name fails with RESOURCE_ALREADY_EXISTS (unique violation). */
+  async insertRegisteredModel(name: string, description: string | null, tags: [string, string | null][], now: number, ev: InlineEvents): Promise<void> {
+    await this.write(
+      ev,
       'w_insert_registered_model',
+      `rm AS (
+         INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)
+         VALUES ($1, $2, $3, $3, $4) RETURNING workspace, name),
+       tg AS (
+         INSERT INTO registered_model_tags (workspace, name, key, value)
+         SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)),
+       facts AS (SELECT NULL::integer AS version, NULL::boolean AS prompt, NULL::jsonb AS before FROM rm)`,
+      [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])],
+      `SELECT 1 AS ok{ev} FROM facts`,
     );
   }
 
@@ -310,22 +328,29 @@ export class RegistryQueries {
     return { exists: rows[0]!.found, versions: rows[0]!.versions ?? [] };
   }
 
-  /** Upserts a model tag. Undefined when the model does not exist; else the previous value (undefined if none) and the prompt marker. */
-  async setRegisteredModelTag(name: string, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
-    if (!(await this.lockModelKey(name))) return undefined;
-    const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
-      `WITH prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
-            up AS (
-              INSERT INTO registered_model_tags (workspace, name, key, value)
-              SELECT workspace, name, $3, $4 FROM registered_models WHERE workspace = $1 AND name = $2
-              ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
-       SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
-      [this.ws, name, key, value],
+  /**
+   * Upserts a model tag, with its events. Undefined when the model does not exist; else the previous
+   * value (undefined if none) and the prompt marker after the change. The model row is locked against
+   * a concurrent rename or delete (it is re-read if one commits first: then not found).
+   */
+  async setRegisteredModelTag(name: string, key: string, value: string | null, ev: InlineEvents): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(
+      ev,
       'w_set_registered_model_tag',
+      `m AS (SELECT workspace, name FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE),
+       prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
+       up AS (
+         INSERT INTO registered_model_tags (workspace, name, key, value)
+         SELECT workspace, name, $3, $4 FROM m
+         ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
+       pr AS (SELECT CASE WHEN $3 = '${PROMPT_KEY}' THEN $4 ELSE ${PROMPT_TAG_VALUE} END AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
+      [this.ws, name, key, value],
+      `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
     );
-    const r = rows[0];
     if (!r) return undefined;
-    return { previous: r.had ? r.previous : undefined, promptTag: key === PROMPT_KEY ? value : r.prompt };
+    return { previous: r.had ? r.previous : undefined, promptTag: r.prompt };
   }
 
   /** Returns whether the model exists and the deleted tag (a missing key is a silent no-op), and the prompt marker after the change. */
@@ -343,33 +368,41 @@ export class RegistryQueries {
 
   // ---- aliases -------------------------------------------------------------------------------
 
-  /** Upserts the alias onto a live version; returns the version it pointed to before (null if new), or undefined if the version does not exist. */
-  async setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null; promptTag: string | null } | undefined> {
-    if (!(await this.lockLiveVersion(name, version))) return undefined;
-    const rows = await this.ex.query<{ previous: number | null; prompt: string | null }>(
-      `WITH prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3),
-            up AS (
-              INSERT INTO registered_model_aliases (workspace, name, alias, version)
-              SELECT workspace, name, $3, version FROM model_versions
-               WHERE workspace = $1 AND name = $2 AND version = $4::bigint AND current_stage <> '${STAGE_DELETED}'
-              ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1)
-       SELECT (SELECT version FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
-      [this.ws, name, alias, version],
+  /**
+   * Upserts the alias onto a live version, with its events; returns the version it pointed to before
+   * (null if new), or undefined if the version does not exist.
+   */
+  async setAlias(name: string, alias: string, version: number, ev: InlineEvents): Promise<{ previous: number | null; promptTag: string | null } | undefined> {
+    const r = await this.write<{ previous: number | null; prompt: string | null }>(
+      ev,
       'w_set_alias',
+      `${LIVE_VERSION_LOCKED}, prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $4),
+       up AS (
+         INSERT INTO registered_model_aliases (workspace, name, alias, version)
+         SELECT workspace, name, $4, version FROM lv
+         ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('version', version::text) FROM prev) AS before FROM up, pr)`,
+      [this.ws, name, version, alias],
+      `SELECT (SELECT version FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
     );
-    const r = rows[0];
     return r && { previous: r.previous, promptTag: r.prompt };
   }
 
-  async deleteAlias(name: string, alias: string): Promise<{ exists: boolean; deletedVersion: number | undefined; promptTag: string | null }> {
-    const rows = await this.ex.query<{ exists: boolean; version: number | null; prompt: string | null }>(
-      `WITH d AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3 RETURNING version)
-       SELECT EXISTS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2) AS exists, (SELECT version FROM d) AS version,
-              ${PROMPT_TAG_VALUE} AS prompt`,
-      [this.ws, name, alias],
+  /** Deletes the alias (a missing one is a no-op), with its events when the model exists. */
+  async deleteAlias(name: string, alias: string, ev: InlineEvents): Promise<{ exists: boolean; deletedVersion: number | undefined; promptTag: string | null }> {
+    const r = (await this.write<{ exists: boolean; version: number | null; prompt: string | null }>(
+      ev,
       'w_delete_alias',
-    );
-    const r = rows[0]!;
+      `m AS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2),
+       d AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3 RETURNING version),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('version', version::text) FROM d) AS before FROM m, pr)`,
+      [this.ws, name, alias],
+      `SELECT EXISTS (SELECT 1 FROM m) AS exists, (SELECT version FROM d) AS version, pr.prompt{ev} FROM pr`,
+    ))!;
     return { exists: r.exists, deletedVersion: r.version ?? undefined, promptTag: r.prompt };
   }
 
@@ -412,34 +445,48 @@ export class RegistryQueries {
   }
 
   /**
-   * Creates the next version of a model. The UPDATE of the model row takes its row lock, so
-   * concurrent creators on any number of processes queue there; the INSERT then runs in a new
-   * snapshot and sees every committed version: numbers are max+1 (soft-deleted ones count), never
-   * duplicated. Returns undefined when the model does not exist.
+   * Creates the next version of a model, with its tags and events, in one statement; undefined when the
+   * model does not exist. The model row is updated (and so locked: renames, deletes and other creators
+   * wait) and then the model's counter (model_version_counters) is upserted: its ON CONFLICT DO UPDATE
+   * locks the counter row and works on its latest committed value even under READ COMMITTED, so
+   * concurrent creators on any number of processes get consecutive numbers. The statement's snapshot
+   * (taken before those waits) only supplies the floor max(version)+1, for versions written by a writer
+   * that does not keep the counter (`mlflow server`); if such a writer committed one after that snapshot
+   * the insert meets its primary key and the statement is run again, with a new snapshot (MLflow
+   * retries the same way on its side).
    */
-  async insertModelVersion(name: string, mv: NewModelVersion): Promise<ModelVersionRow | undefined> {
-    const locked = await this.ex.query(
-      `UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING name`,
-      [this.ws, name, mv.now],
-      'w_insert_model_version',
-    );
-    if (locked.length === 0) return undefined;
-    const rows = await this.ex.query<ModelVersionRow>(
-      `WITH v AS (
-         INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, description, current_stage,
-                                     source, storage_location, run_id, run_link, status)
-         SELECT $1::varchar, $2::varchar, coalesce(max(version), 0) + 1, $3::bigint, $3::bigint, $4::varchar, 'None', $5::varchar, $6::varchar, $7::varchar, $8::varchar, 'READY'
-           FROM model_versions WHERE workspace = $1 AND name = $2
-         RETURNING *),
-       t AS (
-         INSERT INTO model_version_tags (workspace, name, version, key, value)
-         SELECT v.workspace, v.name, v.version, tg.key, tg.value FROM v, unnest($9::text[], $10::text[]) AS tg(key, value)
-         RETURNING key, value)
-       SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags FROM v`,
-      [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])],
-      'w_insert_model_version_1',
-    );
-    return rows[0];
+  async insertModelVersion(name: string, mv: NewModelVersion, ev: InlineEvents): Promise<ModelVersionRow | undefined> {
+    const MAX_MAX = `coalesce((SELECT max(version) FROM model_versions WHERE workspace = $1 AND name = $2), 0)`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write<ModelVersionRow>(
+          ev,
+          'w_insert_model_version',
+          `m AS (UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING workspace, name),
+           c AS (
+             INSERT INTO model_version_counters AS k (workspace, name, last_version)
+             SELECT m.workspace, m.name, ${MAX_MAX} + 1 FROM m
+             ON CONFLICT ON CONSTRAINT model_version_counters_pk DO UPDATE SET last_version = greatest(k.last_version, ${MAX_MAX}) + 1
+             RETURNING workspace, name, last_version),
+           v AS (
+             INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, description, current_stage,
+                                         source, storage_location, run_id, run_link, status)
+             SELECT c.workspace, c.name, c.last_version, $3::bigint, $3::bigint, $4::varchar, 'None', $5::varchar, $6::varchar, $7::varchar, $8::varchar, 'READY'
+               FROM c
+             RETURNING *),
+           t AS (
+             INSERT INTO model_version_tags (workspace, name, version, key, value)
+             SELECT v.workspace, v.name, v.version, tg.key, tg.value FROM v, unnest($9::text[], $10::text[]) AS tg(key, value)
+             RETURNING key, value),
+           facts AS (SELECT version, NULL::boolean AS prompt, NULL::jsonb AS before FROM v)`,
+          [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])],
+          `SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags{ev} FROM v`,
+        );
+      } catch (err) {
+        // In a transaction the failed statement has aborted it: only a statement of its own can be retried.
+        if (this.tx || attempt >= VERSION_RETRIES || !violates(err, 'model_version_pk')) throw err;
+      }
+    }
   }
 
   async updateModelVersionDescription(name: string, version: number, description: string | null, now: number): Promise<boolean> {
@@ -522,20 +569,22 @@ export class RegistryQueries {
     return rows.length === 0 ? undefined : (rows[0]!.uri ?? '');
   }
 
-  async setModelVersionTag(name: string, version: number, key: string, value: string | null): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
-    if (!(await this.lockLiveVersion(name, version))) return undefined;
-    const rows = await this.ex.query<{ had: boolean; previous: string | null; prompt: string | null }>(
-      `WITH prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4),
-            up AS (
-              INSERT INTO model_version_tags (workspace, name, version, key, value)
-              SELECT workspace, name, version, $4, $5 FROM model_versions
-               WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND current_stage <> '${STAGE_DELETED}'
-              ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1)
-       SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, ${PROMPT_TAG_VALUE} AS prompt FROM up`,
-      [this.ws, name, version, key, value],
+  /** Upserts a tag of a live version, with its events; undefined when there is no such version. */
+  async setModelVersionTag(name: string, version: number, key: string, value: string | null, ev: InlineEvents): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
+    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(
+      ev,
       'w_set_model_version_tag',
+      `${LIVE_VERSION_LOCKED}, prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4),
+       up AS (
+         INSERT INTO model_version_tags (workspace, name, version, key, value)
+         SELECT workspace, name, version, $4, $5 FROM lv
+         ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
+      [this.ws, name, version, key, value],
+      `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
     );
-    const r = rows[0];
     if (!r) return undefined;
     return { previous: r.had ? r.previous : undefined, promptTag: r.prompt };
   }
@@ -645,7 +694,12 @@ export class RegistryStore {
     return q;
   }
 
+  /** The queries of workspace `ws` outside a transaction: each write is one statement that commits on its own. */
+  single(ws: string = DEFAULT_WORKSPACE): RegistryQueries {
+    return this.read(ws);
+  }
+
   transaction<T>(ws: string, fn: (q: RegistryQueries, tx: Executor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new RegistryQueries(tx, ws), tx));
+    return this.db.transaction((tx) => fn(new RegistryQueries(tx, ws, tx), tx));
   }
 }

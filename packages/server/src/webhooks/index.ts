@@ -36,7 +36,7 @@ export async function createWebhooks(db: Database, config: Config, log: Logger, 
     hooks: hooked,
     onDeliveries: worker ? () => worker.kick() : undefined,
     // Every replica on PostgreSQL announces its changes while another replica's read cache listens.
-    announceChanges: db.kind === 'postgres' && !db.mlflowOwned ? { ownListenerPid: () => listener?.pid ?? 0 } : undefined,
+    announceChanges: db.kind === 'postgres' ? { ownListenerPid: () => listener?.pid ?? 0 } : undefined,
   });
   const service = new WebhookService(db, { config: cfg, cipher, log, workspacesEnabled: config.workspaces.enabled });
   const history = new HistoryService(db);
