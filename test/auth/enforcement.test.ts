@@ -4,7 +4,8 @@
  * - a generated walk: EVERY route of the generated table (operations, under /api and /ajax-api, and the
  *   routes outside them) × {anonymous, no permission, READ, EDIT, MANAGE, admin}, with
  *   default_permission NO_PERMISSIONS; the expected status is derived from the route's rule, so a new
- *   operation without a rule, or enforced wrongly, fails here;
+ *   operation without a rule, or enforced wrongly, fails here; and the same walk with workspaces on, in
+ *   a workspace other than `default`, adding principals holding the workspace-wide USE and MANAGE;
  * - search returns exactly what the caller may READ, across pages, with ≥ 200 models and mixed grants;
  * - grant effects: the creator gets MANAGE (prompt: on the prompt), a rename moves grants, a delete drops
  *   them; the audit history names the actor;
@@ -23,7 +24,7 @@ const PW = 'a-user-password-12';
 const LEVELS = ['READ', 'EDIT', 'MANAGE'] as const;
 const RANK: Record<string, number> = { NONE: 0, READ: 1, USE: 2, EDIT: 3, MANAGE: 4 };
 
-type Principal = { name: string; user?: string; password?: string; level: 'ANON' | 'NONE' | 'READ' | 'EDIT' | 'MANAGE' | 'ADMIN' };
+type Principal = { name: string; user?: string; password?: string; level: 'ANON' | 'NONE' | 'READ' | 'EDIT' | 'MANAGE' | 'ADMIN' | 'WS_USE' | 'WS_MANAGE' };
 const PRINCIPALS: Principal[] = [
   { name: 'anonymous', level: 'ANON' },
   { name: 'no permission', user: 'u_none', password: PW, level: 'NONE' },
@@ -53,11 +54,13 @@ const SAMPLE: Record<string, unknown> = {
   username: 'u_nobody', // account routes: a user that does not exist (the walk must not delete its principals)
 };
 
-function requestFor(op: OperationSpec, p: string): { path: string; init: RequestInit } {
+function requestFor(op: OperationSpec, p: string, workspace?: string): { path: string; init: RequestInit } {
   let path = p
     .replace(/:artifact_path\{[^}]*\}/, ARTIFACT)
     .replace(':webhook_id', 'wh-unknown')
     .replace(':file', 'swagger-ui.css');
+  // getWorkspace names the walk's workspace (the admin-only workspace routes keep 'x': nothing to destroy).
+  if (workspace && op.operationId === 'getWorkspace') path = path.replace(':workspace_name', workspace);
   for (const param of op.pathParams) path = path.replace(`:${param}`, 'x');
   const init: RequestInit = { method: op.method };
   if (op.method === 'GET' && Object.keys(op.query).length > 0) {
@@ -85,19 +88,37 @@ const ACCOUNT_LEVELS = ['self-or-admin', 'self-or-workspace-admin', 'workspace-a
  * What the rule says `who` gets: 'pass' (anything but 401/403), 401, 403, or 'service' (decided by the
  * auth service after login: anything but 401).
  */
-function expected(rule: PermissionRule, who: Principal): 'pass' | 401 | 403 | 'service' {
+function expected(rule: PermissionRule, who: Principal, workspaces = false): 'pass' | 401 | 403 | 'service' {
   const level = rule.level as string;
   if (level === 'public') return 'pass';
   if (who.level === 'ANON') return 401;
   if (who.level === 'ADMIN') return 'pass';
   if (level === 'authenticated' || level === 'filtered') return 'pass';
-  if (level === 'admin') return 403;
+  if (level === 'admin') return 403; // super admins only: a workspace admin is not one
   if (ACCOUNT_RESOURCES.includes(rule.resource) && (ACCOUNT_LEVELS.includes(level) || level === 'MANAGE')) return 'service';
-  if (rule.resource === 'workspace') return 'pass'; // workspaces off: everyone may create (MLflow)
+  if (rule.resource === 'workspace') {
+    if (!workspaces) return 'pass'; // workspaces off: everyone may create (MLflow)
+    // getWorkspace: a user with an admin-made role in it or a workspace-wide grant that can read (per-resource
+    // grants alone do not show it: list_accessible_workspace_names); creating needs the workspace-wide USE.
+    return who.level === 'WS_USE' || who.level === 'WS_MANAGE' ? 'pass' : 403;
+  }
   if (['registered_model', 'model_version', 'artifact'].includes(rule.resource) && level in RANK) {
-    return RANK[who.level]! >= RANK[level]! ? 'pass' : 403;
+    // A workspace admin (workspace-wide MANAGE) has MANAGE on everything in it; the workspace-wide USE
+    // gives nothing on existing resources (NO_PERMISSIONS with default_permission NO_PERMISSIONS).
+    const rank = who.level === 'WS_MANAGE' ? RANK.MANAGE! : who.level === 'WS_USE' ? 0 : RANK[who.level]!;
+    return rank >= RANK[level]! ? 'pass' : 403;
   }
   return 403; // anything else is refused to non-admins (fail closed)
+}
+
+/** Every route of the generated table, with its rule: operations under each of their paths, and the routes outside them. */
+function allRoutes(): { label: string; rule: PermissionRule; op?: OperationSpec; path: string }[] {
+  const routes: { label: string; rule: PermissionRule; op?: OperationSpec; path: string }[] = [];
+  for (const op of Object.values(operations) as OperationSpec[]) {
+    for (const p of routePaths(op)) routes.push({ label: `${op.operationId} ${op.method} ${p}`, rule: op.permission, op, path: p });
+  }
+  for (const r of routesOutsideOperations) routes.push({ label: `${r.method} ${r.path}`, rule: r.permission, path: r.honoPath });
+  return routes;
 }
 
 describe.each(backends())('authentication and permissions on %s', (backend) => {
@@ -157,11 +178,7 @@ describe.each(backends())('authentication and permissions on %s', (backend) => {
   });
 
   it('walks every route of the table × every principal and gets what its rule says', async () => {
-    const routes: { label: string; rule: PermissionRule; op?: OperationSpec; path: string }[] = [];
-    for (const op of Object.values(operations) as OperationSpec[]) {
-      for (const p of routePaths(op)) routes.push({ label: `${op.operationId} ${op.method} ${p}`, rule: op.permission, op, path: p });
-    }
-    for (const r of routesOutsideOperations) routes.push({ label: `${r.method} ${r.path}`, rule: r.permission, path: r.honoPath });
+    const routes = allRoutes();
     const failures: string[] = [];
     const counts: Record<string, number> = {};
     for (const route of routes) {
@@ -298,4 +315,81 @@ describe('secure by default', () => {
       removeDir(dir);
     }
   }, 240_000);
+});
+
+describe.each(backends())('authentication and permissions with workspaces on, in a workspace of their own, on %s', (backend) => {
+  const WS = 'team';
+  const WS_PRINCIPALS: Principal[] = [
+    ...PRINCIPALS.slice(0, 5),
+    { name: 'workspace USE', user: 'u_ws_use', password: PW, level: 'WS_USE' },
+    { name: 'workspace MANAGE', user: 'u_ws_manage', password: PW, level: 'WS_MANAGE' },
+    PRINCIPALS[5]!,
+  ];
+  let t: TestServer;
+  let store: AuthStore;
+  const as = (who: Principal, path: string, init: RequestInit = {}) =>
+    t.fetch(path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'x-mlflow-workspace': WS, ...(who.user ? { authorization: basic(who.user, who.password!) } : {}) },
+    });
+  const admin = PRINCIPALS[5]!;
+  const send = async (who: Principal, method: string, path: string, body?: unknown) => {
+    const res = await as(who, path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  /** Model `m` of the workspace with version 1; each per-resource principal's grant on it (and on experiment 1) there. */
+  async function fixture(): Promise<void> {
+    await send(admin, 'DELETE', '/api/2.0/mlflow/registered-models/delete', { name: MODEL });
+    expect(await send(admin, 'POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL })).toBe(200);
+    expect(await send(admin, 'POST', '/api/2.0/mlflow/model-versions/create', { name: MODEL, source: 's3://bucket/model' })).toBe(200);
+    for (const l of LEVELS) {
+      const user = `u_${l.toLowerCase()}`;
+      await store.grantUserPermission(user, 'registered_model', MODEL, l, WS);
+      await store.grantUserPermission(user, 'experiment', '1', l, WS);
+    }
+  }
+
+  beforeAll(async () => {
+    t = await startTestServer(backend, {
+      AUTH: 'basic',
+      MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PW,
+      MLFLOW_AUTH_DEFAULT_PERMISSION: 'NO_PERMISSIONS',
+      MLFLOW_ENABLE_WORKSPACES: 'true',
+    });
+    store = new AuthStore(t.server.db, { ...DEFAULT_POLICY, defaultPermission: 'NO_PERMISSIONS', workspacesEnabled: true });
+    for (const u of ['u_none', 'u_read', 'u_edit', 'u_manage', 'u_ws_use', 'u_ws_manage']) await store.createUser(u, PW);
+    // (Without the workspace header: it names a workspace that does not exist yet.)
+    const created = await t.fetch('/api/3.0/mlflow/workspaces', {
+      method: 'POST',
+      headers: { authorization: basic(admin.user!, admin.password!), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: WS }),
+    });
+    expect(created.status).toBe(201);
+    await store.setWorkspacePermission(WS, 'u_ws_use', 'USE');
+    await store.setWorkspacePermission(WS, 'u_ws_manage', 'MANAGE');
+    await fixture();
+  }, 120_000);
+  afterAll(async () => t?.close());
+
+  it('walks every route of the table × every principal and gets what its rule says', async () => {
+    const routes = allRoutes();
+    const failures: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const route of routes) {
+      for (const who of WS_PRINCIPALS) {
+        const { path, init } = route.op ? requestFor(route.op, route.path, WS) : { path: route.path.replace(':file', 'swagger-ui.css'), init: { method: 'GET' } };
+        const res = await as(who, path, init);
+        await res.arrayBuffer();
+        const want = expected(route.rule, who, true);
+        const ok = want === 'pass' ? res.status !== 401 && res.status !== 403 : want === 'service' ? res.status !== 401 : res.status === want;
+        counts[String(want)] = (counts[String(want)] ?? 0) + 1;
+        if (!ok) failures.push(`${route.label} as ${who.name}: ${res.status}, expected ${want}`);
+        if (res.status === 200 && ['deleteRegisteredModel', 'renameRegisteredModel'].includes(route.op?.operationId ?? '')) await fixture();
+      }
+    }
+    console.log(`enforcement walk with workspaces (${backend}): ${routes.length} routes × ${WS_PRINCIPALS.length} principals = ${routes.length * WS_PRINCIPALS.length} requests`, counts);
+    expect(failures).toEqual([]);
+  }, 300_000);
 });

@@ -26,6 +26,8 @@ import { CACHE_LISTENER_APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgListener 
 import { AuthStore, type AuthUser } from './auth/store.js';
 import { Authenticator, CredentialCache } from './auth/credentials.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
+import { wireDecisionCache } from './auth/decision-cache.js';
+import type { GrantCache } from './auth/grant-cache.js';
 import { DEFAULT_POLICY, type PermissionPolicy } from './auth/permissions.js';
 import { HistoryService } from './events/history.js';
 import { authHandlers, type AuthDeps } from './http/handlers/auth.js';
@@ -54,6 +56,8 @@ export const VERSION: string = (JSON.parse(fs.readFileSync(path.resolve(here, '.
 export interface Server {
   app: Hono;
   db: Database;
+  /** The permission-decision cache (AUTH=basic; its counters for metrics and tests). */
+  grantCache?: GrantCache;
   close(): Promise<void>;
 }
 
@@ -91,8 +95,10 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const artifacts = await createArtifacts(config, log, db);
   const sourcePolicy = { trustedUris: artifacts.trustedUris, allowedSchemes: config.allowedHostAddressedSchemes };
   // One LISTEN connection per process on PostgreSQL, for the webhook worker and the read cache; its
-  // name tells the other replicas whether a cache listens (they announce their changes only then).
-  const caching = readCacheWanted(db, config, log);
+  // name tells the other replicas whether a cache listens (they announce their changes only then). The read
+  // cache is on also on a database mlflow server created: the registry tables' triggers (ext migration
+  // 0003_change_triggers) announce every writer's changes, MLflow's included.
+  const caching = config.readCacheBytes > 0;
   const listener =
     db.kind === 'postgres' && config.databaseUrl
       ? new PgListener({
@@ -103,7 +109,23 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
       : undefined;
   const webhooks = await createWebhooks(db, config, log, listener);
   const { cache, feed } = caching ? createReadCache(db, config, log, listener) : {};
-  const pruner = db.kind === 'postgres' && !db.mlflowOwned ? pruneCacheListeners(db, log) : undefined;
+  const pruner = db.kind === 'postgres' ? pruneCacheListeners(db, log) : undefined;
+  // The permission-decision cache follows the same change feed (subscribed before the listener starts).
+  const grantCache = auth
+    ? wireDecisionCache({
+        store: auth.store,
+        edge: auth.edge,
+        maxGrants: config.auth.cacheMaxEntries,
+        ttlMs: config.auth.cacheTtlMs,
+        sameDatabase: authInMain,
+        // Not on a database mlflow server created: its auth tables have no triggers, so MLflow's own
+        // grant changes would go unannounced (the read cache is exact there: the registry tables have them).
+        announces: db.kind === 'postgres' && !db.mlflowOwned,
+        listener,
+        cache,
+        registryDb: webhooks.db,
+      })
+    : undefined;
   await listener?.start();
   const registry = new RegistryService(new RegistryStore(webhooks.db), {
     cache,
@@ -146,6 +168,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   return {
     app,
     db,
+    grantCache,
     close: async () => {
       ops.close();
       pruner?.stop();
@@ -253,7 +276,7 @@ function createWorkspaces(
     ? async (name: string) => (await cache.getOrLoad(WORKSPACES, name, async () => ((await store.exists(name)) ? true : undefined))) === true
     : (name: string) => store.exists(name);
   // Other replicas drop everything they keep (a null change) when a workspace goes, in its transaction.
-  const announces = db.kind === 'postgres' && !db.mlflowOwned;
+  const announces = db.kind === 'postgres';
   const service = new WorkspaceService(store, {
     refuseHost: (uri) =>
       refuseHostAddressedSource(uri, { trustedUris: [config.artifacts.publicUrl, config.s3?.endpoint].filter((u): u is string => u !== undefined), allowedSchemes: config.allowedHostAddressedSchemes }) !== undefined,
@@ -294,19 +317,6 @@ function createWorkspaces(
     edge: { enabled: config.workspaces.enabled, exists },
     handlers: workspaceHandlers({ enabled: config.workspaces.enabled, service, visibleTo, serverInfo }),
   };
-}
-
-/**
- * Whether this process keeps a read cache (READ_CACHE_MB > 0): not on a database created by mlflow
- * server, because MLflow's own writes announce nothing.
- */
-function readCacheWanted(db: Database, config: Config, log: Logger): boolean {
-  if (config.readCacheBytes === 0) return false;
-  if (db.mlflowOwned) {
-    log.info('read cache off: this database was created by mlflow server, whose writes would not reach the cache');
-    return false;
-  }
-  return true;
 }
 
 /**

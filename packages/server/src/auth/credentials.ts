@@ -68,9 +68,9 @@ interface Entry<U> {
  * A bounded LRU of verified credentials. Keys are HMAC-SHA256 digests of (username, password) under a
  * random per-process key: the plain password is never stored, and a digest read out of memory is no use
  * for an offline guess without the key. Only successes are cached. invalidateUser drops every entry of a
- * user (password or admin flag changed, user deleted); for several replicas, call it from the cross-replica
- * notification (e.g. the LISTEN/NOTIFY channel of the read cache) as well: until then the TTL bounds the
- * staleness, as in MLflow (auth_cache_ttl_seconds).
+ * user (password or admin flag changed, user deleted); other replicas call it when they hear the change
+ * on the change feed (auth/changes.ts, auth/decision-cache.ts); where no feed reaches them (or it is
+ * down) the TTL bounds the staleness, as in MLflow (auth_cache_ttl_seconds).
  */
 export class CredentialCache<U> {
   private readonly entries = new Map<string, Entry<U>>();

@@ -11,10 +11,13 @@
  *
  * Reads that decide a request are one round trip each: `accessForResource` (user + grants),
  * `registryAccess` (grants + whether the model exists and is a prompt), `grantsFor` (a user's grants in a
- * workspace, for search filters).
+ * workspace, for search filters), `allGrantsIn` (what the decision cache keeps, auth/grant-cache.ts).
+ * Every write that can change a decision goes through `write`/`writeIn`, which tell the decision caches
+ * (auth/changes.ts): announced in its transaction, dropped here once it has committed.
  */
 import { MlflowError } from '../errors.js';
 import type { Executor } from '../store/db.js';
+import { authChangesOf, type AuthChanges } from './changes.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { readDecision, type ReadDecision } from './search-filter.js';
 import {
@@ -172,7 +175,34 @@ export class AuthStore {
   constructor(
     private readonly db: AuthDatabase,
     private readonly policy: PermissionPolicy = DEFAULT_POLICY,
+    /** Announces every write that can change a decision (auth/changes.ts), for the decision caches. */
+    readonly changes: AuthChanges = authChangesOf(db),
   ) {}
+
+  /**
+   * A write that can change a decision, in its own transaction: announced in it, dropped from this
+   * process's caches once committed. `user`: the user whose password, admin flag or existence it
+   * changes (the other replicas drop their cached credentials of that user too).
+   */
+  private async write<T>(fn: (tx: Executor) => Promise<T>, user?: string): Promise<T> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const result = await fn(tx);
+        await this.changes.announceIn(tx, user);
+        return result;
+      });
+    } finally {
+      this.changes.changed();
+    }
+  }
+
+  /** `write` in the caller's transaction `tx` when there is one (the registry's grant effects). */
+  private async writeIn<T>(tx: Executor | undefined, fn: (tx: Executor) => Promise<T>): Promise<T> {
+    if (!tx) return this.write(fn);
+    const result = await fn(tx);
+    await this.changes.inTransaction(tx);
+    return result;
+  }
 
   // ---------------------------------------------------------------- users
 
@@ -259,14 +289,20 @@ export class AuthStore {
     await this.getUser(username);
     validatePassword(password);
     const hash = await hashPassword(password);
-    const [row] = await this.db.query<UserRow>('UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id, username, is_admin', [username, hash]);
+    const [row] = await this.write(
+      (tx) => tx.query<UserRow>('UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id, username, is_admin', [username, hash]),
+      username,
+    );
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User with username=${username} not found`);
     return toUser(row);
   }
 
   /** update_user(is_admin=…). */
   async updateAdmin(username: string, isAdmin: boolean): Promise<AuthUser> {
-    const [row] = await this.db.query<UserRow>('UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id, username, is_admin', [username, isAdmin]);
+    const [row] = await this.write(
+      (tx) => tx.query<UserRow>('UPDATE users SET is_admin = $2 WHERE username = $1 RETURNING id, username, is_admin', [username, isAdmin]),
+      username,
+    );
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User with username=${username} not found`);
     return toUser(row);
   }
@@ -276,7 +312,7 @@ export class AuthStore {
    * user's rows in MLflow's retained pre-RBAC tables, the user's other role assignments, then the user.
    */
   async deleteUser(username: string): Promise<AuthUser> {
-    return this.db.transaction(async (tx) => {
+    return this.write(async (tx) => {
       const [u] = await tx.query<UserRow>('SELECT id, username, is_admin FROM users WHERE username = $1 FOR UPDATE', [username]);
       if (!u) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User with username=${username} not found`);
       const synthetic = syntheticRoleName(u.id);
@@ -292,7 +328,7 @@ export class AuthStore {
       }
       await tx.query('DELETE FROM users WHERE id = $1', [u.id]);
       return toUser(u);
-    });
+    }, username);
   }
 
   // ---------------------------------------------------------------- roles
@@ -358,7 +394,7 @@ export class AuthStore {
 
   /** delete_role: the role with its permissions and assignments. */
   async deleteRole(roleId: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       const [role] = await tx.query('SELECT id FROM roles WHERE id = $1 FOR UPDATE', [roleId]);
       if (!role) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Role with id=${roleId} not found`);
       await tx.query('DELETE FROM role_permissions WHERE role_id = $1', [roleId]);
@@ -369,7 +405,7 @@ export class AuthStore {
 
   /** delete_roles_for_workspace: every role of the workspace (synthetic ones too), with their rows. */
   async deleteRolesForWorkspace(workspace: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       await tx.query('DELETE FROM role_permissions WHERE role_id IN (SELECT id FROM roles WHERE workspace = $1)', [workspace]);
       await tx.query('DELETE FROM user_role_assignments WHERE role_id IN (SELECT id FROM roles WHERE workspace = $1)', [workspace]);
       await tx.query('DELETE FROM roles WHERE workspace = $1', [workspace]);
@@ -383,9 +419,11 @@ export class AuthStore {
     validateResourcePattern(resourcePattern, resourceType);
     await this.getRole(roleId);
     try {
-      const [row] = await this.db.query<GrantRow & { id: number; role_id: number }>(
-        'INSERT INTO role_permissions (role_id, resource_type, resource_pattern, permission) VALUES ($1, $2, $3, $4) RETURNING *',
-        [roleId, resourceType, resourcePattern, permission],
+      const [row] = await this.write((tx) =>
+        tx.query<GrantRow & { id: number; role_id: number }>(
+          'INSERT INTO role_permissions (role_id, resource_type, resource_pattern, permission) VALUES ($1, $2, $3, $4) RETURNING *',
+          [roleId, resourceType, resourcePattern, permission],
+        ),
       );
       return toRolePermission(row!);
     } catch (err) {
@@ -406,7 +444,7 @@ export class AuthStore {
   }
 
   async removeRolePermission(id: number): Promise<void> {
-    const rows = await this.db.query('DELETE FROM role_permissions WHERE id = $1 RETURNING id', [id]);
+    const rows = await this.write((tx) => tx.query('DELETE FROM role_permissions WHERE id = $1 RETURNING id', [id]));
     if (rows.length === 0) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Role permission with id=${id} not found`);
   }
 
@@ -417,7 +455,9 @@ export class AuthStore {
   async updateRolePermission(id: number, permission: string): Promise<RolePermissionRow> {
     const current = await this.getRolePermission(id);
     validatePermissionForResourceType(permission, current.resourceType);
-    const [row] = await this.db.query<GrantRow & { id: number; role_id: number }>('UPDATE role_permissions SET permission = $2 WHERE id = $1 RETURNING *', [id, permission]);
+    const [row] = await this.write((tx) =>
+      tx.query<GrantRow & { id: number; role_id: number }>('UPDATE role_permissions SET permission = $2 WHERE id = $1 RETURNING *', [id, permission]),
+    );
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Role permission with id=${id} not found`);
     return toRolePermission(row);
   }
@@ -427,16 +467,18 @@ export class AuthStore {
   async assignRoleToUser(userId: number, roleId: number): Promise<UserRoleAssignment> {
     if (!(await this.findUserById(userId))) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User with id=${userId} not found`);
     await this.getRole(roleId);
-    const rows = await this.db.query<{ id: number; user_id: number; role_id: number }>(
-      'INSERT INTO user_role_assignments (user_id, role_id) VALUES ($1, $2) ON CONFLICT (user_id, role_id) DO NOTHING RETURNING id, user_id, role_id',
-      [userId, roleId],
+    const rows = await this.write((tx) =>
+      tx.query<{ id: number; user_id: number; role_id: number }>(
+        'INSERT INTO user_role_assignments (user_id, role_id) VALUES ($1, $2) ON CONFLICT (user_id, role_id) DO NOTHING RETURNING id, user_id, role_id',
+        [userId, roleId],
+      ),
     );
     if (rows.length === 0) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `User role assignment (user_id=${userId}, role_id=${roleId}) already exists`);
     return { id: rows[0]!.id, userId: rows[0]!.user_id, roleId: rows[0]!.role_id };
   }
 
   async unassignRoleFromUser(userId: number, roleId: number): Promise<void> {
-    const rows = await this.db.query('DELETE FROM user_role_assignments WHERE user_id = $1 AND role_id = $2 RETURNING id', [userId, roleId]);
+    const rows = await this.write((tx) => tx.query('DELETE FROM user_role_assignments WHERE user_id = $1 AND role_id = $2 RETURNING id', [userId, roleId]));
     if (rows.length === 0) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User role assignment (user_id=${userId}, role_id=${roleId}) not found`);
   }
 
@@ -510,7 +552,7 @@ export class AuthStore {
         [roleId, resourceType, resourcePattern, permission],
       );
     };
-    await (tx ? run(tx) : this.db.transaction(run));
+    await this.writeIn(tx, run);
   }
 
   /** grant_user_resource_permission: insert only; RESOURCE_ALREADY_EXISTS when the user already has a grant there. */
@@ -518,7 +560,7 @@ export class AuthStore {
     rejectWorkspaceResourceType(resourceType);
     validateResourcePattern(resourcePattern, resourceType);
     validatePermissionForResourceType(permission, resourceType);
-    await this.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       const user = await this.userIn(tx, username);
       const roleId = await AuthStore.syntheticRole(tx, user, workspace);
       const rows = await tx.query(
@@ -540,10 +582,12 @@ export class AuthStore {
     rejectWorkspaceResourceType(resourceType);
     validateResourceType(resourceType);
     const user = await this.getUser(username);
-    const rows = await this.db.query(
-      `DELETE FROM role_permissions rp USING roles r
-        WHERE rp.role_id = r.id AND r.workspace = $1 AND r.name = $2 AND rp.resource_type = $3 AND rp.resource_pattern = $4 RETURNING rp.id`,
-      [workspace, syntheticRoleName(user.id), resourceType, resourcePattern],
+    const rows = await this.write((tx) =>
+      tx.query(
+        `DELETE FROM role_permissions rp USING roles r
+          WHERE rp.role_id = r.id AND r.workspace = $1 AND r.name = $2 AND rp.resource_type = $3 AND rp.resource_pattern = $4 RETURNING rp.id`,
+        [workspace, syntheticRoleName(user.id), resourceType, resourcePattern],
+      ),
     );
     if (rows.length === 0) {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Permission for user=${username} on resource_type=${resourceType}, resource_id=${resourcePattern} not found.`);
@@ -565,31 +609,51 @@ export class AuthStore {
 
   /** delete_grants_for_resource: every synthetic-role grant on (type, pattern), in one workspace or all. Admin-made roles are untouched. */
   async deleteGrantsForResource(resourceType: string, resourcePattern: string, workspace?: string, tx?: Executor): Promise<void> {
-    await (tx ?? this.db).query(
+    await this.writeIn(tx, (t) => t.query(
       `DELETE FROM role_permissions rp USING roles r
         WHERE rp.role_id = r.id AND r.name ~ '^__user_[0-9]+__$' AND ($3::text IS NULL OR r.workspace = $3)
           AND rp.resource_type = $1 AND rp.resource_pattern = $2`,
       [resourceType, resourcePattern, workspace ?? null],
-    );
+    ));
   }
 
   /**
    * rename_grants_for_resource: synthetic-role grants on (type, old) move to (type, new). A rename of a
    * registered model calls it for 'registered_model' and 'prompt', in the rename's transaction.
+   *
+   * A user holding grants on both names (one given on a name no model bore yet) cannot have both moved:
+   * MLflow's UPDATE then fails on unique_role_resource_perm after the rename has committed (400 with the
+   * database error; the model renamed, the grants left on the old name). Here the conflict is found
+   * first and refuses the whole rename with 400 BAD_REQUEST, so nothing changes (documented difference).
    */
   async renameGrantsForResource(resourceType: string, oldPattern: string, newPattern: string, workspace?: string, tx?: Executor): Promise<void> {
-    await (tx ?? this.db).query(
-      `UPDATE role_permissions rp SET resource_pattern = $3 FROM roles r
-        WHERE rp.role_id = r.id AND r.name ~ '^__user_[0-9]+__$' AND ($4::text IS NULL OR r.workspace = $4)
-          AND rp.resource_type = $1 AND rp.resource_pattern = $2`,
-      [resourceType, oldPattern, newPattern, workspace ?? null],
-    );
+    await this.writeIn(tx, async (t) => {
+      const [conflict] = await t.query<{ workspace: string }>(
+        `SELECT r.workspace FROM role_permissions rp JOIN roles r ON r.id = rp.role_id
+           JOIN role_permissions taken ON taken.role_id = rp.role_id AND taken.resource_type = rp.resource_type AND taken.resource_pattern = $3
+          WHERE r.name ~ '^__user_[0-9]+__$' AND ($4::text IS NULL OR r.workspace = $4)
+            AND rp.resource_type = $1 AND rp.resource_pattern = $2 LIMIT 1`,
+        [resourceType, oldPattern, newPattern, workspace ?? null],
+      );
+      if (conflict) {
+        throw new MlflowError(
+          'BAD_REQUEST',
+          `Cannot move the permissions on ${resourceType} '${oldPattern}' to '${newPattern}': a user holds permissions on both. Revoke the permission on '${newPattern}' first.`,
+        );
+      }
+      await t.query(
+        `UPDATE role_permissions rp SET resource_pattern = $3 FROM roles r
+          WHERE rp.role_id = r.id AND r.name ~ '^__user_[0-9]+__$' AND ($4::text IS NULL OR r.workspace = $4)
+            AND rp.resource_type = $1 AND rp.resource_pattern = $2`,
+        [resourceType, oldPattern, newPattern, workspace ?? null],
+      );
+    });
   }
 
   /** set_workspace_permission: the user's direct workspace-wide grant (USE or MANAGE), upserted. */
   async setWorkspacePermission(workspace: string, username: string, permission: string): Promise<void> {
     validatePermissionForResourceType(permission, RESOURCE_TYPE.WORKSPACE);
-    await this.db.transaction(async (tx) => {
+    await this.write(async (tx) => {
       const user = await this.userIn(tx, username);
       const roleId = await AuthStore.syntheticRole(tx, user, workspace);
       await tx.query(
@@ -602,10 +666,12 @@ export class AuthStore {
 
   async deleteWorkspacePermission(workspace: string, username: string): Promise<void> {
     const user = await this.getUser(username);
-    const rows = await this.db.query(
-      `DELETE FROM role_permissions rp USING roles r
-        WHERE rp.role_id = r.id AND r.workspace = $1 AND r.name = $2 AND rp.resource_type = 'workspace' AND rp.resource_pattern = '*' RETURNING rp.id`,
-      [workspace, syntheticRoleName(user.id)],
+    const rows = await this.write((tx) =>
+      tx.query(
+        `DELETE FROM role_permissions rp USING roles r
+          WHERE rp.role_id = r.id AND r.workspace = $1 AND r.name = $2 AND rp.resource_type = 'workspace' AND rp.resource_pattern = '*' RETURNING rp.id`,
+        [workspace, syntheticRoleName(user.id)],
+      ),
     );
     if (rows.length === 0) {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Workspace permission does not exist for workspace='${workspace}', username='${username}'`);
@@ -628,6 +694,19 @@ export class AuthStore {
   async grantsFor(userId: number, workspace: string, resourceTypes: readonly string[]): Promise<Grant[]> {
     for (const t of resourceTypes) validateResourceType(t);
     return (await this.db.query<GrantRow>(GRANTS_SQL, [userId, workspace, resourceTypes], 'auth_grants')).map(toGrant);
+  }
+
+  /** Every grant of the user in `workspace`, at most `limit` + 1 rows (what the decision cache keeps, auth/grant-cache.ts). */
+  async allGrantsIn(userId: number, workspace: string, limit: number): Promise<Grant[]> {
+    const rows = await this.db.query<GrantRow>(
+      `SELECT rp.resource_type, rp.resource_pattern, rp.permission
+         FROM user_role_assignments ura JOIN roles r ON r.id = ura.role_id JOIN role_permissions rp ON rp.role_id = r.id
+        WHERE ura.user_id = $1 AND r.workspace = $2
+        LIMIT $3`,
+      [userId, workspace, limit + 1],
+      'auth_all_grants',
+    );
+    return rows.map(toGrant);
   }
 
   /**
@@ -684,21 +763,7 @@ export class AuthStore {
       'auth_registry_access',
     );
     const exists = row?.model_exists === true;
-    const isPrompt = exists && row?.is_prompt === true;
-    const grants = (row?.g ?? []).map(toGrant);
-    const resourceType = isPrompt ? 'prompt' : 'registered_model';
-    // MLflow resolves a missing model's workspace as unknown: NO_PERMISSIONS with workspaces on, the
-    // default workspace with them off.
-    const ws = exists ? workspace : this.policy.workspacesEnabled ? undefined : workspace;
-    const policy = this.policy;
-    return {
-      exists,
-      resourceType,
-      versionType: isPrompt ? 'prompt_version' : 'registered_model_version',
-      grants,
-      permission: resourcePermission(grants, resourceType, name, ws, policy),
-      authorize: (requirements) => authorize(grants, requirements, ws, policy),
-    };
+    return registryAccessFrom(exists, exists && row?.is_prompt === true, (row?.g ?? []).map(toGrant), name, workspace, this.policy);
   }
 
   /**
@@ -717,6 +782,22 @@ export class AuthStore {
     if (!row) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `User with username=${username} not found`);
     return toUser(row);
   }
+}
+
+/** RegistryAccess of model `name` from its classification and the user's grants on it (UserGrants.forModel, or registryAccess's query). */
+export function registryAccessFrom(exists: boolean, isPrompt: boolean, grants: Grant[], name: string, workspace: string, policy: PermissionPolicy): RegistryAccess {
+  const resourceType = isPrompt ? 'prompt' : 'registered_model';
+  // MLflow resolves a missing model's workspace as unknown: NO_PERMISSIONS with workspaces on, the
+  // default workspace with them off.
+  const ws = exists ? workspace : policy.workspacesEnabled ? undefined : workspace;
+  return {
+    exists,
+    resourceType,
+    versionType: isPrompt ? 'prompt_version' : 'registered_model_version',
+    grants,
+    permission: resourcePermission(grants, resourceType, name, ws, policy),
+    authorize: (requirements) => authorize(grants, requirements, ws, policy),
+  };
 }
 
 function toRolePermission(r: GrantRow & { id: number; role_id: number }): RolePermissionRow {

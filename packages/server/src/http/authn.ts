@@ -20,15 +20,19 @@
  * route hands that very object to its handler (no second parse). Artifact paths are canonicalised
  * exactly as the artifact handlers do (artifacts/paths.ts): what is judged is what is served.
  *
- * The permission decision is one SQL round trip (AuthStore.registryAccess, grantsFor,
- * accessForResource, readDecision); nothing is cached but verified credentials (credentials.ts).
+ * The permission decision reads the user's grants in the workspace from the permission-decision cache
+ * (auth/grant-cache.ts: exact on this replica and, through the change feed, across replicas), and
+ * whether the model exists and is a prompt through the read cache (exact by the same rules); without
+ * the caches it is one SQL round trip (AuthStore.registryAccess, grantsFor).
  */
 import { rawParam } from './handlers/artifacts.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { OperationSpec, PermissionRule } from '../gen/operations.gen.js';
 import type { LimitsConfig } from '../config.js';
-import type { AuthStore, AuthUser } from '../auth/store.js';
+import { registryAccessFrom, type AuthStore, type AuthUser, type RegistryAccess } from '../auth/store.js';
+import { filterSelectsRun, promptMarker, sourceModelName } from '../auth/registry-extras.js';
+import type { GrantCache, UserGrants } from '../auth/grant-cache.js';
 import type { Authenticator } from '../auth/credentials.js';
 import { parseAuthorization } from '../auth/credentials.js';
 import { looksLikeAccessToken, type TokenAuthenticator } from '../auth/tokens.js';
@@ -46,7 +50,7 @@ import {
   type PermissionPolicy,
   type Requirement,
 } from '../auth/permissions.js';
-import type { ReadDecision } from '../auth/search-filter.js';
+import { readDecision, type ReadDecision } from '../auth/search-filter.js';
 import { parseDecodedPath, parseEncodedPath, ROOT, type ArtifactPath } from '../artifacts/paths.js';
 import { parseRequest, type Req } from './request.js';
 import { setCurrentUser, currentUser } from './auth-context.js';
@@ -68,12 +72,23 @@ export interface AuthnDeps {
   authenticator: Authenticator<AuthUser>;
   policy: PermissionPolicy;
   /**
-   * Whether the auth tables live in the registry's database: then AuthStore.registryAccess classifies
-   * the model and loads the grants in one statement; otherwise `classifyModel` reads the registry.
+   * Whether the auth tables live in the registry's database: then, without a decision cache,
+   * AuthStore.registryAccess classifies the model and loads the grants in one statement.
    */
   sameDatabase: boolean;
-  /** With a separate auth database: whether model `name` exists in workspace `ws` and is a prompt. */
-  classifyModel?: (ws: string, name: string) => Promise<{ exists: boolean; isPrompt: boolean }>;
+  /**
+   * Whether model `name` exists in workspace `ws` and is a prompt (exact: through the read cache when
+   * there is one, whose kept answers it uses only when `fresh`, see `catchUp`).
+   */
+  classifyModel?: (ws: string, name: string, fresh?: boolean) => Promise<{ exists: boolean; isPrompt: boolean }>;
+  /** The permission-decision cache (auth/grant-cache.ts); none: every decision asks the database. */
+  grantCache?: GrantCache;
+  /**
+   * With other replicas: resolves true once every change committed before the call has been heard
+   * (events/listener.ts catchUp). Called once per decision, before kept grants and classifications
+   * are used ("fresh"); none: this process hears every change as it is made.
+   */
+  catchUp?: () => Promise<boolean>;
   /**
    * The audit history's names may be earlier names: the model `name` resolves to now (its current
    * name), or undefined when none does (deleted: its grants are gone, so admins only).
@@ -152,6 +167,11 @@ const CAPABILITY: Readonly<Record<string, keyof Permission>> = { READ: 'canRead'
 const ACCOUNT_RESOURCES = new Set(['user', 'role', 'grant']);
 const ACCOUNT_LEVELS = new Set(['self-or-admin', 'self-or-workspace-admin', 'workspace-admin', 'workspace-member']);
 const PROMPT_TAG_KEY = 'mlflow.prompt.is_prompt';
+/** The rules' `mlflow` validators whose checks go beyond the named model (auth/registry-extras.ts). */
+const CREATE_VERSION_VALIDATOR = 'validate_can_create_model_version';
+const SEARCH_VERSIONS_VALIDATOR = 'validate_can_search_model_versions';
+/** The grant types that decide registry operations (with the workspace-wide ones). */
+const REGISTRY_TYPES = ['registered_model', 'prompt', 'registered_model_version', 'prompt_version'];
 const HISTORY_PREFIX = '/mlflow-ts/history/';
 
 /** The route Hono matched for this request (the first method route; middleware and 405 fallbacks are 'ALL'). */
@@ -183,34 +203,47 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     }
   }
 
-  /** The grants and classification of model `name`, in one round trip when the auth tables are the registry's. */
+  /** Whether kept decisions may be used now: the change feed has caught up since the request arrived (one round trip). */
+  function fresh(): Promise<boolean> {
+    return opts.catchUp ? opts.catchUp() : Promise.resolve(true);
+  }
+
+  /** The user's grants in `ws` from the decision cache; undefined without one (or too many to keep). */
+  async function cachedGrants(user: AuthUser, ws: string, isFresh: boolean): Promise<UserGrants | undefined> {
+    const cache = opts.grantCache;
+    if (!cache?.enabled) return undefined;
+    return cache.grants(user.id, ws, (limit) => store.allGrantsIn(user.id, ws, limit), isFresh);
+  }
+
+  /** The user's grants in `ws` on the given types, plus the workspace-wide ones (AuthStore.grantsFor). */
+  async function grantsOf(user: AuthUser, ws: string, types: readonly string[]): Promise<Grant[]> {
+    const kept = opts.grantCache?.enabled ? await cachedGrants(user, ws, await fresh()) : undefined;
+    return kept?.ofTypes(types) ?? store.grantsFor(user.id, ws, types);
+  }
+
+  /** The grants and classification of model `name`: from the caches, or in one round trip when the auth tables are the registry's. */
   async function registryAccess(ws: string, user: AuthUser, name: string) {
-    if (opts.sameDatabase) return store.registryAccess(user.id, ws, name);
+    if (opts.sameDatabase && !opts.grantCache?.enabled) return store.registryAccess(user.id, ws, name);
+    const isFresh = opts.grantCache?.enabled ? await fresh() : false;
     const [cls, grants] = await Promise.all([
-      opts.classifyModel!(ws, name),
-      store.grantsFor(user.id, ws, ['registered_model', 'prompt', 'registered_model_version', 'prompt_version']),
+      opts.classifyModel!(ws, name, isFresh),
+      cachedGrants(user, ws, isFresh).then(
+        async (kept) =>
+          kept?.forModel(name) ??
+          (await store.grantsFor(user.id, ws, REGISTRY_TYPES)).filter((g) => g.resourceType === 'workspace' || g.resourcePattern === '*' || g.resourcePattern === name),
+      ),
     ]);
-    const isPrompt = cls.exists && cls.isPrompt;
-    const resourceType = isPrompt ? ('prompt' as const) : ('registered_model' as const);
-    const scoped = grants.filter((g) => g.resourceType === 'workspace' || g.resourcePattern === '*' || g.resourcePattern === name);
-    const at = cls.exists ? ws : policy.workspacesEnabled ? undefined : ws;
-    return {
-      exists: cls.exists,
-      resourceType,
-      versionType: isPrompt ? ('prompt_version' as const) : ('registered_model_version' as const),
-      grants: scoped,
-      permission: resourcePermission(scoped, resourceType, name, at, policy),
-      authorize: (reqs: readonly Requirement[]) => authorize(scoped, reqs, at, policy),
-    };
+    return registryAccessFrom(cls.exists, cls.exists && cls.isPrompt, grants, name, ws, policy);
   }
 
   /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
-  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string): Promise<boolean> {
+  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, req: Req): Promise<boolean> {
     const level = rule.level as string;
     const action = LEVEL_ACTION[level];
     const capability = CAPABILITY[level];
     if (!action || !capability) return false;
     const access = await registryAccess(ws, user, name);
+    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access))) return false;
     const versions = rule.versions;
     // _get_permission_from_registered_model_or_prompt_name: the point permission (a missing model is
     // judged on the default permission; the handler then answers 404).
@@ -242,16 +275,39 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     return Boolean(access.permission[capability]) && access.authorize([tier(versions, true)]);
   }
 
+  /**
+   * validate_can_create_model_version beyond the parent model (auth/registry-extras.ts): a prompt marker
+   * disagreeing with the parent needs the other version tier not DENY'd; a `models:/<name>…` source
+   * needs READ on that model, which must exist (a missing one is denied, not 404, as MLflow).
+   */
+  async function createVersionExtrasAllowed(ws: string, user: AuthUser, req: Req, name: string, parent: RegistryAccess): Promise<boolean> {
+    if (!parent.exists) return true; // denied by the version-tier rule itself
+    const marker = promptMarker(req.list<{ key?: unknown; value?: unknown }>('tags'));
+    const markedType = marker === undefined ? undefined : marker ? 'prompt_version' : 'registered_model_version';
+    if (markedType !== undefined && markedType !== parent.versionType) {
+      if (!parent.authorize([{ resourceType: markedType, resourceId: '*', action: ACTION_NOT_DENIED }])) return false;
+    }
+    const source = sourceModelName(req.optStr('source'));
+    if (source === undefined) return true;
+    const from = source === name ? parent : await registryAccess(ws, user, source);
+    return from.exists && from.permission.canRead;
+  }
+
+  /** validate_can_search_model_versions: a filter selecting on `run_id` needs the run tier not DENY'd in the workspace. */
+  async function searchVersionsAllowed(ws: string, user: AuthUser, req: Req): Promise<boolean> {
+    if (!filterSelectsRun(req.optStr('filter'))) return true;
+    return authorize(await grantsOf(user, ws, ['run']), [{ resourceType: 'run', resourceId: '*', action: ACTION_NOT_DENIED }], ws, policy);
+  }
+
   /** createRegisteredModel: create in the workspace, and the created type not DENY'd for the new name. */
   async function createAllowed(ws: string, user: AuthUser, req: Req): Promise<boolean> {
     const name = req.str('name');
     let isPrompt = false;
     for (const t of req.list<{ key?: string; value?: string }>('tags')) if (t?.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
     const type = isPrompt ? RESOURCE_TYPE.PROMPT : RESOURCE_TYPE.REGISTERED_MODEL;
-    const access = await store.accessForResource(user.username, type, name || '*', ws);
-    if (!access) return false;
-    if (!canCreateInWorkspace(access.grants, ws, policy)) return false;
-    return authorize(access.grants, [{ resourceType: type, resourceId: name || '*', action: ACTION_NOT_DENIED }], ws, policy);
+    const grants = await grantsOf(user, ws, [type]);
+    if (!canCreateInWorkspace(grants, ws, policy)) return false;
+    return authorize(grants, [{ resourceType: type, resourceId: name || '*', action: ACTION_NOT_DENIED }], ws, policy);
   }
 
   /** The artifact path the handler will serve, canonicalised as it does; undefined when it does not parse (denied, as MLflow). */
@@ -283,7 +339,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     const m = /^(?:workspaces\/[^/]+\/)?(\p{Nd}+)\//u.exec(`${p}/`);
     if (!m) return getPermission(policy.defaultPermission)[capability];
     const experimentId = m[1]!;
-    const grants: Grant[] = await store.grantsFor(user.id, ws, ['experiment', 'run', 'trace', 'logged_model']);
+    const grants = await grantsOf(user, ws, ['experiment', 'run', 'trace', 'logged_model']);
     const children = artifactChildTypes(p.slice(m[0].length), action === 'manage');
     if (children.length === 0) return resourcePermission(grants, 'experiment', experimentId, ws, policy)[capability];
     const experiment = { resourceType: 'experiment', resourceId: experimentId };
@@ -356,7 +412,10 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       // listWorkspaces: every user may list; the handler shows them their workspaces only.
       if (rule.resource === 'workspace') return next();
       if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
-      c.set(READ_KEY as never, (await store.readDecision(user, ws)) as never);
+      if (rule.mlflow.includes(SEARCH_VERSIONS_VALIDATOR)) {
+        if (!op || !(await searchVersionsAllowed(ws, user, await parse(c, op, found.index)))) return forbidden();
+      }
+      c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES), false, ws, policy) as never);
       return next();
     }
     if (!LEVEL_ACTION[level] || !op) return forbidden();
@@ -373,7 +432,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           const named = req.fields[rule.name.field];
           return level === 'READ' && typeof named === 'string' && (await canViewWorkspace(user, named)) ? next() : forbidden();
         }
-        const grants = await store.grantsFor(user.id, ws, []);
+        const grants = await grantsOf(user, ws, []);
         return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
       }
       case 'registered_model':
@@ -389,7 +448,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           if (current === undefined) return forbidden();
           name = current;
         }
-        return (await modelAllowed(ws, user, rule, name)) ? next() : forbidden();
+        return (await modelAllowed(ws, user, rule, name, req)) ? next() : forbidden();
       }
       case 'artifact': {
         const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, found.index) : undefined;

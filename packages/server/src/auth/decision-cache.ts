@@ -1,0 +1,100 @@
+/**
+ * Wires the permission-decision cache (auth/grant-cache.ts) to what keeps it exact, by deployment:
+ *
+ * - the embedded database (PGlite), auth tables in it: this process is the only writer; every
+ *   committed auth write drops the cache (auth/changes.ts), nothing expires;
+ * - PostgreSQL, auth tables in the registry's database, read cache on: the cache rides on the read
+ *   cache's change feed: auth writers NOTIFY AUTH_CHANGES_CHANNEL while another replica's cache listens,
+ *   this process drops everything when it hears one and whenever LISTEN goes down or comes back, is
+ *   used only while the read cache is (registered and caught up), and catches up before using a kept
+ *   entry. A user's password, admin flag or deletion also drops that user's cached credentials when heard;
+ * - PostgreSQL without that feed (READ_CACHE_MB=0, or a database created by mlflow server, whose
+ *   writers announce nothing): no decision cache; every decision reads the grants (exact, as before);
+ * - the auth tables in another database (AUTH_DATABASE_URL, whose writers announce nothing): this
+ *   process's own writes still drop it at once, and an entry is trusted for
+ *   MLFLOW_AUTH_CACHE_TTL_SECONDS only, as the credential cache.
+ *
+ * Whether a model exists and is a prompt is read through the read cache when there is one (it is
+ * exact by the same rules: every registry change drops its model's answers, on every replica).
+ */
+import type { Executor } from '../store/db.js';
+import type { PgListener } from '../events/listener.js';
+import { modelKey, type ModelReadCache } from '../registry/read-cache.js';
+import type { AuthnDeps } from '../http/authn.js';
+import { AUTH_CHANGES_CHANNEL, changedUser } from './changes.js';
+import { GrantCache } from './grant-cache.js';
+import type { AuthStore } from './store.js';
+
+/** The read-cache key, under a model, of its classification for authorization. */
+const CLASSIFICATION_KEY = 'auth:class';
+
+export interface DecisionCacheParts {
+  store: AuthStore;
+  /** The HTTP edge's dependencies: gets the cache, and its classifyModel goes through the read cache. */
+  edge: AuthnDeps;
+  /** Grant rows kept (MLFLOW_AUTH_CACHE_MAX_SIZE); 0 turns the cache off. */
+  maxGrants: number;
+  ttlMs: number;
+  /** The auth tables live in the registry's database. */
+  sameDatabase: boolean;
+  /** The registry's database is PostgreSQL whose writers announce their changes (not mlflow server's). */
+  announces: boolean;
+  listener: PgListener | undefined;
+  cache: ModelReadCache | undefined;
+  /** The registry's transactions (with commit hooks): the grant effects drop the cache after they commit. */
+  registryDb: object;
+}
+
+type Hooks = { afterCommit(tx: Executor, fn: () => void): boolean };
+const hasHooks = (db: object): db is Hooks => typeof (db as Partial<Hooks>).afterCommit === 'function';
+
+/** Call before the listener starts (it subscribes to AUTH_CHANGES_CHANNEL). */
+export function wireDecisionCache(p: DecisionCacheParts): GrantCache {
+  const { store, listener, cache } = p;
+  const changes = store.changes;
+  if (hasHooks(p.registryDb)) changes.afterCommit = (tx, fn) => (p.registryDb as Hooks).afterCommit(tx, fn);
+  if (p.sameDatabase && p.announces) changes.announce = { ownListenerPid: () => listener?.pid ?? 0 };
+
+  let grantCache: GrantCache;
+  if (p.sameDatabase && !listener) {
+    grantCache = new GrantCache({ maxGrants: p.maxGrants });
+  } else if (p.sameDatabase && p.announces && listener && cache) {
+    grantCache = new GrantCache({ maxGrants: p.maxGrants, live: () => cache.live });
+    const dropAll = () => grantCache.invalidate();
+    listener.subscribe(AUTH_CHANGES_CHANNEL, {
+      notify(payload) {
+        dropAll();
+        // A user's password, admin flag or existence changed on another replica: drop their credentials
+        // here as soon as it is heard (the credential cache does not catch up; its TTL bounds the rest).
+        const user = changedUser(payload);
+        if (user !== undefined) p.edge.authenticator.invalidateUser(user);
+      },
+      up: dropAll,
+      down: dropAll,
+    });
+  } else if (p.sameDatabase) {
+    grantCache = new GrantCache({ maxGrants: 0 });
+  } else {
+    grantCache = new GrantCache({ maxGrants: p.maxGrants, ttlMs: p.ttlMs });
+  }
+  changes.onChange(() => grantCache.invalidate());
+  p.edge.grantCache = grantCache;
+  // One catch-up with the change feed per decision, before kept grants and classifications are used.
+  if (listener && cache) p.edge.catchUp = () => listener.catchUp();
+
+  // Kept under the model in the read cache, used when the decision has caught up with the change feed
+  // (`fresh`, the same catch-up as the grants'); only existing models are kept (a create drops the name).
+  const classify = p.edge.classifyModel;
+  if (cache && classify) {
+    p.edge.classifyModel = async (ws, name, fresh) => {
+      const key = modelKey(ws, name);
+      const kept = fresh ? cache.get<{ exists: boolean; isPrompt: boolean }>(key, CLASSIFICATION_KEY) : undefined;
+      if (kept) return kept;
+      const epoch = cache.epoch;
+      const c = await classify(ws, name);
+      if (c.exists) cache.put(epoch, key, CLASSIFICATION_KEY, c, 0);
+      return c;
+    };
+  }
+  return grantCache;
+}
