@@ -623,7 +623,7 @@ export const deleteModelVersionTag = <ThrowOnError extends boolean = false>(opti
  *
  * Lists non-deleted webhooks, newest first (`creation_timestamp DESC`), one page at a time.
  * `next_page_token` is present only when more results exist. `max_results` outside 1 … 1000 → 400
- * "max_results must be between 1 and 1000.". An empty list is `{}`.
+ * "max_results must be between 1 and 1000." (0 reads as absent, as in MLflow: `max_results or 100`). An empty list is `{}`.
  */
 export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>) => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
@@ -714,7 +714,7 @@ export const getWebhook = <ThrowOnError extends boolean = false>(options: Option
  */
 export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({
-        body: zUpdateWebhookBody,
+        body: zUpdateWebhookBody.optional(),
         path: zUpdateWebhookPath,
         query: z.never().optional()
     }).parseAsync(data),
@@ -825,7 +825,7 @@ export const downloadArtifact = <ThrowOnError extends boolean = false>(options: 
 export const uploadArtifact = <ThrowOnError extends boolean = false>(options: Options<UploadArtifactData, ThrowOnError>) => (options.client ?? client).put<UploadArtifactResponses, UploadArtifactErrors, ThrowOnError>({
     bodySerializer: null,
     requestValidator: async (data) => await z.object({
-        body: zUploadArtifactBody,
+        body: zUploadArtifactBody.optional(),
         path: zUploadArtifactPath,
         query: z.never().optional()
     }).parseAsync(data),

@@ -323,7 +323,7 @@ export const zModelVersionStatus = z.enum([
  * deprecated in MLflow in favour of aliases but still fully supported. Not declared as an enum so that
  * clients stay tolerant of values added later.
  */
-export const zModelVersionStage = z.string();
+export const zModelVersionStage = z.string().regex(/^(?:[nN][oO][nN][eE]|[sS][tT][aA][gG][iI][nN][gG]|[pP][rR][oO][dD][uU][cC][tT][iI][oO][nN]|[aA][rR][cC][hH][iI][vV][eE][dD])(?![\s\S])/);
 
 /**
  * One version of a registered model. `status` and `current_stage` are always present. A version created
@@ -455,7 +455,7 @@ export const zMultipartUploadPart = z.object({
  * Body of `createRegisteredModel`.
  */
 export const zCreateRegisteredModelRequest = z.object({
-    name: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
     tags: z.array(zRegisteredModelTag).optional(),
     description: z.string().optional(),
     deployment_job_id: z.string().optional()
@@ -472,8 +472,8 @@ export const zCreateRegisteredModelResponse = z.object({
  * Body of `renameRegisteredModel`.
  */
 export const zRenameRegisteredModelRequest = z.object({
-    name: z.string(),
-    new_name: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    new_name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/)
 });
 
 /**
@@ -487,7 +487,7 @@ export const zRenameRegisteredModelResponse = z.object({
  * Body of `updateRegisteredModel`.
  */
 export const zUpdateRegisteredModelRequest = z.object({
-    name: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
     description: z.string().optional(),
     deployment_job_id: z.string().optional()
 });
@@ -503,7 +503,7 @@ export const zUpdateRegisteredModelResponse = z.object({
  * Body of `deleteRegisteredModel`.
  */
 export const zDeleteRegisteredModelRequest = z.object({
-    name: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/)
 });
 
 /**
@@ -530,8 +530,8 @@ export const zSearchRegisteredModelsResponse = z.object({
  * Body of `getLatestVersions`.
  */
 export const zGetLatestVersionsRequest = z.object({
-    name: z.string(),
-    stages: z.array(z.string()).optional()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    stages: z.array(z.string().regex(/^(?:[nN][oO][nN][eE]|[sS][tT][aA][gG][iI][nN][gG]|[pP][rR][oO][dD][uU][cC][tT][iI][oO][nN]|[aA][rR][cC][hH][iI][vV][eE][dD])(?![\s\S])/)).optional()
 });
 
 /**
@@ -545,8 +545,8 @@ export const zGetLatestVersionsResponse = z.object({
  * Body of `setRegisteredModelTag`.
  */
 export const zSetRegisteredModelTagRequest = z.object({
-    name: z.string(),
-    key: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    key: z.string().max(250).regex(/^(?!\.\.)(?:(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+\/)*(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+$/),
     value: z.string().optional()
 });
 
@@ -559,8 +559,8 @@ export const zSetRegisteredModelTagResponse = z.record(z.string(), z.unknown());
  * Body of `deleteRegisteredModelTag`.
  */
 export const zDeleteRegisteredModelTagRequest = z.object({
-    name: z.string(),
-    key: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    key: z.string().max(250).regex(/^(?!\.\.)(?:(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+\/)*(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+$/)
 });
 
 /**
@@ -572,9 +572,9 @@ export const zDeleteRegisteredModelTagResponse = z.record(z.string(), z.unknown(
  * Body of `setRegisteredModelAlias`.
  */
 export const zSetRegisteredModelAliasRequest = z.object({
-    name: z.string(),
-    alias: z.string(),
-    version: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    alias: z.string().regex(/^(?![vV]\d+$)(?![lL][aA][tT][eE][sS][tT](?![\s\S]))[\w-]{1,255}$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/)
 });
 
 /**
@@ -586,8 +586,8 @@ export const zSetRegisteredModelAliasResponse = z.record(z.string(), z.unknown()
  * Body of `deleteRegisteredModelAlias`.
  */
 export const zDeleteRegisteredModelAliasRequest = z.object({
-    name: z.string(),
-    alias: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    alias: z.string().regex(/^[\w-]{1,255}$/)
 });
 
 /**
@@ -606,8 +606,8 @@ export const zGetModelVersionByAliasResponse = z.object({
  * Body of `createModelVersion`.
  */
 export const zCreateModelVersionRequest = z.object({
-    name: z.string(),
-    source: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    source: z.string().min(1),
     run_id: z.string().optional(),
     tags: z.array(zModelVersionTag).optional(),
     run_link: z.string().optional(),
@@ -626,8 +626,8 @@ export const zCreateModelVersionResponse = z.object({
  * Body of `updateModelVersion`.
  */
 export const zUpdateModelVersionRequest = z.object({
-    name: z.string(),
-    version: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/),
     description: z.string().optional()
 });
 
@@ -642,8 +642,8 @@ export const zUpdateModelVersionResponse = z.object({
  * Body of `transitionModelVersionStage`.
  */
 export const zTransitionModelVersionStageRequest = z.object({
-    name: z.string(),
-    version: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/),
     stage: zModelVersionStage,
     archive_existing_versions: z.boolean().optional()
 });
@@ -659,8 +659,8 @@ export const zTransitionModelVersionStageResponse = z.object({
  * Body of `deleteModelVersion`.
  */
 export const zDeleteModelVersionRequest = z.object({
-    name: z.string(),
-    version: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/)
 });
 
 /**
@@ -694,9 +694,9 @@ export const zGetModelVersionDownloadUriResponse = z.object({
  * Body of `setModelVersionTag`.
  */
 export const zSetModelVersionTagRequest = z.object({
-    name: z.string(),
-    version: z.string(),
-    key: z.string(),
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/),
+    key: z.string().max(250).regex(/^(?!\.\.)(?:(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+\/)*(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+$/),
     value: z.string().optional()
 });
 
@@ -709,9 +709,9 @@ export const zSetModelVersionTagResponse = z.record(z.string(), z.unknown());
  * Body of `deleteModelVersionTag`.
  */
 export const zDeleteModelVersionTagRequest = z.object({
-    name: z.string(),
-    version: z.string(),
-    key: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/),
+    key: z.string().max(250).regex(/^(?!\.\.)(?:(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+\/)*(?!\.\.?(?:\/|(?![\s\S])))[\w.\- :]+$/)
 });
 
 /**
@@ -812,8 +812,8 @@ export const zDeleteArtifactResponse = z.record(z.string(), z.unknown());
  * Body of `createMultipartUpload`.
  */
 export const zCreateMultipartUploadRequest = z.object({
-    path: z.string(),
-    num_parts: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' })
+    path: z.string().regex(/^(?:[\s\S]*[\/\\])?(?!\.\.?(?![\s\S]))(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?![\s\S]*%[0-9a-fA-F]{2})[^\/\\\x00-\x1f\x7f#?]+(?![\s\S])/),
+    num_parts: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(10000))
 });
 
 /**
@@ -828,8 +828,8 @@ export const zCreateMultipartUploadResponse = z.object({
  * Body of `completeMultipartUpload`.
  */
 export const zCompleteMultipartUploadRequest = z.object({
-    path: z.string(),
-    upload_id: z.string(),
+    path: z.string().regex(/^(?:[\s\S]*[\/\\])?(?!\.\.?(?![\s\S]))(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?![\s\S]*%[0-9a-fA-F]{2})[^\/\\\x00-\x1f\x7f#?]+(?![\s\S])/),
+    upload_id: z.string().min(1),
     parts: z.array(zMultipartUploadPart)
 });
 
@@ -842,8 +842,8 @@ export const zCompleteMultipartUploadResponse = z.record(z.string(), z.unknown()
  * Body of `abortMultipartUpload`.
  */
 export const zAbortMultipartUploadRequest = z.object({
-    path: z.string(),
-    upload_id: z.string()
+    path: z.string().regex(/^(?:[\s\S]*[\/\\])?(?!\.\.?(?![\s\S]))(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?![\s\S]*%[0-9a-fA-F]{2})[^\/\\\x00-\x1f\x7f#?]+(?![\s\S])/),
+    upload_id: z.string().min(1)
 });
 
 /**
@@ -864,9 +864,9 @@ export const zPresignedDownloadUrlResponse = z.object({
  * Body of `createDirectUpload`.
  */
 export const zCreateDirectUploadRequest = z.object({
-    path: z.string(),
-    size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }),
-    part_size: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional()
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])(?![\s\S]*(?:^|\/)\.(?:\/|(?![\s\S])))(?![\s\S]*\/(?![\s\S]))[^\x00-\x1f\x7f#?\\]*(?![\s\S])/),
+    size: z.coerce.bigint().gte(BigInt(0)).lte(BigInt(5497558138880)),
+    part_size: z.coerce.bigint().gte(BigInt(5242880)).lte(BigInt(5368709120)).optional()
 });
 
 /**
@@ -885,8 +885,8 @@ export const zCreateDirectUploadResponse = z.object({
  * Body of `completeDirectUpload`.
  */
 export const zCompleteDirectUploadRequest = z.object({
-    path: z.string(),
-    upload_id: z.string(),
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])(?![\s\S]*(?:^|\/)\.(?:\/|(?![\s\S])))(?![\s\S]*\/(?![\s\S]))[^\x00-\x1f\x7f#?\\]*(?![\s\S])/),
+    upload_id: z.string().min(1),
     parts: z.array(zMultipartUploadPart)
 });
 
@@ -899,8 +899,8 @@ export const zCompleteDirectUploadResponse = z.record(z.string(), z.unknown());
  * Body of `abortDirectUpload`.
  */
 export const zAbortDirectUploadRequest = z.object({
-    path: z.string(),
-    upload_id: z.string()
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])(?![\s\S]*(?:^|\/)\.(?:\/|(?![\s\S])))(?![\s\S]*\/(?![\s\S]))[^\x00-\x1f\x7f#?\\]*(?![\s\S])/),
+    upload_id: z.string().min(1)
 });
 
 /**
@@ -1015,18 +1015,18 @@ export const zListWebhookDeliveriesResponse = z.object({
 /**
  * Registered model name (case-sensitive). Missing or empty → 400 "Missing value for required parameter 'name'. …".
  */
-export const zRegisteredModelNameQuery = z.string();
+export const zRegisteredModelNameQuery = z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/);
 
 /**
  * Name of the registered model the version belongs to. Missing or empty → 400.
  */
-export const zModelVersionNameQuery = z.string();
+export const zModelVersionNameQuery = z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/);
 
 /**
  * Version number, as a decimal string (e.g. `3`). Not an integer → 400 "Parameter 'version' must be an
  * integer, got '<v>'.".
  */
-export const zModelVersionVersionQuery = z.string();
+export const zModelVersionVersionQuery = z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/);
 
 /**
  * Opaque token from a previous response's `next_page_token` (e.g. `eyJvZmZzZXQiOiAxMDB9`). Absent or empty:
@@ -1038,7 +1038,7 @@ export const zPageTokenQuery = z.string();
 /**
  * The workspace's name.
  */
-export const zWorkspaceNamePath = z.string();
+export const zWorkspaceNamePath = z.string().min(2).max(63).regex(/^(?!(?:workspaces|api|ajax-api|static-files)$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/);
 
 /**
  * Webhook id (a UUID returned by `createWebhook`).
@@ -1053,7 +1053,7 @@ export const zWebhookIdPath = z.string();
  * relative and must not contain `#`, a backslash or a `..` segment; otherwise 400 `INVALID_PARAMETER_VALUE`
  * "Invalid path". For the multipart operations it is the destination *directory*.
  */
-export const zArtifactPath = z.string();
+export const zArtifactPath = z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/);
 
 export const zCreateRegisteredModelBody = zCreateRegisteredModelRequest;
 
@@ -1084,7 +1084,7 @@ export const zDeleteRegisteredModelBody = zDeleteRegisteredModelRequest;
 export const zDeleteRegisteredModelResponse2 = zDeleteRegisteredModelResponse;
 
 export const zGetRegisteredModelQuery = z.object({
-    name: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/)
 });
 
 /**
@@ -1105,8 +1105,8 @@ export const zSearchRegisteredModelsQuery = z.object({
 export const zSearchRegisteredModelsResponse2 = zSearchRegisteredModelsResponse;
 
 export const zGetLatestVersionsGetQuery = z.object({
-    name: z.string(),
-    stages: z.array(z.string()).optional()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    stages: z.array(z.string().regex(/^(?:[nN][oO][nN][eE]|[sS][tT][aA][gG][iI][nN][gG]|[pP][rR][oO][dD][uU][cC][tT][iI][oO][nN]|[aA][rR][cC][hH][iI][vV][eE][dD])(?![\s\S])/)).optional()
 });
 
 /**
@@ -1143,8 +1143,8 @@ export const zDeleteRegisteredModelAliasBody = zDeleteRegisteredModelAliasReques
 export const zDeleteRegisteredModelAliasResponse2 = zDeleteRegisteredModelAliasResponse;
 
 export const zGetModelVersionByAliasQuery = z.object({
-    name: z.string(),
-    alias: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    alias: z.string().regex(/^[\w-]{1,255}$/)
 });
 
 /**
@@ -1188,8 +1188,8 @@ export const zDeleteModelVersionBody = zDeleteModelVersionRequest;
 export const zDeleteModelVersionResponse2 = zDeleteModelVersionResponse;
 
 export const zGetModelVersionQuery = z.object({
-    name: z.string(),
-    version: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/)
 });
 
 /**
@@ -1210,8 +1210,8 @@ export const zSearchModelVersionsQuery = z.object({
 export const zSearchModelVersionsResponse2 = zSearchModelVersionsResponse;
 
 export const zGetModelVersionDownloadUriQuery = z.object({
-    name: z.string(),
-    version: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/)
 });
 
 /**
@@ -1234,7 +1234,7 @@ export const zDeleteModelVersionTagBody = zDeleteModelVersionTagRequest;
 export const zDeleteModelVersionTagResponse2 = zDeleteModelVersionTagResponse;
 
 export const zListWebhooksQuery = z.object({
-    max_results: z.int().gte(1).lte(1000).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1291,7 +1291,7 @@ export const zTestWebhookPath = z.object({
 export const zTestWebhookResponse2 = zTestWebhookResponse;
 
 export const zListArtifactsQuery = z.object({
-    path: z.string().optional()
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/).optional()
 });
 
 /**
@@ -1300,7 +1300,7 @@ export const zListArtifactsQuery = z.object({
 export const zListArtifactsResponse2 = zListArtifactsResponse;
 
 export const zDeleteArtifactPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1309,7 +1309,7 @@ export const zDeleteArtifactPath = z.object({
 export const zDeleteArtifactResponse2 = zDeleteArtifactResponse;
 
 export const zDownloadArtifactPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1323,7 +1323,7 @@ export const zDownloadArtifactResponse = z.string();
 export const zUploadArtifactBody = z.string();
 
 export const zUploadArtifactPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])(?![\s\S]*(?:^|\/)\.(?:\/|(?![\s\S])))(?![\s\S]*\/(?![\s\S]))[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1334,7 +1334,7 @@ export const zUploadArtifactResponse2 = zUploadArtifactResponse;
 export const zCreateMultipartUploadBody = zCreateMultipartUploadRequest;
 
 export const zCreateMultipartUploadPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1345,7 +1345,7 @@ export const zCreateMultipartUploadResponse2 = zCreateMultipartUploadResponse;
 export const zCompleteMultipartUploadBody = zCompleteMultipartUploadRequest;
 
 export const zCompleteMultipartUploadPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1356,7 +1356,7 @@ export const zCompleteMultipartUploadResponse2 = zCompleteMultipartUploadRespons
 export const zAbortMultipartUploadBody = zAbortMultipartUploadRequest;
 
 export const zAbortMultipartUploadPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1365,9 +1365,9 @@ export const zAbortMultipartUploadPath = z.object({
 export const zAbortMultipartUploadResponse2 = zAbortMultipartUploadResponse;
 
 export const zGetModelVersionArtifactQuery = z.object({
-    name: z.string(),
-    version: z.string(),
-    path: z.string()
+    name: z.string().regex(/^(?!\.\.)(?!\.(?![\s\S]))[^\/:\x00]*[^\/:\s\x00][^\/:\x00]*$/),
+    version: z.string().regex(/^\s*[+-]?(?:0_?)*(?:0|[1-9](?:_?[0-9]){0,14})\s*$/),
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1386,7 +1386,7 @@ export const zHealthResponse = z.string();
 export const zVersionResponse = z.string();
 
 export const zGetPresignedDownloadUrlPath = z.object({
-    artifact_path: z.string()
+    artifact_path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1416,7 +1416,7 @@ export const zAbortDirectUploadBody = zAbortDirectUploadRequest;
 export const zAbortDirectUploadResponse2 = zAbortDirectUploadResponse;
 
 export const zGetDirectDownloadUrlQuery = z.object({
-    path: z.string()
+    path: z.string().regex(/^(?![a-zA-Z]:)(?![fF][iI][lL][eE]:)(?!\/)(?![\s\S]*(?:^|\/)\.\.(?:\/|(?![\s\S])))(?![\s\S]*%[0-9a-fA-F]{2})(?=[\s\S]*(?:^|\/)(?!\.(?:\/|(?![\s\S])))[^\/])(?![\s\S]*(?:^|\/)\.(?:\/|(?![\s\S])))(?![\s\S]*\/(?![\s\S]))[^\x00-\x1f\x7f#?\\]*(?![\s\S])/)
 });
 
 /**
@@ -1426,7 +1426,7 @@ export const zGetDirectDownloadUrlResponse = zDirectDownloadResponse;
 
 export const zGetRegisteredModelHistoryQuery = z.object({
     name: z.string(),
-    max_results: z.int().gte(1).lte(1000).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1438,7 +1438,7 @@ export const zGetRegisteredModelHistoryResponse = zRegistryEventsResponse;
 export const zGetModelVersionHistoryQuery = z.object({
     name: z.string(),
     version: z.string(),
-    max_results: z.int().gte(1).lte(1000).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1450,8 +1450,8 @@ export const zGetModelVersionHistoryResponse = zRegistryEventsResponse;
 export const zGetAliasHistoryQuery = z.object({
     name: z.string(),
     alias: z.string(),
-    at: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
-    max_results: z.int().gte(1).lte(1000).optional(),
+    at: z.coerce.bigint().gte(BigInt(-9007199254740991)).lte(BigInt(9007199254740991)).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1461,9 +1461,9 @@ export const zGetAliasHistoryQuery = z.object({
 export const zGetAliasHistoryResponse = zAliasHistoryResponse;
 
 export const zListRegistryEventsQuery = z.object({
-    since: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
-    until: z.coerce.bigint().min(BigInt('-9223372036854775808'), { error: 'Invalid value: Expected int64 to be >= -9223372036854775808' }).max(BigInt('9223372036854775807'), { error: 'Invalid value: Expected int64 to be <= 9223372036854775807' }).optional(),
-    max_results: z.int().gte(1).lte(1000).optional(),
+    since: z.coerce.bigint().gte(BigInt(-9007199254740991)).lte(BigInt(9007199254740991)).optional(),
+    until: z.coerce.bigint().gte(BigInt(-9007199254740991)).lte(BigInt(9007199254740991)).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1484,7 +1484,7 @@ export const zListWebhookDeliveriesQuery = z.object({
         'FAILED',
         'CANCELLED'
     ]).optional(),
-    max_results: z.int().gte(1).lte(1000).optional(),
+    max_results: z.int().gte(0).lte(1000).optional(),
     page_token: z.string().optional()
 });
 
@@ -1721,11 +1721,15 @@ export const zCreateWorkspaceBody = zCreateWorkspaceRequest;
 export const zCreateWorkspaceResponse = zWorkspaceResponse;
 
 export const zDeleteWorkspacePath = z.object({
-    workspace_name: z.string()
+    workspace_name: z.string().min(2).max(63).regex(/^(?!(?:workspaces|api|ajax-api|static-files|default)$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/)
 });
 
 export const zDeleteWorkspaceQuery = z.object({
-    mode: z.string().optional().default('RESTRICT')
+    mode: z.enum([
+        'RESTRICT',
+        'CASCADE',
+        'SET_DEFAULT'
+    ]).optional()
 });
 
 /**
@@ -1734,7 +1738,7 @@ export const zDeleteWorkspaceQuery = z.object({
 export const zDeleteWorkspaceResponse = z.void();
 
 export const zGetWorkspacePath = z.object({
-    workspace_name: z.string()
+    workspace_name: z.string().min(2).max(63).regex(/^(?!(?:workspaces|api|ajax-api|static-files)$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/)
 });
 
 /**
@@ -1745,7 +1749,7 @@ export const zGetWorkspaceResponse = zWorkspaceResponse;
 export const zUpdateWorkspaceBody = zUpdateWorkspaceRequest;
 
 export const zUpdateWorkspacePath = z.object({
-    workspace_name: z.string()
+    workspace_name: z.string().min(2).max(63).regex(/^(?!(?:workspaces|api|ajax-api|static-files)$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/)
 });
 
 /**

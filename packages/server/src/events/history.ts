@@ -106,7 +106,8 @@ function intParam(req: Req, field: string): number | undefined {
   const v = req.raw[field];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  if (typeof v === 'string' && /^\s*[+-]?\d{1,16}\s*$/.test(v)) return Number(v.trim());
+  // Only integers a JSON number holds exactly (|n| < 2^53): a longer one would be read rounded.
+  if (typeof v === 'string' && /^\s*[+-]?\d{1,16}\s*$/.test(v) && Number.isSafeInteger(Number(v.trim()))) return Number(v.trim());
   throw invalidValueError(field, v);
 }
 

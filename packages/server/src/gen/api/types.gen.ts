@@ -2775,7 +2775,7 @@ export type ListWebhooksData = {
     path?: never;
     query?: {
         /**
-         * Maximum number of webhooks to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of webhooks to return, 1 … 1000. Default when absent or 0: **100**.
          */
         max_results?: number;
         /**
@@ -2944,7 +2944,7 @@ export type GetWebhookResponses = {
 export type GetWebhookResult = GetWebhookResponses[keyof GetWebhookResponses];
 
 export type UpdateWebhookData = {
-    body: UpdateWebhookRequest;
+    body?: UpdateWebhookRequest;
     path: {
         /**
          * Webhook id (a UUID returned by `createWebhook`).
@@ -3078,12 +3078,8 @@ export type DeleteArtifactData = {
     body?: never;
     path: {
         /**
-         * Artifact path relative to the artifact destination. **It may contain slashes**
-         * (`1/abc123/artifacts/model/MLmodel`): the route matches the whole remainder of the URL path. Clients may send
-         * `/` as is (the MLflow client does) or percent-encoded as `%2F` (generated SDKs encode path parameters); the
-         * server decodes the parameter and accepts both. The decoded path must be
-         * relative and must not contain `#`, a backslash or a `..` segment; otherwise 400 `INVALID_PARAMETER_VALUE`
-         * "Invalid path". For the multipart operations it is the destination *directory*.
+         * The file or directory to delete, relative to the artifact destination; it may contain slashes, sent as
+         * is or as `%2F`. The rules of `ArtifactPath` apply, and it must not name the root. Otherwise 400.
          */
         artifact_path: string;
     };
@@ -3182,15 +3178,12 @@ export type UploadArtifactData = {
     /**
      * Raw file bytes.
      */
-    body: Blob | File;
+    body?: Blob | File;
     path: {
         /**
-         * Artifact path relative to the artifact destination. **It may contain slashes**
-         * (`1/abc123/artifacts/model/MLmodel`): the route matches the whole remainder of the URL path. Clients may send
-         * `/` as is (the MLflow client does) or percent-encoded as `%2F` (generated SDKs encode path parameters); the
-         * server decodes the parameter and accepts both. The decoded path must be
-         * relative and must not contain `#`, a backslash or a `..` segment; otherwise 400 `INVALID_PARAMETER_VALUE`
-         * "Invalid path". For the multipart operations it is the destination *directory*.
+         * The file to write, relative to the artifact destination; it may contain slashes, sent as is or as `%2F`.
+         * The rules of `ArtifactPath` apply (relative; no `#`, `?`, backslash, control character, `%XX` escape or
+         * `..` segment), and it must name a file: not the root, no `.` segment, no trailing `/`. Otherwise 400.
          */
         artifact_path: string;
     };
@@ -3742,7 +3735,7 @@ export type GetRegisteredModelHistoryData = {
          */
         name: string;
         /**
-         * Maximum number of events to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of events to return, 1 … 1000. Default when absent or 0: **100**.
          */
         max_results?: number;
         /**
@@ -3801,7 +3794,7 @@ export type GetModelVersionHistoryData = {
          */
         version: string;
         /**
-         * Maximum number of events to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of events to return, 1 … 1000. Default when absent or 0: **100**.
          */
         max_results?: number;
         /**
@@ -3860,11 +3853,11 @@ export type GetAliasHistoryData = {
          */
         alias: string;
         /**
-         * Point in time to resolve the alias at, in milliseconds since the Unix epoch.
+         * Point in time to resolve the alias at, in milliseconds since the Unix epoch. A safe integer (|n| < 2^53).
          */
         at?: number;
         /**
-         * Maximum number of events to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of events to return, 1 … 1000. Default when absent or 0: **100**.
          */
         max_results?: number;
         /**
@@ -3915,15 +3908,15 @@ export type ListRegistryEventsData = {
     path?: never;
     query?: {
         /**
-         * Earliest event time (inclusive), milliseconds since the Unix epoch.
+         * Earliest event time (inclusive), milliseconds since the Unix epoch. A safe integer (|n| < 2^53).
          */
         since?: number;
         /**
-         * Latest event time (exclusive), milliseconds since the Unix epoch.
+         * Latest event time (exclusive), milliseconds since the Unix epoch. A safe integer (|n| < 2^53).
          */
         until?: number;
         /**
-         * Maximum number of events to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of events to return, 1 … 1000. Default when absent or 0: **100**.
          */
         max_results?: number;
         /**
@@ -3975,11 +3968,11 @@ export type ListWebhookDeliveriesData = {
     };
     query?: {
         /**
-         * Only deliveries with this status.
+         * Only deliveries with this status. An empty value reads as absent.
          */
         status?: 'PENDING' | 'IN_FLIGHT' | 'DELIVERED' | 'FAILED' | 'CANCELLED';
         /**
-         * Maximum number of deliveries to return, 1 … 1000. Default when absent: **100**.
+         * Maximum number of deliveries to return, 1 … 1000. Default when absent, empty or 0: **100**.
          */
         max_results?: number;
         /**
@@ -5573,7 +5566,7 @@ export type DeleteWorkspaceData = {
     body?: never;
     path: {
         /**
-         * The workspace's name.
+         * The workspace to delete; not `default`, which is reserved.
          */
         workspace_name: string;
     };
@@ -5581,7 +5574,7 @@ export type DeleteWorkspaceData = {
         /**
          * What happens to the workspace's resources: `RESTRICT` (default), `CASCADE` or `SET_DEFAULT`; anything else is a 400.
          */
-        mode?: string;
+        mode?: 'RESTRICT' | 'CASCADE' | 'SET_DEFAULT';
     };
     url: '/api/3.0/mlflow/workspaces/{workspace_name}';
 };
