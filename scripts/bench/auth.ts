@@ -17,18 +17,12 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, dropDatabase, loadDataset, DATASETS, modelName } from './dataset.js';
 import { startOurs, type RunningServer } from './servers.js';
 import { snapshotAt, snapshotOfWorkingTree } from './snapshot.js';
+import { sideBySideArgs } from './side-by-side-args.js';
+
+const { before, rounds, seconds, connections, adminUrl } = sideBySideArgs(3);
 import { processTree, sampleTree } from './procstat.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
-const before = arg('before', 'HEAD');
-const rounds = Number(arg('rounds', '3'));
-const seconds = Number(arg('seconds', '8'));
-const connections = Number(arg('connections', '32'));
 const dataset = DATASETS.small;
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ADMIN_PW = 'bench-admin-password';
 const READER_PW = 'bench-reader-password';

@@ -20,17 +20,11 @@ import { runWrk, type LoadResult } from './load.js';
 import { withCpu, type CpuResult } from './cell-cpu.js';
 import { NO_CACHE_ENV, startOurs, type RunningServer } from './servers.js';
 import { snapshotAt, snapshotOfWorkingTree } from './snapshot.js';
+import { arg, sideBySideArgs } from './side-by-side-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
-const before = arg('before', 'HEAD');
-const rounds = Number(arg('rounds', '2'));
-const seconds = Number(arg('seconds', '8'));
-const connections = Number(arg('connections', '32'));
+const { before, rounds, seconds, connections, adminUrl } = sideBySideArgs(2);
+
 const dataset = { ...DATASETS.large, models: Number(arg('models', '20000')), versionsPerModel: Number(arg('versions', '10')) };
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const WORKLOADS = ['get_rm', 'get_mv', 'latest', 'alias'] as const;
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);

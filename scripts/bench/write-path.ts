@@ -21,16 +21,10 @@ import { runWrk, type LoadResult } from './load.js';
 import { withCpu, type CpuResult } from './cell-cpu.js';
 import { startOurs, type RunningServer } from './servers.js';
 import { snapshotAt, snapshotOfWorkingTree } from './snapshot.js';
+import { sideBySideArgs } from './side-by-side-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
-const before = arg('before', 'HEAD');
-const rounds = Number(arg('rounds', '3'));
-const seconds = Number(arg('seconds', '8'));
-const connections = Number(arg('connections', '32'));
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const { before, rounds, seconds, connections, adminUrl } = sideBySideArgs(3);
+
 const WORKLOADS = ['create_mv', 'set_tag', 'create_rm'] as const;
 const dataset = { ...DATASETS.small, models: 200 };
 

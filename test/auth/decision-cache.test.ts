@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { backends, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { backends, createTestDatabase, startTestServer, statusAndBody, type TestServer } from '../helpers/server.js';
 import { AuthStore } from '../../packages/server/src/auth/store.js';
 import { CACHE_LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
 import { AUTH_CHANGES_CHANNEL } from '../../packages/server/src/auth/changes.js';
@@ -29,14 +29,7 @@ function as(t: TestServer, user: string, password: string) {
       headers: { authorization: basic(user, password), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text */
-    }
-    return { status: res.status, body: parsed };
+    return statusAndBody(res);
   };
   return {
     call,

@@ -16,7 +16,7 @@ import { operations, routesOutsideOperations, type OperationSpec, type Permissio
 import { routePaths } from '../../packages/server/src/http/app.js';
 import { AuthStore } from '../../packages/server/src/auth/store.js';
 import { DEFAULT_POLICY } from '../../packages/server/src/auth/permissions.js';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backends, startTestServer, statusAndBody, type TestServer } from '../helpers/server.js';
 import { removeDir, scratchDir, startServerProcess } from '../helpers/process.js';
 
 const ADMIN_PW = 'the-admin-password-1';
@@ -128,15 +128,7 @@ describe.each(backends())('authentication and permissions on %s', (backend) => {
     t.fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), ...(who.user ? { authorization: basic(who.user, who.password!) } : {}) } });
   const admin = PRINCIPALS[5]!;
   const json = async (who: Principal, method: string, path: string, body?: unknown) => {
-    const res = await as(who, path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text */
-    }
-    return { status: res.status, body: parsed };
+    return statusAndBody(await as(who, path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }));
   };
 
   /** Model `m` with version 1, and each user's grant on it (and on experiment 1). */

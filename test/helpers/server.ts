@@ -80,15 +80,7 @@ export async function startTestServer(
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         init.headers = { 'content-type': 'application/json' };
       }
-      const res = await f(p, init);
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed };
+      return statusAndBody(await f(p, init));
     },
     async close() {
       http.closeAllConnections();
@@ -98,4 +90,16 @@ export async function startTestServer(
       if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A response's status and body: parsed JSON, or the text when it is not JSON. */
+export async function statusAndBody(res: Response): Promise<{ status: number; body: any }> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body };
 }
