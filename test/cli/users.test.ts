@@ -3,7 +3,8 @@
  *   - on the embedded database (PGlite): users and a token made with the server stopped (one process
  *     at a time may open the directory), then the server started on it accepts them;
  *   - on PostgreSQL (with TEST_DATABASE_URL): against a running server (credential cache off), a
- *     password change, a revoked token and a deleted user are refused at once.
+ *     password change, a revoked token and a deleted user are refused at once; with the credential cache on
+ *     (an hour), a password change, an admin flag and a deletion reach the server over the change feed.
  * Passwords come from stdin or --password-env, never from the command line.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,39 @@ describe('user and token administration', { timeout: 180_000 }, () => {
 
     expect((await runCli(['user', 'delete', 'alice'], { env })).stdout).toBe('deleted user alice\n');
     expect(await status(server.url, basic('alice', BOB))).toBe(401);
+    await server.stop();
+  });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)('on PostgreSQL, with the credential cache on: user changes reach the running server over the change feed', async () => {
+    const env = { ...(await authEnv()), DATABASE_URL: await createTestDatabase(), MLFLOW_AUTH_CACHE_TTL_SECONDS: '3600', MLFLOW_AUTH_DEFAULT_PERMISSION: 'NO_PERMISSIONS' };
+    const server = await startServerProcess({ env: { ...env, LOG_LEVEL: 'info' } });
+    servers.push(server);
+    const admin = basic('admin', ADMIN_PASSWORD);
+    const create = await fetch(`${server.url}/api/2.0/mlflow/registered-models/create`, {
+      method: 'POST',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'guarded' }),
+    });
+    expect(create.status).toBe(200);
+    const getModel = async (authorization: string) => {
+      const res = await fetch(`${server.url}/api/2.0/mlflow/registered-models/get?name=guarded`, { headers: { authorization } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    // Polled: the notification arrives on the server's LISTEN connection shortly after the CLI's commit.
+    const eventually = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 150 && !(await check()); i++) await new Promise((r) => setTimeout(r, 200));
+      return check();
+    };
+    expect((await runCli(['user', 'create', 'alice'], { env, input: `${ALICE}\n` })).code).toBe(0);
+    expect(await getModel(basic('alice', ALICE))).toBe(403); // cached: alice, no admin
+    expect((await runCli(['user', 'set-admin', 'alice', 'true'], { env })).code).toBe(0);
+    expect(await eventually(async () => (await getModel(basic('alice', ALICE))) === 200)).toBe(true);
+    expect((await runCli(['user', 'set-password', 'alice'], { env, input: `${BOB}\n` })).code).toBe(0);
+    expect(await eventually(async () => (await getModel(basic('alice', ALICE))) === 401)).toBe(true);
+    expect(await getModel(basic('alice', BOB))).toBe(200);
+    expect((await runCli(['user', 'delete', 'alice'], { env })).code).toBe(0);
+    expect(await eventually(async () => (await getModel(basic('alice', BOB))) === 401)).toBe(true);
     await server.stop();
   });
 });

@@ -36,7 +36,11 @@ async function withAuth(fn: (stores: { users: AuthStore; tokens: TokenStore }) =
     throw new CliError(`cannot open the auth database: ${safeMessage(err, c)}`);
   }
   try {
-    await fn({ users: new AuthStore(dbs.authDb!), tokens: new TokenStore(dbs.authDb!) });
+    const users = new AuthStore(dbs.authDb!);
+    // Running replicas on the same PostgreSQL database hear the change on the change feed (auth/changes.ts)
+    // and drop what they cached of the user, as for a change made through the API (this process listens to nothing).
+    if (dbs.authDb === dbs.db && dbs.db.kind === 'postgres' && !dbs.db.mlflowOwned) users.changes.announce = { ownListenerPid: () => 0 };
+    await fn({ users, tokens: new TokenStore(dbs.authDb!) });
     return 0;
   } catch (err) {
     // The stores' MLflow errors (unknown user, password too short, …) are the user's to fix.
