@@ -15,7 +15,7 @@ import { PgEventSink } from '../../packages/server/src/events/sink.js';
 import { RegistryStore } from '../../packages/server/src/store/registry-store.js';
 import { RegistryService } from '../../packages/server/src/registry/service.js';
 import { Req } from '../../packages/server/src/registry/req.js';
-import { pyJsonDumps } from '../../packages/server/src/webhooks/pyjson.js';
+import { pyJsonDumps } from '../../packages/server/src/python/pyjson.js';
 import { MlflowError } from '../../packages/server/src/errors.js';
 import { uniq } from './util.js';
 

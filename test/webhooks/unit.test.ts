@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Fernet } from '../../packages/server/src/webhooks/fernet.js';
-import { pyIsoformatUtc, pyJsonDumps } from '../../packages/server/src/webhooks/pyjson.js';
+import { pyIsoformatUtc, pyJsonDumps } from '../../packages/server/src/python/pyjson.js';
 import { deliveryBody, deliveryHeaders, examplePayloadJson, signature } from '../../packages/server/src/webhooks/payloads.js';
 import { checkHostResolvesPublic, isPublicIp } from '../../packages/server/src/webhooks/ssrf.js';
 import { postJson } from '../../packages/server/src/webhooks/http.js';

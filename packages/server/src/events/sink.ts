@@ -9,8 +9,8 @@
 import type { Executor } from '../store/db.js';
 import type { EventSink, InlineEvents, RegistryEvent } from '../registry/events.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
-import { pyJsonDumps } from '../webhooks/pyjson.js';
-import { DB_NOW_MS } from '../webhooks/store.js';
+import { pyJsonDumps } from '../python/pyjson.js';
+import { DB_NOW_MS } from '../store/clock.js';
 import type { CommitHooks } from './commit-hooks.js';
 
 export const DELIVERY_CHANNEL = 'mlflow_ts_webhook_deliveries';

@@ -6,7 +6,7 @@
  * `v1,<base64 HMAC-SHA256(secret, "<delivery id>.<timestamp>.<body>")>`.
  */
 import { createHmac } from 'node:crypto';
-import { pyIsoformatUtc, pyJsonDumps } from './pyjson.js';
+import { pyIsoformatUtc, pyJsonDumps } from '../python/pyjson.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'X-MLflow-Signature';
 export const WEBHOOK_TIMESTAMP_HEADER = 'X-MLflow-Timestamp';

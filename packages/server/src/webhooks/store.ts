@@ -4,9 +4,6 @@
  */
 import type { Executor } from '../store/db.js';
 
-/** Milliseconds since the epoch by the database clock (one clock for every replica). */
-export const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
-
 export interface WebhookRow {
   webhook_id: string;
   name: string;

@@ -30,7 +30,7 @@ import type { PgListener } from '../events/listener.js';
 import type { Fernet } from './fernet.js';
 import { deliveryBody, deliveryHeaders } from './payloads.js';
 import { createAgents, postJson, TimeoutError } from './http.js';
-import { DB_NOW_MS } from './store.js';
+import { DB_NOW_MS } from '../store/clock.js';
 
 const MAX_RETRY_AFTER_MS = 3_600_000;
 const MAX_STORED_BODY = 1000;
