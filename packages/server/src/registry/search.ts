@@ -73,7 +73,17 @@ import {
   type PyValue,
 } from '../python/values.js';
 import { MlflowError } from '../errors.js';
-import { group, isWhitespace, leaf, lex, makeGroup, matches, ParseLimitError, splitStatements, type Node } from './sqlparse/index.js';
+import {
+  group,
+  isWhitespace,
+  leaf,
+  lex,
+  makeGroup,
+  matches,
+  ParseLimitError,
+  splitStatements,
+  type Node,
+} from './sqlparse/index.js';
 
 // ------------------------------------------------------------------------------------------------
 // Public API
