@@ -8,6 +8,10 @@
  * `webhook: false` and exist for the audit history only.
  */
 import type { Executor } from '../store/db.js';
+import type { InlineEvents } from '../store/inline-events.js';
+
+// Part of the EventSink port; the store owns it (its writes take it).
+export type { InlineEvents };
 
 export interface RegistryEvent {
   entity: string;
@@ -30,20 +34,6 @@ export interface RegistryEvent {
   pendingVersion?: true;
   beforeFromChange?: true;
   when?: 'prompt' | 'not_prompt';
-}
-
-/**
- * A write's events as SQL that runs in the change's own statement, so that the write with its events,
- * webhook deliveries and change notification is one round trip. The change's statement has a CTE
- * named `facts` with one row when the change was made (columns `version integer`, `prompt boolean`,
- * `before jsonb`; see RegistryEvent), appends `ctes` to its WITH list and `columns` to its final SELECT.
- */
-export interface InlineEvents {
-  /** The CTEs (", name AS (…)…"), with parameters numbered from `$first`. */
-  ctes(first: number): { text: string; params: unknown[] };
-  readonly columns: string;
-  /** After the statement ran, with its result row; `tx`: the transaction it ran in, if any. */
-  done(row: Record<string, unknown> | undefined, tx?: Executor): void;
 }
 
 export interface EventSink {

@@ -6,7 +6,7 @@
  */
 import type { Database, Executor } from './db.js';
 import { MlflowError } from '../errors.js';
-import type { InlineEvents } from '../registry/events.js';
+import type { InlineEvents } from './inline-events.js';
 import type { ModelVersionRow, RegisteredModelRow } from './rows.js';
 import { DEFAULT_WORKSPACE } from './workspace.js';
 import { modelVersionsReadableSql, registeredModelsReadableSql, type ReadDecision } from '../auth/search-filter.js';
