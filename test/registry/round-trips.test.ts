@@ -14,7 +14,6 @@ import { withCommitHooks } from '../../packages/server/src/events/commit-hooks.j
 import { PgEventSink } from '../../packages/server/src/events/sink.js';
 import { RegistryStore } from '../../packages/server/src/store/registry-store.js';
 import { RegistryService } from '../../packages/server/src/registry/service.js';
-import { Req } from '../../packages/server/src/registry/req.js';
 import { pyJsonDumps } from '../../packages/server/src/python/pyjson.js';
 import { MlflowError } from '../../packages/server/src/errors.js';
 import { uniq } from './util.js';
@@ -43,7 +42,6 @@ function counting(db: Database): { db: Database; count(): number; texts: string[
   return { db: counted, count: () => n, texts };
 }
 
-const req = (fields: Record<string, unknown>) => new Req(fields, fields, true);
 
 describe.each(backends())('one round trip per hot write (%s)', (backend) => {
   let raw: Database;
@@ -86,14 +84,14 @@ describe.each(backends())('one round trip per hot write (%s)', (backend) => {
 
   it('create model, create version, set tags, set and delete an alias: one statement each, events and deliveries included', async () => {
     const name = uniq('rt');
-    expect(await roundTrips(() => service.createRegisteredModel(req({ name, tags: [{ key: 'a', value: '1' }] })))).toBe(1);
-    expect(await roundTrips(() => service.createModelVersion(req({ name, source: 's3://b/1', tags: [{ key: 't', value: 'v' }] })))).toBe(1);
-    expect(await roundTrips(() => service.createModelVersion(req({ name, source: 's3://b/2', run_id: 'r2', description: 'two' })))).toBe(1);
-    expect(await roundTrips(() => service.setRegisteredModelTag(req({ name, key: 'a', value: '2' })))).toBe(1);
-    expect(await roundTrips(() => service.setModelVersionTag(req({ name, version: '2', key: 'k', value: 'x' })))).toBe(1);
-    expect(await roundTrips(() => service.setRegisteredModelAlias(req({ name, alias: 'champ', version: '1' })))).toBe(1);
-    expect(await roundTrips(() => service.setRegisteredModelAlias(req({ name, alias: 'champ', version: '2' })))).toBe(1);
-    expect(await roundTrips(() => service.deleteRegisteredModelAlias(req({ name, alias: 'champ' })))).toBe(1);
+    expect(await roundTrips(() => service.createRegisteredModel({ name, tags: [{ key: 'a', value: '1' }] }))).toBe(1);
+    expect(await roundTrips(() => service.createModelVersion({ name, source: 's3://b/1', tags: [{ key: 't', value: 'v' }] }))).toBe(1);
+    expect(await roundTrips(() => service.createModelVersion({ name, source: 's3://b/2', run_id: 'r2', description: 'two' }))).toBe(1);
+    expect(await roundTrips(() => service.setRegisteredModelTag({ name, key: 'a', value: '2' }))).toBe(1);
+    expect(await roundTrips(() => service.setModelVersionTag({ name, version: '2', key: 'k', value: 'x' }))).toBe(1);
+    expect(await roundTrips(() => service.setRegisteredModelAlias({ name, alias: 'champ', version: '1' }))).toBe(1);
+    expect(await roundTrips(() => service.setRegisteredModelAlias({ name, alias: 'champ', version: '2' }))).toBe(1);
+    expect(await roundTrips(() => service.deleteRegisteredModelAlias({ name, alias: 'champ' }))).toBe(1);
 
     const rows = await events(name);
     expect(rows.map((r) => [r.entity, r.action, r.version, r.before, r.deliveries])).toEqual([
@@ -116,10 +114,10 @@ describe.each(backends())('one round trip per hot write (%s)', (backend) => {
   it('a prompt: its version payload and the prompt variant of a tag event', async () => {
     const name = uniq('rtp');
     const promptTags = [{ key: 'mlflow.prompt.is_prompt', value: 'true' }];
-    expect(await roundTrips(() => service.createRegisteredModel(req({ name, tags: promptTags })))).toBe(1);
+    expect(await roundTrips(() => service.createRegisteredModel({ name, tags: promptTags }))).toBe(1);
     const versionTags = [...promptTags, { key: 'mlflow.prompt.text', value: 'Hi {{x}}' }, { key: 'k', value: 'é' }];
-    expect(await roundTrips(() => service.createModelVersion(req({ name, source: 'dummy-source', tags: versionTags })))).toBe(1);
-    expect(await roundTrips(() => service.setRegisteredModelTag(req({ name, key: 'owner', value: 'me' })))).toBe(1);
+    expect(await roundTrips(() => service.createModelVersion({ name, source: 'dummy-source', tags: versionTags }))).toBe(1);
+    expect(await roundTrips(() => service.setRegisteredModelTag({ name, key: 'owner', value: 'me' }))).toBe(1);
     const rows = await events(name);
     expect(rows.map((r) => [r.entity, r.action, r.version, r.deliveries])).toEqual([
       ['prompt', 'created', null, 1],
@@ -138,33 +136,33 @@ describe.each(backends())('one round trip per hot write (%s)', (backend) => {
       expect((err as MlflowError).errorCode).toBe(code);
       return n;
     };
-    expect(await fails(() => service.createModelVersion(req({ name, source: 's3://b/1' })), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
-    expect(await fails(() => service.setRegisteredModelTag(req({ name, key: 'k', value: 'v' })), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
-    expect(await fails(() => service.setModelVersionTag(req({ name, version: '1', key: 'k', value: 'v' })), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
-    expect(await fails(() => service.setRegisteredModelAlias(req({ name, alias: 'a', version: '1' })), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
-    expect(await fails(() => service.deleteRegisteredModelAlias(req({ name, alias: 'a' })), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
-    await service.createRegisteredModel(req({ name }));
+    expect(await fails(() => service.createModelVersion({ name, source: 's3://b/1' }), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
+    expect(await fails(() => service.setRegisteredModelTag({ name, key: 'k', value: 'v' }), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
+    expect(await fails(() => service.setModelVersionTag({ name, version: '1', key: 'k', value: 'v' }), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
+    expect(await fails(() => service.setRegisteredModelAlias({ name, alias: 'a', version: '1' }), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
+    expect(await fails(() => service.deleteRegisteredModelAlias({ name, alias: 'a' }), 'RESOURCE_DOES_NOT_EXIST')).toBe(1);
+    await service.createRegisteredModel({ name });
     // A taken name: one failed statement, then the read that words MLflow's message.
-    expect(await fails(() => service.createRegisteredModel(req({ name })), 'RESOURCE_ALREADY_EXISTS')).toBe(2);
+    expect(await fails(() => service.createRegisteredModel({ name }), 'RESOURCE_ALREADY_EXISTS')).toBe(2);
     expect((await events(name)).map((r) => r.entity)).toEqual(['registered_model']);
   });
 
   it('version numbers stay max+1 when another writer adds versions behind the counter, and restart for a model created again', async () => {
     const name = uniq('rtn');
-    await service.createRegisteredModel(req({ name }));
-    await service.createModelVersion(req({ name, source: 's3://b/1' }));
+    await service.createRegisteredModel({ name });
+    await service.createModelVersion({ name, source: 's3://b/1' });
     // A writer that does not know the counter (mlflow server, plain SQL) adds versions 2 and 3.
     await raw.query(
       `INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, current_stage, source, status)
        SELECT 'default', $1, v, 0, 0, 'None', 's', 'READY' FROM generate_series(2, 3) v`,
       [name],
     );
-    const created = (await service.createModelVersion(req({ name, source: 's3://b/4' }))).model_version!;
+    const created = (await service.createModelVersion({ name, source: 's3://b/4' })).model_version!;
     expect(created.version).toBe('4');
     // Deleted and created again (by anyone): numbering restarts at 1.
     await raw.query(`DELETE FROM model_versions WHERE name = $1`, [name]);
     await raw.query(`DELETE FROM registered_models WHERE name = $1`, [name]);
-    await service.createRegisteredModel(req({ name }));
-    expect((await service.createModelVersion(req({ name, source: 's3://b/1' }))).model_version!.version).toBe('1');
+    await service.createRegisteredModel({ name });
+    expect((await service.createModelVersion({ name, source: 's3://b/1' })).model_version!.version).toBe('1');
   });
 });

@@ -7,7 +7,7 @@
  * no HTTP here.
  */
 import { MlflowError } from '../errors.js';
-import { checkSchema, type Req } from '../registry/req.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
 import { basename, childOf, parseDecodedPath, ROOT, type ArtifactPath } from './paths.js';
 import { contentDisposition, guessMimeType } from './mime.js';
 import type { ArtifactObject, ArtifactStore, ByteRange, MultipartCredential } from './store.js';
@@ -62,12 +62,6 @@ function credentialJson(c: MultipartCredential): CredentialJson {
   return Object.keys(c.headers).length > 0 ? { url: c.url, part_number: c.partNumber, headers: c.headers } : { url: c.url, part_number: c.partNumber };
 }
 
-const MP = {
-  path: ['string', 'required'],
-  num_parts: ['intlike'],
-  upload_id: ['string'],
-  parts: ['required'],
-} as const;
 
 /** Maps a checked path to the one the request's workspace addresses (identity with workspaces off). */
 export type Scope = (p: ArtifactPath) => ArtifactPath;
@@ -115,33 +109,30 @@ export class ArtifactService {
   }
 
   /** `POST /mlflow-artifacts/mpu/create/<dir>` `{path, num_parts}`: the object is `<dir>/basename(path)`. */
-  async createMultipartUpload(dir: ArtifactPath, req: Req): Promise<{ upload_id: string; credentials?: CredentialJson[] }> {
-    checkSchema(req, { path: MP.path, num_parts: MP.num_parts });
-    const numParts = req.int('num_parts', 0);
+  async createMultipartUpload(dir: ArtifactPath, input: OperationInput<'createMultipartUpload'>): Promise<{ upload_id: string; credentials?: CredentialJson[] }> {
+    const numParts = (input.num_parts ?? 0);
     if (numParts < 0 || numParts > MAX_PARTS) throw MlflowError.invalid(`num_parts must be between 0 and ${MAX_PARTS}, got ${numParts}.`);
     const mp = this.multipartOr501();
-    const target = childOf(dir, req.str('path'));
+    const target = childOf(dir, (input.path ?? ''));
     const { uploadId, credentials } = await mp.create(target, numParts, this.opts.presignExpiresSec);
     return credentials.length > 0 ? { upload_id: uploadId, credentials: credentials.map(credentialJson) } : { upload_id: uploadId };
   }
 
-  async completeMultipartUpload(dir: ArtifactPath, req: Req): Promise<Record<string, never>> {
-    checkSchema(req, { path: MP.path, upload_id: MP.upload_id, parts: MP.parts });
+  async completeMultipartUpload(dir: ArtifactPath, input: OperationInput<'completeMultipartUpload'>): Promise<Record<string, never>> {
     const mp = this.multipartOr501();
-    const target = childOf(dir, req.str('path'));
-    await mp.complete(target, req.str('upload_id'), this.parts(req));
+    const target = childOf(dir, (input.path ?? ''));
+    await mp.complete(target, (input.upload_id ?? ''), this.parts(input));
     return {};
   }
 
-  async abortMultipartUpload(dir: ArtifactPath, req: Req): Promise<Record<string, never>> {
-    checkSchema(req, { path: MP.path, upload_id: MP.upload_id });
+  async abortMultipartUpload(dir: ArtifactPath, input: OperationInput<'abortMultipartUpload'>): Promise<Record<string, never>> {
     const mp = this.multipartOr501();
-    await mp.abort(childOf(dir, req.str('path')), req.str('upload_id'));
+    await mp.abort(childOf(dir, (input.path ?? '')), (input.upload_id ?? ''));
     return {};
   }
 
-  private parts(req: Req): { partNumber: number; etag: string }[] {
-    return req.list<{ part_number?: number; etag?: string }>('parts').map((x) => ({ partNumber: x.part_number ?? 0, etag: x.etag ?? '' }));
+  private parts(input: { parts?: { part_number?: number; etag?: string }[] }): { partNumber: number; etag: string }[] {
+    return (input.parts ?? []).map((x) => ({ partNumber: x.part_number ?? 0, etag: x.etag ?? '' }));
   }
 
   /** `GET /mlflow-artifacts/presigned/<path>` (MLflow ≥ 3.10): a presigned GET for the client's chunked download. */
@@ -164,9 +155,10 @@ export class ArtifactService {
   }
 
   /** The `path` field, checked, then scoped to the request's workspace (artifacts/workspace-paths.ts). */
-  private directPath(req: Req, scope: Scope): ArtifactPath {
-    const p = parseDecodedPath(req.str('path'));
-    if (p === ROOT || req.str('path').endsWith('/')) throw MlflowError.invalid('Invalid path');
+  private directPath(input: { path?: string }, scope: Scope): ArtifactPath {
+    const raw = input.path ?? '';
+    const p = parseDecodedPath(raw);
+    if (p === ROOT || raw.endsWith('/')) throw MlflowError.invalid('Invalid path');
     return scope(p);
   }
 
@@ -178,15 +170,14 @@ export class ArtifactService {
    * `POST /mlflow-ts/artifacts/direct-upload/create` `{path, size, part_size?}`: one presigned PUT when the
    * file fits in one part, otherwise a multipart upload with one presigned URL per part.
    */
-  async createDirectUpload(req: Req, scope: Scope = unscoped): Promise<object> {
-    checkSchema(req, { path: ['string', 'required'], size: ['intlike', 'required'], part_size: ['intlike'] });
-    const size = req.int('size', -1);
+  async createDirectUpload(input: OperationInput<'createDirectUpload'>, scope: Scope = unscoped): Promise<object> {
+    const size = (input.size ?? -1);
     if (size < 0 || size > MAX_OBJECT_SIZE) throw MlflowError.invalid(`size must be between 0 and ${MAX_OBJECT_SIZE} bytes, got ${size}.`);
-    const partSize = req.int('part_size', this.opts.defaultPartSize ?? DEFAULT_PART_SIZE);
+    const partSize = (input.part_size ?? this.opts.defaultPartSize ?? DEFAULT_PART_SIZE);
     if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw MlflowError.invalid(`part_size must be between ${MIN_PART_SIZE} and ${MAX_PART_SIZE} bytes, got ${partSize}.`);
     }
-    const p = this.directPath(req, scope);
+    const p = this.directPath(input, scope);
     const { presign, multipart } = this.direct();
     const base = { path: p, size, expires_at: this.expiresAt() };
     if (size <= partSize) {
@@ -207,27 +198,24 @@ export class ArtifactService {
   }
 
   /** `POST /mlflow-ts/artifacts/direct-upload/complete` `{path, upload_id, parts}`. */
-  async completeDirectUpload(req: Req, scope: Scope = unscoped): Promise<Record<string, never>> {
-    checkSchema(req, { path: ['string', 'required'], upload_id: ['string', 'required'], parts: ['array', 'required'] });
-    const p = this.directPath(req, scope);
+  async completeDirectUpload(input: OperationInput<'completeDirectUpload'>, scope: Scope = unscoped): Promise<Record<string, never>> {
+    const p = this.directPath(input, scope);
     const { multipart } = this.direct();
-    await multipart.complete(p, req.str('upload_id'), this.parts(req));
+    await multipart.complete(p, (input.upload_id ?? ''), this.parts(input));
     return {};
   }
 
   /** `POST /mlflow-ts/artifacts/direct-upload/abort` `{path, upload_id}`. */
-  async abortDirectUpload(req: Req, scope: Scope = unscoped): Promise<Record<string, never>> {
-    checkSchema(req, { path: ['string', 'required'], upload_id: ['string', 'required'] });
-    const p = this.directPath(req, scope);
+  async abortDirectUpload(input: OperationInput<'abortDirectUpload'>, scope: Scope = unscoped): Promise<Record<string, never>> {
+    const p = this.directPath(input, scope);
     const { multipart } = this.direct();
-    await multipart.abort(p, req.str('upload_id'));
+    await multipart.abort(p, (input.upload_id ?? ''));
     return {};
   }
 
   /** `GET /mlflow-ts/artifacts/direct-download?path=`: a presigned GET (Range requests work on it). */
-  async createDirectDownload(req: Req, scope: Scope = unscoped): Promise<object> {
-    checkSchema(req, { path: ['string', 'required'] });
-    const p = this.directPath(req, scope);
+  async createDirectDownload(input: OperationInput<'getDirectDownloadUrl'>, scope: Scope = unscoped): Promise<object> {
+    const p = this.directPath(input, scope);
     const { presign } = this.direct();
     const signed = await presign.download(p, this.opts.presignExpiresSec);
     if (!signed) {

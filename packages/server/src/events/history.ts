@@ -20,7 +20,8 @@
  */
 import type { Executor } from '../store/db.js';
 import { MlflowError } from '../errors.js';
-import { checkSchema, invalidValueError, type Req } from '../registry/req.js';
+import { checkSchema, invalidValueError, type ParsedRequest } from '../registry/req.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
 import { createPageToken, parsePageToken } from '../registry/search.js';
 import { parseModelVersion } from '../registry/validation.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
@@ -95,14 +96,19 @@ export function toEventJson(r: EventRow): RegistryEventJson {
   return out;
 }
 
+type HistoryRequest<K extends HistoryOperation> = ParsedRequest<OperationInput<K>>;
+type HistoryOperation = 'getRegisteredModelHistory' | 'getModelVersionHistory' | 'getAliasHistory' | 'listRegistryEvents' | 'listWebhookDeliveries';
+
 /** A string parameter as sent (query values are read as sent, whatever else failed to parse). */
-function str(req: Req, field: string): string {
+function str<I extends object>(req: ParsedRequest<I>, field: keyof I & string): string {
   const v = req.raw[field];
-  return typeof v === 'string' ? v : req.str(field);
+  if (typeof v === 'string') return v;
+  const parsed = req.fields[field];
+  return typeof parsed === 'string' ? parsed : '';
 }
 
 /** An integer query parameter, read from the request as sent (absent or empty: undefined). */
-function intParam(req: Req, field: string): number | undefined {
+function intParam<I extends object>(req: ParsedRequest<I>, field: keyof I & string): number | undefined {
   const v = req.raw[field];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
@@ -111,7 +117,7 @@ function intParam(req: Req, field: string): number | undefined {
   throw invalidValueError(field, v);
 }
 
-function pageArgs(req: Req): { limit: number; offset: number } {
+function pageArgs(req: ParsedRequest<{ max_results?: number; page_token?: string }>): { limit: number; offset: number } {
   checkSchema(req, { page_token: ['string'] });
   const limit = intParam(req, 'max_results') || DEFAULT_RESULTS;
   if (limit < 1 || limit > MAX_RESULTS) throw MlflowError.invalid(`max_results must be between 1 and ${MAX_RESULTS}.`);
@@ -247,7 +253,7 @@ export class HistoryService {
     );
   }
 
-  private static requireName(req: Req): string {
+  private static requireName(req: ParsedRequest<{ name?: string }>): string {
     checkSchema(req, { name: ['string', 'required'] });
     return str(req, 'name');
   }
@@ -257,7 +263,7 @@ export class HistoryService {
   }
 
   /** GET …/history/registered-models?name= : every event of the model, across its renames. */
-  async registeredModel(req: Req): Promise<EventPage> {
+  async registeredModel(req: HistoryRequest<'getRegisteredModelHistory'>): Promise<EventPage> {
     const name = HistoryService.requireName(req);
     const { limit, offset } = pageArgs(req);
     const segments = await this.lineage(name);
@@ -267,7 +273,7 @@ export class HistoryService {
   }
 
   /** GET …/history/model-versions?name=&version= : events of one version (including aliases moved onto or off it). */
-  async modelVersion(req: Req): Promise<EventPage> {
+  async modelVersion(req: HistoryRequest<'getModelVersionHistory'>): Promise<EventPage> {
     const name = HistoryService.requireName(req);
     checkSchema(req, { version: ['string', 'required'] });
     const version = parseModelVersion(str(req, 'version'));
@@ -294,7 +300,7 @@ export class HistoryService {
   }
 
   /** GET …/history/aliases?name=&alias=[&at=] : the alias's history, and which version it pointed to at `at`. */
-  async alias(req: Req): Promise<EventPage & { point_in_time?: AliasPointInTime }> {
+  async alias(req: HistoryRequest<'getAliasHistory'>): Promise<EventPage & { point_in_time?: AliasPointInTime }> {
     const name = HistoryService.requireName(req);
     checkSchema(req, { alias: ['string', 'required'] });
     const alias = str(req, 'alias');
@@ -346,7 +352,7 @@ export class HistoryService {
   }
 
   /** GET …/history/events?since=&until= : every registry event with since <= time < until. */
-  async events(req: Req): Promise<EventPage> {
+  async events(req: HistoryRequest<'listRegistryEvents'>): Promise<EventPage> {
     const since = intParam(req, 'since');
     const until = intParam(req, 'until');
     const { limit, offset } = pageArgs(req);
@@ -361,9 +367,9 @@ export class HistoryService {
   }
 
   /** GET …/history/webhooks/{webhook_id}/deliveries : deliveries to a webhook, newest first, with every attempt. */
-  async deliveries(req: Req): Promise<Record<string, unknown>> {
+  async deliveries(req: HistoryRequest<'listWebhookDeliveries'>): Promise<Record<string, unknown>> {
     checkSchema(req, { status: ['string'] });
-    const id = req.str('webhook_id');
+    const id = req.fields.webhook_id;
     const rawStatus = req.parseOk ? req.fields.status : req.raw.status;
     const status = typeof rawStatus === 'string' ? rawStatus : undefined;
     if (status !== undefined && status !== '' && !DELIVERY_STATUSES.includes(status)) {

@@ -10,7 +10,7 @@ import { RenderedJson } from '../registry/entities.js';
 import { rawTargetHasDotDot } from '../artifacts/paths.js';
 import type { Logger } from '../log.js';
 import { operations, routesOutsideOperations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
-import { parseRequest, type Req } from './request.js';
+import { parseRequest, type OperationRequest } from './request.js';
 import { authnMiddleware, parsedRequest, routeKey, type AuthnDeps, type GuardedRoute } from './authn.js';
 import { mountDocs } from './docs.js';
 import { prefixedGetPath } from './prefix.js';
@@ -24,8 +24,9 @@ import type { LimitsConfig, SecurityConfig } from '../config.js';
 
 /** An object to serialise, a body the service already serialised, or a complete Response. */
 export type HandlerResult = object | RenderedJson | Response;
-export type Handler = (req: Req, c: Context) => Promise<HandlerResult> | HandlerResult;
-export type Handlers = { readonly [K in OperationId]: Handler };
+/** The handler of operation K: its typed, validated request (gen/inputs.gen.ts) in, a response body out. */
+export type Handler<K extends OperationId = OperationId> = (req: OperationRequest<K>, c: Context) => Promise<HandlerResult> | HandlerResult;
+export type Handlers = { readonly [K in OperationId]: Handler<K> };
 
 export interface AppOptions {
   handlers: Handlers;
@@ -139,12 +140,12 @@ export function createApp(opts: AppOptions): Hono {
 
   const byPath = new Map<string, Set<string>>();
   for (const op of Object.values(operations)) {
-    const handler = handlers[op.operationId];
+    const handler = handlers[op.operationId] as Handler;
     for (const p of routePaths(op)) {
       byPath.set(p, (byPath.get(p) ?? new Set()).add(op.method));
       app.on(op.method, p, async (c) => {
         // Parsed once: by the authorization step when its rule needed the request, else here.
-        const req = parsedRequest(c) ?? (await parseRequest(c, op, opts.limits));
+        const req = (parsedRequest(c) as OperationRequest<OperationId> | undefined) ?? (await parseRequest(c, op, opts.limits));
         const out = await handler(req, c);
         if (out instanceof Response) return out;
         if (out instanceof RenderedJson) return c.body(out.text, 200, JSON_HEADERS);

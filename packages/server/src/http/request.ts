@@ -15,7 +15,8 @@
  *    handler-level type checks then run on the raw values (req.ts `checkSchema`).
  *
  * The field kinds come from the spec (gen/operations.gen.ts), so the contract decides what a field
- * is. Missing fields stay absent: the registry layer applies proto2 defaults.
+ * is. Missing fields stay absent: the services apply proto2 defaults. The result is then validated
+ * with the operation's generated zod schema (gen/inputs.gen.ts), which types it for the handler.
  */
 import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
@@ -23,10 +24,48 @@ import { MlflowError } from '../errors.js';
 import type { FieldKind } from './field-kind.js';
 import type { OperationSpec } from '../gen/operations.gen.js';
 import type { LimitsConfig } from '../config.js';
-import { Req, type RequestFields } from '../registry/req.js';
+import type { ParsedRequest, RequestFields } from '../registry/req.js';
+import { operationInputs, type OperationInput } from '../gen/inputs.gen.js';
+import type { OperationId } from '../gen/operations.gen.js';
 import { hasBody, readBody } from './body.js';
 
-export type { Req };
+/**
+ * A parsed request: `fields`, the operation's typed input (what parsed as its declared kind; absent
+ * means unset, as in proto2), and `raw`, the request dict as MLflow's handlers see it (for their
+ * checks and messages). The accessors read a field by a name known only at run time (the permission
+ * rules of the generated table); handlers and services use the typed `fields`.
+ */
+export class Req<I extends object = RequestFields> implements ParsedRequest<I> {
+  constructor(
+    readonly fields: I,
+    readonly raw: Readonly<Record<string, unknown>>,
+    readonly parseOk: boolean,
+  ) {}
+
+  private get(name: string): unknown {
+    return (this.fields as Record<string, unknown>)[name];
+  }
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+  /** String field with the proto2 default "". */
+  str(name: string): string {
+    const v = this.get(name);
+    return typeof v === 'string' ? v : '';
+  }
+  /** Optional string field: undefined when unset. */
+  optStr(name: string): string | undefined {
+    const v = this.get(name);
+    return typeof v === 'string' ? v : undefined;
+  }
+  list<T>(name: string): T[] {
+    const v = this.get(name);
+    return Array.isArray(v) ? (v as T[]) : [];
+  }
+}
+
+/** The parsed request of operation K. */
+export type OperationRequest<K extends OperationId> = Req<OperationInput<K>>;
 
 type Fields = Readonly<Record<string, FieldKind>>;
 
@@ -435,8 +474,23 @@ export function parseQueryString(qs: string): [string, string][] {
   return out;
 }
 
-/** Parses the request of `op` into plain fields (snake_case, as in the spec). */
-export async function parseRequest(c: Context, op: OperationSpec, limits: LimitsConfig): Promise<Req> {
+/**
+ * Parses the request of `op` into its typed input (snake_case, as in the spec). The zod check cannot
+ * refuse what the parser produced from the same field kinds; it is the contract's guard on the types
+ * the handlers rely on (a parser bug answers 400 here instead of reaching a service).
+ */
+export async function parseRequest<K extends OperationId>(c: Context, op: OperationSpec & { operationId: K }, limits: LimitsConfig): Promise<OperationRequest<K>> {
+  const req = await parseFields(c, op, limits);
+  const typed = operationInputs[op.operationId].safeParse(req.fields);
+  if (!typed.success) {
+    const issue = typed.error.issues[0]!;
+    const param = issue.path.length > 0 ? String(issue.path[0]) : 'request';
+    throw MlflowError.invalid(`Invalid value for parameter '${param}' supplied: ${issue.message}. See the API docs for more information about request parameters.`);
+  }
+  return new Req(typed.data as OperationInput<K>, req.raw, req.parseOk);
+}
+
+async function parseFields(c: Context, op: OperationSpec, limits: LimitsConfig): Promise<Req> {
   const method = c.req.method;
   const url = c.req.url;
   const qIndex = url.indexOf('?');

@@ -1,51 +1,28 @@
 /**
- * A parsed request as the registry layer sees it, and MLflow's handler-level schema checks
- * (mlflow/server/handlers.py `_validate_param_against_schema`) with their exact messages.
+ * MLflow's handler-level schema checks (mlflow/server/handlers.py `_validate_param_against_schema`)
+ * with their exact messages, and the Python value rendering they use. The HTTP edge runs them on each
+ * request before its handler (the services receive typed inputs, gen/inputs.gen.ts).
  */
 import { MlflowError } from '../errors.js';
 
 export type RequestFields = Record<string, unknown>;
 
 /**
- * A parsed request: `fields` holds the values that parsed as their declared kind (absent means
- * unset, as in proto2), `raw` the request dict as MLflow's handlers see it (for their messages).
+ * What MLflow's handler-level checks read: the request dict as the client sent it, and whether
+ * protobuf's ParseDict took all of it (when it stopped early, the checks look at the raw values).
  */
-export class Req {
-  constructor(
-    readonly fields: RequestFields,
-    readonly raw: Readonly<Record<string, unknown>>,
-    readonly parseOk: boolean,
-  ) {}
-
-  has(name: string): boolean {
-    return this.fields[name] !== undefined;
-  }
-  /** String field with the proto2 default "". */
-  str(name: string): string {
-    const v = this.fields[name];
-    return typeof v === 'string' ? v : '';
-  }
-  /** Optional string field: undefined when unset. */
-  optStr(name: string): string | undefined {
-    const v = this.fields[name];
-    return typeof v === 'string' ? v : undefined;
-  }
-  int(name: string, def: number): number {
-    const v = this.fields[name];
-    return typeof v === 'number' ? v : def;
-  }
-  bool(name: string): boolean {
-    return this.fields[name] === true;
-  }
-  strList(name: string): string[] {
-    const v = this.fields[name];
-    return Array.isArray(v) ? (v as string[]) : [];
-  }
-  list<T>(name: string): T[] {
-    const v = this.fields[name];
-    return Array.isArray(v) ? (v as T[]) : [];
-  }
+export interface RawRequest {
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly parseOk: boolean;
 }
+
+/** A parsed request with its typed input (gen/inputs.gen.ts), for the services that also read the raw values. */
+export interface ParsedRequest<I extends object> extends RawRequest {
+  readonly fields: I;
+}
+
+/** The handler-level schema of one operation: for each field, its checks in order. */
+export type RequestSchema = Readonly<Record<string, readonly Check[]>>;
 
 /**
  * Python's json.dumps(value, sort_keys=True, separators=(",", ":")) with ensure_ascii, for messages.
@@ -148,7 +125,7 @@ function passes(check: Check, v: unknown): boolean {
  * Runs a handler's schema: for each listed field that is present (or required), its checks in order.
  * Type checks run only when parsing failed, as in MLflow (parsing already proved the types otherwise).
  */
-export function checkSchema(req: Req, schema: Readonly<Record<string, readonly Check[]>>): void {
+export function checkSchema(req: RawRequest, schema: RequestSchema): void {
   for (const param in schema) {
     const checks = schema[param]!;
     if (!(param in req.raw) && !checks.includes('required')) continue;

@@ -15,7 +15,8 @@ import type {
   UpdateModelVersionResponse,
 } from '../gen/api/types.gen.js';
 import { RenderedJson, registeredModelJson, toModelVersion, type ModelVersionRow, type RegisteredModelRow } from './entities.js';
-import { checkSchema, pyInt, type Check, type Req } from './req.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
+import { MV_MAX_RESULTS, RM_MAX_RESULTS } from './request-checks.js';
 import { changedModelNames, type EventSink, type InlineEvents, type RegistryEvent } from './events.js';
 import { modelKey, searchesKey, type ModelReadCache } from './read-cache.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
@@ -52,8 +53,6 @@ type Tag = { key?: string; value?: string };
 const PROMPT_TYPE_TAG_KEY = '_mlflow_prompt_type';
 const PROMPT_TEXT_TAG_KEY = 'mlflow.prompt.text';
 const ACTIVE_STAGES = ['Staging', 'Production'];
-const RM_MAX_RESULTS = 1000;
-const MV_MAX_RESULTS = 200_000;
 
 // Read-cache keys under a model's name (read-cache.ts): each answer is kept as response JSON text.
 const MODEL_KEY = 'model';
@@ -61,12 +60,14 @@ const LATEST_KEY = 'latest';
 const versionKey = (version: number) => `v:${version}`;
 const aliasKey = (alias: string) => `a:${alias}`;
 
+type SearchInput = OperationInput<'searchRegisteredModels' | 'searchModelVersions'>;
+
 /**
- * The read-cache key of a search answer: the request's raw parameters. Parsing them is deterministic,
+ * The read-cache key of a search answer: the request's parameters. Parsing them is deterministic,
  * so a cached answer stands for a request that passed validation; a hit skips the parsing too.
  */
-const searchKey = (kind: 'models' | 'versions', req: Req, maxResults: number, readable: ReadDecision | undefined) =>
-  `${kind}:${JSON.stringify([req.optStr('filter') ?? null, req.strList('order_by'), maxResults, req.str('page_token'), readable ?? null])}`;
+const searchKey = (kind: 'models' | 'versions', input: SearchInput, maxResults: number, readable: ReadDecision | undefined) =>
+  `${kind}:${JSON.stringify([input.filter ?? null, input.order_by ?? [], maxResults, input.page_token ?? '', readable ?? null])}`;
 
 /**
  * Who is calling, as the HTTP edge resolved it (http/authn.ts): passed down explicitly, never read
@@ -110,20 +111,6 @@ interface LatestVersion {
   json: string;
 }
 
-/**
- * The handler's range lambda `_assert_less_than_or_equal(int(x), max)`. Where int() raises (e.g.
- * "1e1", which ParseDict accepts) MLflow answers an HTML 500; we fail the check (400).
- */
-const atMost = (max: number) => (x: unknown): boolean => {
-  const n = pyInt(x);
-  return n !== undefined && n <= max;
-};
-
-const S = {
-  name: ['string', 'required'],
-  required: ['string', 'required'],
-  string: ['string'],
-} satisfies Record<string, readonly Check[]>;
 
 export interface RegistryServiceOptions {
   events: EventSink;
@@ -401,14 +388,13 @@ export class RegistryService {
 
   // ---- registered models ---------------------------------------------------------------------
 
-  async createRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, tags: ['array'], description: S.string });
-    const name = req.str('name');
+  async createRegisteredModel(input: OperationInput<'createRegisteredModel'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
     validateModelName(name);
-    const tagsIn = req.list<Tag>('tags');
+    const tagsIn = (input.tags ?? []);
     for (const t of tagsIn) validateRegisteredModelTag(t.key ?? '', t.value ?? '');
     const tags = tagDict(tagsIn);
-    const description = req.str('description');
+    const description = (input.description ?? '');
     const isPrompt = isPromptTags(tags);
     try {
       const now = this.now();
@@ -442,9 +428,8 @@ export class RegistryService {
     }
   }
 
-  async getRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name });
-    const name = req.str('name');
+  async getRegisteredModel(input: OperationInput<'getRegisteredModel'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
     validateModelName(name);
     const ws = wsOf(caller);
     const model = await this.cached(ws, name, MODEL_KEY, async () => {
@@ -455,10 +440,9 @@ export class RegistryService {
     return new RenderedJson(`{"registered_model":${model}}`);
   }
 
-  async updateRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, description: S.string });
-    const name = req.str('name');
-    const description = req.str('description');
+  async updateRegisteredModel(input: OperationInput<'updateRegisteredModel'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
+    const description = (input.description ?? '');
     validateModelName(name);
     const row = await this.write(caller, async (q, events, now) => {
       const before = await q.getRegisteredModel(name);
@@ -477,10 +461,9 @@ export class RegistryService {
     return modelResponse(row);
   }
 
-  async renameRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, new_name: S.required });
-    const name = req.str('name');
-    const newName = req.str('new_name');
+  async renameRegisteredModel(input: OperationInput<'renameRegisteredModel'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
+    const newName = (input.new_name ?? '');
     validateNewModelName(newName);
     validateModelName(name);
     try {
@@ -500,9 +483,8 @@ export class RegistryService {
     }
   }
 
-  async deleteRegisteredModel(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name });
-    const name = req.str('name');
+  async deleteRegisteredModel(input: OperationInput<'deleteRegisteredModel'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
     validateModelName(name);
     await this.write(caller, async (q, events, _now, tx) => {
       if (!(await q.deleteRegisteredModel(name))) throw notFoundModel(name);
@@ -513,14 +495,8 @@ export class RegistryService {
     return {};
   }
 
-  async searchRegisteredModels(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, {
-      filter: S.string,
-      max_results: ['intlike', atMost(RM_MAX_RESULTS)],
-      order_by: ['array', 'itemString'],
-      page_token: S.string,
-    });
-    const maxResults = req.int('max_results', 100);
+  async searchRegisteredModels(input: OperationInput<'searchRegisteredModels'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const maxResults = (input.max_results ?? 100);
     if (maxResults > RM_MAX_RESULTS) {
       throw MlflowError.invalid(
         `Invalid value for request parameter max_results. It must be at most ${RM_MAX_RESULTS}, but got value ${maxResults}`,
@@ -528,10 +504,10 @@ export class RegistryService {
     }
     const readable = caller.readable;
     const ws = wsOf(caller);
-    const body = await this.cachedSearch(ws, searchKey('models', req, maxResults, readable), async () => {
-      const filters = parseRegisteredModelFilter(req.optStr('filter'));
-      const order = parseRegisteredModelOrderBy(req.strList('order_by'));
-      const token = req.str('page_token');
+    const body = await this.cachedSearch(ws, searchKey('models', input, maxResults, readable), async () => {
+      const filters = parseRegisteredModelFilter(input.filter);
+      const order = parseRegisteredModelOrderBy((input.order_by ?? []));
+      const token = (input.page_token ?? '');
       const offset = token ? parsePageToken(token) : 0;
       const limit = maxResults + 1;
       // PostgreSQL refuses a negative LIMIT; MLflow reports that database error as BAD_REQUEST.
@@ -576,24 +552,22 @@ export class RegistryService {
     return page.filter((json) => json !== undefined);
   }
 
-  async getLatestVersions(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, stages: ['array', 'itemString'] });
-    const name = req.str('name');
+  async getLatestVersions(input: OperationInput<'getLatestVersions'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
     validateModelName(name);
     const latest = await this.latestVersions(wsOf(caller), name);
     if (!latest) throw notFoundModel(name);
-    const requested = req.strList('stages');
+    const requested = (input.stages ?? []);
     const stages = new Set((requested.length === 0 ? STAGES : requested).map((s) => canonicalStage(s)));
     const mvs = latest.filter((v) => stages.has(v.stage)).map((v) => v.json);
     // GetLatestVersionsResponse; model_versions omitted when empty.
     return new RenderedJson(mvs.length > 0 ? `{"model_versions":[${mvs.join(',')}]}` : '{}');
   }
 
-  async setRegisteredModelTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, key: S.required, value: S.string });
-    const name = req.str('name');
-    const key = req.str('key');
-    const value = req.str('value');
+  async setRegisteredModelTag(input: OperationInput<'setRegisteredModelTag'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const key = (input.key ?? '');
+    const value = (input.value ?? '');
     validateModelName(name);
     validateRegisteredModelTag(key, value);
     // Both variants: the statement keeps the one that applies (a prompt's tags go to webhooks).
@@ -612,10 +586,9 @@ export class RegistryService {
     return {};
   }
 
-  async deleteRegisteredModelTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, key: S.required });
-    const name = req.str('name');
-    const key = req.str('key');
+  async deleteRegisteredModelTag(input: OperationInput<'deleteRegisteredModelTag'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const key = (input.key ?? '');
     validateModelName(name);
     validateTagName(key);
     await this.write(caller, async (q, events) => {
@@ -636,11 +609,10 @@ export class RegistryService {
 
   // ---- aliases -------------------------------------------------------------------------------
 
-  async setRegisteredModelAlias(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, alias: S.required, version: S.required });
-    const name = req.str('name');
-    const alias = req.str('alias');
-    const versionStr = req.str('version');
+  async setRegisteredModelAlias(input: OperationInput<'setRegisteredModelAlias'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const alias = (input.alias ?? '');
+    const versionStr = (input.version ?? '');
     validateModelName(name);
     validateAliasName(alias);
     validateAliasNameNotReserved(alias);
@@ -661,10 +633,9 @@ export class RegistryService {
     return {};
   }
 
-  async deleteRegisteredModelAlias(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, alias: S.required });
-    const name = req.str('name');
-    const alias = req.str('alias');
+  async deleteRegisteredModelAlias(input: OperationInput<'deleteRegisteredModelAlias'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const alias = (input.alias ?? '');
     validateModelName(name);
     validateAliasName(alias);
     const event = (prompt: boolean): RegistryEvent => ({
@@ -682,10 +653,9 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersionByAlias(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, alias: S.required });
-    const name = req.str('name');
-    const alias = req.str('alias');
+  async getModelVersionByAlias(input: OperationInput<'getModelVersionByAlias'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
+    const alias = (input.alias ?? '');
     validateModelName(name);
     validateAliasName(alias);
     const ws = wsOf(caller);
@@ -797,21 +767,12 @@ export class RegistryService {
    * prompt placeholder, host-addressed schemes, `models:/` lineage (reads), the source against its
    * run_id or model_id, the model name, the tags, and finally the model's existence.
    */
-  async createModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<CreateModelVersionResponse> {
-    checkSchema(req, {
-      name: S.name,
-      source: S.required,
-      run_id: S.string,
-      tags: ['array'],
-      run_link: S.string,
-      description: S.string,
-      model_id: S.string,
-    });
-    const name = req.str('name');
-    const tagsIn = req.list<Tag>('tags');
+  async createModelVersion(input: OperationInput<'createModelVersion'>, caller: Caller = ANONYMOUS): Promise<CreateModelVersionResponse> {
+    const name = (input.name ?? '');
+    const tagsIn = (input.tags ?? []);
     const tags = tagDict(tagsIn);
     const isPrompt = isPromptTags(tags);
-    const requestSource = req.str('source');
+    const requestSource = (input.source ?? '');
     const regex = this.opts.sourceRegex;
     if (isPrompt) {
       validateModelVersionSource(requestSource, { isPrompt, regex });
@@ -820,16 +781,16 @@ export class RegistryService {
     }
     const refusal = this.opts.checkSourceHost?.(requestSource);
     if (refusal) throw MlflowError.invalid(refusal);
-    const description = req.str('description');
-    const runLink = req.str('run_link');
+    const description = (input.description ?? '');
+    const runLink = (input.run_link ?? '');
 
     const ws = wsOf(caller);
-    let resolved = { source: requestSource, storageLocation: requestSource, runId: req.str('run_id'), modelId: req.str('model_id') };
+    let resolved = { source: requestSource, storageLocation: requestSource, runId: (input.run_id ?? ''), modelId: (input.model_id ?? '') };
     if (!isPrompt) {
       // Reads (for a models:/ source only), before the write's one statement.
       resolved = await this.resolveSourceLineage(this.store.read(ws), requestSource, resolved.runId, resolved.modelId, {
-        runId: req.has('run_id'),
-        modelId: req.has('model_id'),
+        runId: input.run_id !== undefined,
+        modelId: input.model_id !== undefined,
       });
       validateSourceLineage(resolved.source, resolved.runId, resolved.modelId);
     }
@@ -868,12 +829,11 @@ export class RegistryService {
     return row;
   }
 
-  async updateModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<UpdateModelVersionResponse> {
-    checkSchema(req, { name: S.name, version: S.required, description: S.string });
-    const name = req.str('name');
-    const description = req.optStr('description') ?? null;
+  async updateModelVersion(input: OperationInput<'updateModelVersion'>, caller: Caller = ANONYMOUS): Promise<UpdateModelVersionResponse> {
+    const name = (input.name ?? '');
+    const description = input.description ?? null;
     validateModelName(name);
-    const version = parseModelVersion(req.str('version'));
+    const version = parseModelVersion((input.version ?? ''));
     const row = await this.write(caller, async (q, events, now) => {
       const before = await this.liveVersion(q, name, version);
       await q.updateModelVersionDescription(name, version, description, now);
@@ -891,15 +851,14 @@ export class RegistryService {
     return { model_version: toModelVersion(row, true) };
   }
 
-  async transitionModelVersionStage(req: Req, caller: Caller = ANONYMOUS): Promise<TransitionModelVersionStageResponse> {
-    checkSchema(req, { name: S.name, version: S.required, stage: S.required, archive_existing_versions: ['bool'] });
-    const name = req.str('name');
-    const rawStage = req.str('stage');
+  async transitionModelVersionStage(input: OperationInput<'transitionModelVersionStage'>, caller: Caller = ANONYMOUS): Promise<TransitionModelVersionStageResponse> {
+    const name = (input.name ?? '');
+    const rawStage = (input.stage ?? '');
     const stage = canonicalStage(rawStage);
-    const archive = req.bool('archive_existing_versions');
+    const archive = (input.archive_existing_versions === true);
     validateArchiveExistingVersions(rawStage, archive);
     validateModelName(name);
-    const version = parseModelVersion(req.str('version'));
+    const version = parseModelVersion((input.version ?? ''));
     const row = await this.write(caller, async (q, events, now) => {
       const before = await this.liveVersion(q, name, version);
       const res = await q.transitionStage(name, version, stage, archive && ACTIVE_STAGES.includes(stage), now);
@@ -918,10 +877,9 @@ export class RegistryService {
     return { model_version: toModelVersion(row, true) };
   }
 
-  async deleteModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, version: S.required });
-    const name = req.str('name');
-    const version = parseModelVersion(req.str('version'));
+  async deleteModelVersion(input: OperationInput<'deleteModelVersion'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const version = parseModelVersion((input.version ?? ''));
     validateModelName(name);
     await this.write(caller, async (q, events, now) => {
       const res = await q.softDeleteModelVersion(name, version, now);
@@ -938,11 +896,10 @@ export class RegistryService {
     return {};
   }
 
-  async getModelVersion(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, { name: S.name, version: S.required });
-    const name = req.str('name');
+  async getModelVersion(input: OperationInput<'getModelVersion'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const name = (input.name ?? '');
     validateModelName(name);
-    const version = parseModelVersion(req.str('version'));
+    const version = parseModelVersion((input.version ?? ''));
     const ws = wsOf(caller);
     const json = await this.cached(ws, name, versionKey(version), async (epoch) => {
       const row = await this.store.read(ws).getModelVersion(name, version);
@@ -952,23 +909,17 @@ export class RegistryService {
     return new RenderedJson(`{"model_version":${json}}`);
   }
 
-  async searchModelVersions(req: Req, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
-    checkSchema(req, {
-      filter: S.string,
-      max_results: ['intlike', atMost(MV_MAX_RESULTS)],
-      order_by: ['array', 'itemString'],
-      page_token: S.string,
-    });
-    const maxResults = req.int('max_results', MV_MAX_RESULTS);
+  async searchModelVersions(input: OperationInput<'searchModelVersions'>, caller: Caller = ANONYMOUS): Promise<RenderedJson> {
+    const maxResults = (input.max_results ?? MV_MAX_RESULTS);
     if (maxResults < 1) {
       throw MlflowError.invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
     }
     const readable = caller.readable;
     const ws = wsOf(caller);
-    const body = await this.cachedSearch(ws, searchKey('versions', req, maxResults, readable), async () => {
-      const filters = parseModelVersionFilter(req.optStr('filter'));
-      const order = parseModelVersionOrderBy(req.strList('order_by'));
-      const token = req.str('page_token');
+    const body = await this.cachedSearch(ws, searchKey('versions', input, maxResults, readable), async () => {
+      const filters = parseModelVersionFilter(input.filter);
+      const order = parseModelVersionOrderBy((input.order_by ?? []));
+      const token = (input.page_token ?? '');
       const offset = token ? parsePageToken(token) : 0;
       const excludePrompts = !isQueryingPrompts(filters);
       const rows = await this.store.read(ws).searchModelVersions({
@@ -989,23 +940,21 @@ export class RegistryService {
     return new RenderedJson(body!);
   }
 
-  async getModelVersionDownloadUri(req: Req, caller: Caller = ANONYMOUS): Promise<GetModelVersionDownloadUriResponse> {
-    // MLflow's handler has no schema here: the store validates name and version.
-    const name = req.str('name');
+  async getModelVersionDownloadUri(input: OperationInput<'getModelVersionDownloadUri'>, caller: Caller = ANONYMOUS): Promise<GetModelVersionDownloadUriResponse> {
+    const name = (input.name ?? '');
     validateModelName(name);
-    const version = parseModelVersion(req.str('version'));
+    const version = parseModelVersion((input.version ?? ''));
     const location = await this.store.read(wsOf(caller)).downloadUri(name, version);
     if (location === undefined) throw notFoundVersion(name, version);
     const uri = this.opts.downloadUri ? await this.opts.downloadUri(location, caller.workspace) : location;
     return { artifact_uri: uri };
   }
 
-  async setModelVersionTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, version: S.required, key: S.required, value: S.string });
-    const name = req.str('name');
-    const versionStr = req.str('version');
-    const key = req.str('key');
-    const value = req.str('value');
+  async setModelVersionTag(input: OperationInput<'setModelVersionTag'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const versionStr = (input.version ?? '');
+    const key = (input.key ?? '');
+    const value = (input.value ?? '');
     validateModelName(name);
     const version = parseModelVersion(versionStr);
     validateModelVersionTag(key, value);
@@ -1024,11 +973,10 @@ export class RegistryService {
     return {};
   }
 
-  async deleteModelVersionTag(req: Req, caller: Caller = ANONYMOUS): Promise<Empty> {
-    checkSchema(req, { name: S.name, version: S.required, key: S.required });
-    const name = req.str('name');
-    const versionStr = req.str('version');
-    const key = req.str('key');
+  async deleteModelVersionTag(input: OperationInput<'deleteModelVersionTag'>, caller: Caller = ANONYMOUS): Promise<Empty> {
+    const name = (input.name ?? '');
+    const versionStr = (input.version ?? '');
+    const key = (input.key ?? '');
     validateModelName(name);
     const version = parseModelVersion(versionStr);
     validateTagName(key);

@@ -19,7 +19,8 @@ import type { Database } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { WebhookConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
-import { checkSchema, type Req } from '../registry/req.js';
+import type { RawRequest } from '../registry/req.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
 import { createPageToken, parsePageToken } from '../registry/search.js';
 import {
   pyRepr,
@@ -84,14 +85,14 @@ function eventNames(e: unknown): unknown {
  * A field as the request carries it: the parsed value, or the raw one when parsing stopped early
  * (then the parsed value may be partial, e.g. an event without the entity that failed to parse).
  */
-function requestField(req: Req, field: string): unknown {
+function requestField<I extends object, F extends keyof I & string>(input: I, req: RawRequest, field: F): unknown {
   if (!req.parseOk && req.raw[field] !== undefined && req.raw[field] !== null) return req.raw[field];
-  return req.fields[field];
+  return input[field];
 }
 
 /** Events as the request carries them, enum numbers turned into names. */
-function requestEvents(req: Req, field: string): unknown {
-  const v = requestField(req, field);
+function requestEvents(input: { events?: unknown }, req: RawRequest): unknown {
+  const v = requestField(input, req, 'events');
   return Array.isArray(v) ? v.map(eventNames) : v;
 }
 
@@ -101,8 +102,8 @@ function normalisePairs(events: unknown): Pair[] {
   return events.map((e) => ({ entity: String(e.entity).toLowerCase(), action: String(e.action).toLowerCase() }));
 }
 
-function requestStatus(req: Req): unknown {
-  return enumName(requestField(req, 'status'), STATUS_NAMES);
+function requestStatus(input: { status?: unknown }, req: RawRequest): unknown {
+  return enumName(requestField(input, req, 'status'), STATUS_NAMES);
 }
 
 export function toWebhookJson(row: WebhookRow): WebhookJson {
@@ -189,25 +190,17 @@ export class WebhookService {
     throw err;
   }
 
-  async create(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
-    checkSchema(req, {
-      name: ['string', 'required'],
-      url: ['string', 'required'],
-      events: ['array', 'required'],
-      description: ['string'],
-      secret: ['string'],
-      status: ['string'],
-    });
-    const rawEvents = requestEvents(req, 'events');
+  async create(input: OperationInput<'createWebhook'>, req: RawRequest, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
+    const rawEvents = requestEvents(input, req);
     // The handler turns each event into a WebhookEvent (pair check) before the store validates.
     if (Array.isArray(rawEvents) && rawEvents.length > 0) validateWebhookEvents(rawEvents);
-    const status = requestStatus(req);
-    const name = req.str('name');
-    const url = req.str('url');
+    const status = requestStatus(input, req);
+    const name = (input.name ?? '');
+    const url = (input.url ?? '');
     validateWebhookName(name);
     await this.validateUrl(url);
     const events = normalisePairs(rawEvents);
-    const description = req.str('description') || null;
+    const description = (input.description ?? '') || null;
     validateWebhookDescription(description);
     if (status !== undefined && status !== null) validateWebhookStatus(status);
     const now = this.now();
@@ -220,7 +213,7 @@ export class WebhookService {
           description,
           url,
           status: (status as string | undefined) ?? 'ACTIVE',
-          secret: this.encrypt(req.str('secret')),
+          secret: this.encrypt((input.secret ?? '')),
           now,
           events,
         }),
@@ -243,18 +236,17 @@ export class WebhookService {
     };
   }
 
-  async get(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
-    const id = req.str('webhook_id');
+  async get(input: OperationInput<'getWebhook'>, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
+    const id = (input.webhook_id ?? '');
     const row = await this.read(ws).get(id);
     if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     return { webhook: toWebhookJson(row) };
   }
 
-  async list(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhooks?: WebhookJson[]; next_page_token?: string }> {
-    checkSchema(req, { max_results: ['intlike'], page_token: ['string'] });
-    const maxResults = req.int('max_results', 0) || 100;
+  async list(input: OperationInput<'listWebhooks'>, ws: string = DEFAULT_WORKSPACE): Promise<{ webhooks?: WebhookJson[]; next_page_token?: string }> {
+    const maxResults = (input.max_results ?? 0) || 100;
     if (maxResults < 1 || maxResults > MAX_LIST_RESULTS) throw MlflowError.invalid('max_results must be between 1 and 1000.');
-    const token = req.str('page_token');
+    const token = (input.page_token ?? '');
     const offset = token ? parsePageToken(token) : 0;
     const rows = await this.read(ws).list(maxResults + 1, offset);
     const out: { webhooks?: WebhookJson[]; next_page_token?: string } = {};
@@ -264,33 +256,25 @@ export class WebhookService {
     return out;
   }
 
-  async update(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
-    checkSchema(req, {
-      name: ['string'],
-      description: ['string'],
-      url: ['string'],
-      events: ['array'],
-      secret: ['string'],
-      status: ['string'],
-    });
-    const id = req.str('webhook_id');
-    const rawEvents = requestEvents(req, 'events');
+  async update(input: OperationInput<'updateWebhook'>, req: RawRequest, ws: string = DEFAULT_WORKSPACE): Promise<{ webhook: WebhookJson }> {
+    const id = (input.webhook_id ?? '');
+    const rawEvents = requestEvents(input, req);
     // Handler: only a non-empty events list is applied; its pairs are checked before the store runs.
     const hasEvents = Array.isArray(rawEvents) && rawEvents.length > 0;
     if (hasEvents) validateWebhookEvents(rawEvents);
-    const status = requestStatus(req);
+    const status = requestStatus(input, req);
     // The store's order: the webhook must exist, then each supplied value is validated. The URL's DNS
     // check runs before the transaction, so no row lock is held while resolving.
     if (!(await this.read(ws).get(id))) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     // name and url apply when truthy; description, secret and status whenever present (HasField).
-    const name = req.str('name') || undefined;
+    const name = (input.name ?? '') || undefined;
     if (name !== undefined) validateWebhookName(name);
-    const url = req.str('url') || undefined;
+    const url = (input.url ?? '') || undefined;
     if (url !== undefined) await this.validateUrl(url);
     const events = hasEvents ? normalisePairs(rawEvents) : undefined;
-    const description = req.optStr('description');
+    const description = input.description;
     validateWebhookDescription(description);
-    const secret = req.has('secret') ? this.encrypt(req.str('secret')) : undefined;
+    const secret = input.secret !== undefined ? this.encrypt((input.secret ?? '')) : undefined;
     if (status !== undefined && status !== null) validateWebhookStatus(status);
     const row = await this.db.transaction(async (tx) => {
       const q = new WebhookQueries(tx, ws);
@@ -305,16 +289,16 @@ export class WebhookService {
     return { webhook: toWebhookJson(row) };
   }
 
-  async delete(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<Record<string, never>> {
-    const id = req.str('webhook_id');
+  async delete(input: OperationInput<'deleteWebhook'>, ws: string = DEFAULT_WORKSPACE): Promise<Record<string, never>> {
+    const id = (input.webhook_id ?? '');
     const deleted = await this.db.transaction((tx) => new WebhookQueries(tx, ws).softDelete(id, this.now()));
     if (!deleted) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);
     return {};
   }
 
-  async test(req: Req, ws: string = DEFAULT_WORKSPACE): Promise<{ result: WebhookTestResultJson }> {
-    const id = req.str('webhook_id');
-    const rawEvent = requestField(req, 'event');
+  async test(input: OperationInput<'testWebhook'>, req: RawRequest, ws: string = DEFAULT_WORKSPACE): Promise<{ result: WebhookTestResultJson }> {
+    const id = (input.webhook_id ?? '');
+    const rawEvent = requestField(input, req, 'event');
     const event = rawEvent === undefined || rawEvent === null ? undefined : normalisePairs([eventNames(rawEvent)])[0];
     const row = await this.read(ws).get(id);
     if (!row) throw MlflowError.notFound(`Webhook with ID ${id} not found.`);

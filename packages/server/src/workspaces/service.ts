@@ -4,7 +4,8 @@
  */
 import { MlflowError } from '../errors.js';
 import type { Executor } from '../store/db.js';
-import { checkSchema, invalidValueError, Req } from '../registry/req.js';
+import { checkSchema, invalidValueError, type ParsedRequest, type RawRequest } from '../registry/req.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
 import { pyRepr } from '../python/repr.js';
 import { DEFAULT_WORKSPACE, validateWorkspaceName } from './names.js';
 import { DELETION_MODES, type DeletionMode, type WorkspaceRow, type WorkspaceStore } from './store.js';
@@ -44,7 +45,7 @@ const RETENTION = /^[1-9][0-9]*[mhd]$/;
 const HOST_HINT = 'Set the MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES environment variable on the server to allow it.';
 
 /** The handlers' type checks always run (proto_parsing_succeeded=None). */
-const strictly = (req: Req) => new Req(req.fields, req.raw, false);
+const strictly = (req: RawRequest): RawRequest => ({ raw: req.raw, parseOk: false });
 
 export class WorkspaceService {
   constructor(
@@ -57,18 +58,18 @@ export class WorkspaceService {
     return rows.length > 0 ? { workspaces: rows.map(workspaceJson) } : {};
   }
 
-  async create(req: Req): Promise<{ workspace: WorkspaceJson }> {
+  async create(req: ParsedRequest<OperationInput<'createWorkspace'>>): Promise<{ workspace: WorkspaceJson }> {
     checkSchema(strictly(req), { name: ['required', 'string'], description: ['string'], default_artifact_root: ['string'] });
     const archival = this.archivalConfig(req);
-    const name = req.str('name');
+    const name = req.fields.name ?? '';
     if (name === DEFAULT_WORKSPACE) throw MlflowError.invalid(`The '${DEFAULT_WORKSPACE}' workspace is reserved and cannot be created`);
     validateWorkspaceName(name);
-    const root = this.artifactRoot(req.optStr('default_artifact_root'));
+    const root = this.artifactRoot(req.fields.default_artifact_root);
     const location = this.archivalLocation(archival.location);
     const retention = archivalRetention(archival.retention);
     const row = await this.store.create({
       name,
-      description: req.optStr('description') ?? null,
+      description: req.fields.description ?? null,
       default_artifact_root: root || null,
       trace_archival_location: location || null,
       trace_archival_retention: retention || null,
@@ -81,20 +82,22 @@ export class WorkspaceService {
     return { workspace: workspaceJson(await this.store.get(name)) };
   }
 
-  async update(name: string, req: Req): Promise<{ workspace: WorkspaceJson }> {
+  async update(name: string, req: ParsedRequest<OperationInput<'updateWorkspace'>>): Promise<{ workspace: WorkspaceJson }> {
     if (name !== DEFAULT_WORKSPACE) validateWorkspaceName(name);
     checkSchema(strictly(req), { description: ['string'], default_artifact_root: ['string'] });
     const archival = this.archivalConfig(req);
-    const hasDescription = 'description' in req.raw;
-    const hasRoot = 'default_artifact_root' in req.raw;
+    // Present in the request dict, even as null (MLflow's handler tests `in request_json`).
+    const sent = (field: keyof OperationInput<'updateWorkspace'> & string) => field in req.raw;
+    const hasDescription = sent('description');
+    const hasRoot = sent('default_artifact_root');
     if (!hasDescription && !hasRoot && archival.location === undefined && archival.retention === undefined) {
       throw MlflowError.invalid('Workspace update must have at least one key');
     }
-    const root = this.artifactRoot(hasRoot ? req.str('default_artifact_root') : undefined);
+    const root = this.artifactRoot(hasRoot ? (req.fields.default_artifact_root ?? '') : undefined);
     const location = this.archivalLocation(archival.location);
     const retention = archivalRetention(archival.retention);
     const row = await this.store.update(name, {
-      description: hasDescription ? req.str('description') : undefined,
+      description: hasDescription ? (req.fields.description ?? '') : undefined,
       default_artifact_root: root,
       trace_archival_location: location,
       trace_archival_retention: retention,
@@ -114,7 +117,7 @@ export class WorkspaceService {
   }
 
   /** trace_archival_config: a dict whose location and retention are strings; which of them were sent. */
-  private archivalConfig(req: Req): { location?: string; retention?: string } {
+  private archivalConfig(req: RawRequest): { location?: string; retention?: string } {
     const raw = req.raw.trace_archival_config;
     if (raw === undefined || raw === null) return {};
     if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidValueError('trace_archival_config', raw);

@@ -10,6 +10,8 @@ import type { OperationId } from '../../gen/operations.gen.js';
 import type { ArtifactService } from '../../artifacts/service.js';
 import { invalidPath, parseDecodedPath, parseEncodedPath, decodeOnce, rawTargetHasDotDot, requireFilePath, ROOT, type ArtifactPath } from '../../artifacts/paths.js';
 import type { Handler } from '../app.js';
+import { checkSchema } from '../../registry/req.js';
+import { artifactRequestChecks } from '../../artifacts/request-checks.js';
 import type { LimitsConfig } from '../../config.js';
 import { bodyStream } from '../body.js';
 import { enabledWorkspaceOf } from '../workspace.js';
@@ -109,11 +111,16 @@ async function upload(svc: ArtifactService, p: ArtifactPath, c: Context, limits:
   }
 }
 
-export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): Record<ArtifactOperationId, Handler> {
+export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): { [K in ArtifactOperationId]: Handler<K> } {
+  /** MLflow's handler-level checks of a JSON artifact request (artifacts/request-checks.ts), then `h`. */
+  const checked = <K extends keyof typeof artifactRequestChecks>(op: K, h: Handler<K>): Handler<K> => (r, c) => {
+    checkSchema(r, artifactRequestChecks[op]);
+    return h(r, c);
+  };
   return {
     listArtifacts: async (r, c) => {
       checkRawTarget(c);
-      const raw = r.optStr('path');
+      const raw = r.fields.path;
       const p = raw === undefined ? ROOT : parseDecodedPath(raw);
       const out = await svc.list(scoped(c, p));
       if (!out.files || !hidesWorkspacesDir(p, enabledWorkspaceOf(c))) return out;
@@ -137,13 +144,13 @@ export function artifactHandlers(svc: ArtifactService, limits: LimitsConfig): Re
       // The root is never deleted, nor a workspace's root (which is the root of its requests).
       return svc.delete(p === ROOT ? ROOT : scoped(c, p));
     },
-    createMultipartUpload: (r, c) => svc.createMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/create'), r),
-    completeMultipartUpload: (r, c) => svc.completeMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/complete'), r),
-    abortMultipartUpload: (r, c) => svc.abortMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/abort'), r),
+    createMultipartUpload: checked('createMultipartUpload', (r, c) => svc.createMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/create'), r.fields)),
+    completeMultipartUpload: checked('completeMultipartUpload', (r, c) => svc.completeMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/complete'), r.fields)),
+    abortMultipartUpload: checked('abortMultipartUpload', (r, c) => svc.abortMultipartUpload(pathParam(c, 'mlflow-artifacts/mpu/abort'), r.fields)),
     getPresignedDownloadUrl: (_r, c) => svc.presignedDownloadUrl(pathParam(c, 'mlflow-artifacts/presigned')),
-    createDirectUpload: (r, c) => svc.createDirectUpload(r, (p) => scoped(c, p)),
-    completeDirectUpload: (r, c) => svc.completeDirectUpload(r, (p) => scoped(c, p)),
-    abortDirectUpload: (r, c) => svc.abortDirectUpload(r, (p) => scoped(c, p)),
-    getDirectDownloadUrl: (r, c) => svc.createDirectDownload(r, (p) => scoped(c, p)),
+    createDirectUpload: checked('createDirectUpload', (r, c) => svc.createDirectUpload(r.fields, (p) => scoped(c, p))),
+    completeDirectUpload: checked('completeDirectUpload', (r, c) => svc.completeDirectUpload(r.fields, (p) => scoped(c, p))),
+    abortDirectUpload: checked('abortDirectUpload', (r, c) => svc.abortDirectUpload(r.fields, (p) => scoped(c, p))),
+    getDirectDownloadUrl: checked('getDirectDownloadUrl', (r, c) => svc.createDirectDownload(r.fields, (p) => scoped(c, p))),
   };
 }

@@ -9,7 +9,7 @@ export type HistoryOperationId = Extract<
   'getRegisteredModelHistory' | 'getModelVersionHistory' | 'getAliasHistory' | 'listRegistryEvents' | 'listWebhookDeliveries'
 >;
 
-export function historyHandlers(svc: HistoryService): Record<HistoryOperationId, Handler> {
+export function historyHandlers(svc: HistoryService): { [K in HistoryOperationId]: Handler<K> } {
   return {
     getRegisteredModelHistory: (r, c) => svc.in(workspaceOf(c)).registeredModel(r),
     getModelVersionHistory: (r, c) => svc.in(workspaceOf(c)).modelVersion(r),

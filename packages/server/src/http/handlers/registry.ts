@@ -1,62 +1,49 @@
 /**
- * Thin bindings of the 22 model-registry operations to the registry service. Every operation gets the
- * caller (http/authn.ts callerOf): the request's workspace, and the actor of a change, the creator's
- * grant, the search filter.
+ * Thin bindings of the 22 model-registry operations to the registry service. Each runs MLflow's
+ * handler-level checks on the request (registry/request-checks.ts), then calls the service with the
+ * operation's typed input and the caller (http/authn.ts callerOf): the request's workspace, and the
+ * actor of a change, the creator's grant, the search filter.
  */
-import type { RegistryService } from '../../registry/service.js';
-import type { Handler } from '../app.js';
-import type { OperationId } from '../../gen/operations.gen.js';
+import type { Context } from 'hono';
+import type { Caller, RegistryService } from '../../registry/service.js';
+import type { Handler, HandlerResult } from '../app.js';
+import type { OperationInput } from '../../gen/inputs.gen.js';
+import { checkSchema } from '../../registry/req.js';
+import { registryRequestChecks, type RegistryOperationId } from '../../registry/request-checks.js';
 import { callerOf } from '../authn.js';
 
-export type RegistryOperationId = Extract<
-  OperationId,
-  | 'createRegisteredModel'
-  | 'renameRegisteredModel'
-  | 'updateRegisteredModel'
-  | 'deleteRegisteredModel'
-  | 'getRegisteredModel'
-  | 'searchRegisteredModels'
-  | 'getLatestVersions'
-  | 'getLatestVersionsGet'
-  | 'setRegisteredModelTag'
-  | 'deleteRegisteredModelTag'
-  | 'setRegisteredModelAlias'
-  | 'deleteRegisteredModelAlias'
-  | 'getModelVersionByAlias'
-  | 'createModelVersion'
-  | 'updateModelVersion'
-  | 'transitionModelVersionStage'
-  | 'deleteModelVersion'
-  | 'getModelVersion'
-  | 'searchModelVersions'
-  | 'getModelVersionDownloadUri'
-  | 'setModelVersionTag'
-  | 'deleteModelVersionTag'
->;
+export type { RegistryOperationId };
 
-export function registryHandlers(svc: RegistryService): Record<RegistryOperationId, Handler> {
+export function registryHandlers(svc: RegistryService): { [K in RegistryOperationId]: Handler<K> } {
+  /** Operation `op`: MLflow's checks, then `run` with the typed input; searches get the caller's read filter. */
+  const bind =
+    <K extends RegistryOperationId>(op: K, run: (input: OperationInput<K>, caller: Caller) => Promise<HandlerResult>, search = false): Handler<K> =>
+    (r, c: Context) => {
+      checkSchema(r, registryRequestChecks[op]);
+      return run(r.fields, callerOf(c, search));
+    };
   return {
-    createRegisteredModel: (r, c) => svc.createRegisteredModel(r, callerOf(c)),
-    renameRegisteredModel: (r, c) => svc.renameRegisteredModel(r, callerOf(c)),
-    updateRegisteredModel: (r, c) => svc.updateRegisteredModel(r, callerOf(c)),
-    deleteRegisteredModel: (r, c) => svc.deleteRegisteredModel(r, callerOf(c)),
-    getRegisteredModel: (r, c) => svc.getRegisteredModel(r, callerOf(c)),
-    searchRegisteredModels: (r, c) => svc.searchRegisteredModels(r, callerOf(c, true)),
-    getLatestVersions: (r, c) => svc.getLatestVersions(r, callerOf(c)),
-    getLatestVersionsGet: (r, c) => svc.getLatestVersions(r, callerOf(c)),
-    setRegisteredModelTag: (r, c) => svc.setRegisteredModelTag(r, callerOf(c)),
-    deleteRegisteredModelTag: (r, c) => svc.deleteRegisteredModelTag(r, callerOf(c)),
-    setRegisteredModelAlias: (r, c) => svc.setRegisteredModelAlias(r, callerOf(c)),
-    deleteRegisteredModelAlias: (r, c) => svc.deleteRegisteredModelAlias(r, callerOf(c)),
-    getModelVersionByAlias: (r, c) => svc.getModelVersionByAlias(r, callerOf(c)),
-    createModelVersion: (r, c) => svc.createModelVersion(r, callerOf(c)),
-    updateModelVersion: (r, c) => svc.updateModelVersion(r, callerOf(c)),
-    transitionModelVersionStage: (r, c) => svc.transitionModelVersionStage(r, callerOf(c)),
-    deleteModelVersion: (r, c) => svc.deleteModelVersion(r, callerOf(c)),
-    getModelVersion: (r, c) => svc.getModelVersion(r, callerOf(c)),
-    searchModelVersions: (r, c) => svc.searchModelVersions(r, callerOf(c, true)),
-    getModelVersionDownloadUri: (r, c) => svc.getModelVersionDownloadUri(r, callerOf(c)),
-    setModelVersionTag: (r, c) => svc.setModelVersionTag(r, callerOf(c)),
-    deleteModelVersionTag: (r, c) => svc.deleteModelVersionTag(r, callerOf(c)),
+    createRegisteredModel: bind('createRegisteredModel', (i, who) => svc.createRegisteredModel(i, who)),
+    renameRegisteredModel: bind('renameRegisteredModel', (i, who) => svc.renameRegisteredModel(i, who)),
+    updateRegisteredModel: bind('updateRegisteredModel', (i, who) => svc.updateRegisteredModel(i, who)),
+    deleteRegisteredModel: bind('deleteRegisteredModel', (i, who) => svc.deleteRegisteredModel(i, who)),
+    getRegisteredModel: bind('getRegisteredModel', (i, who) => svc.getRegisteredModel(i, who)),
+    searchRegisteredModels: bind('searchRegisteredModels', (i, who) => svc.searchRegisteredModels(i, who), true),
+    getLatestVersions: bind('getLatestVersions', (i, who) => svc.getLatestVersions(i, who)),
+    getLatestVersionsGet: bind('getLatestVersionsGet', (i, who) => svc.getLatestVersions(i, who)),
+    setRegisteredModelTag: bind('setRegisteredModelTag', (i, who) => svc.setRegisteredModelTag(i, who)),
+    deleteRegisteredModelTag: bind('deleteRegisteredModelTag', (i, who) => svc.deleteRegisteredModelTag(i, who)),
+    setRegisteredModelAlias: bind('setRegisteredModelAlias', (i, who) => svc.setRegisteredModelAlias(i, who)),
+    deleteRegisteredModelAlias: bind('deleteRegisteredModelAlias', (i, who) => svc.deleteRegisteredModelAlias(i, who)),
+    getModelVersionByAlias: bind('getModelVersionByAlias', (i, who) => svc.getModelVersionByAlias(i, who)),
+    createModelVersion: bind('createModelVersion', (i, who) => svc.createModelVersion(i, who)),
+    updateModelVersion: bind('updateModelVersion', (i, who) => svc.updateModelVersion(i, who)),
+    transitionModelVersionStage: bind('transitionModelVersionStage', (i, who) => svc.transitionModelVersionStage(i, who)),
+    deleteModelVersion: bind('deleteModelVersion', (i, who) => svc.deleteModelVersion(i, who)),
+    getModelVersion: bind('getModelVersion', (i, who) => svc.getModelVersion(i, who)),
+    searchModelVersions: bind('searchModelVersions', (i, who) => svc.searchModelVersions(i, who), true),
+    getModelVersionDownloadUri: bind('getModelVersionDownloadUri', (i, who) => svc.getModelVersionDownloadUri(i, who)),
+    setModelVersionTag: bind('setModelVersionTag', (i, who) => svc.setModelVersionTag(i, who)),
+    deleteModelVersionTag: bind('deleteModelVersionTag', (i, who) => svc.deleteModelVersionTag(i, who)),
   };
 }

@@ -39,14 +39,14 @@ function toJson(t: AccessToken): Record<string, unknown> {
 
 const notFound = (id: unknown) => new MlflowError('RESOURCE_DOES_NOT_EXIST', `Access token with id=${String(id)} not found`);
 
-export function tokenHandlers(deps: TokenDeps | undefined): Record<TokenOperationId, Handler> {
+export function tokenHandlers(deps: TokenDeps | undefined): { [K in TokenOperationId]: Handler<K> } {
   if (!deps) {
     const off: Handler = (_r, c) =>
       new Response(JSON.stringify(errorBody('ENDPOINT_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}`)), {
         status: 404,
         headers: { 'content-type': 'application/json' },
       });
-    return Object.fromEntries(TOKEN_OPERATION_IDS.map((id) => [id, off])) as Record<TokenOperationId, Handler>;
+    return Object.fromEntries(TOKEN_OPERATION_IDS.map((id) => [id, off])) as { [K in TokenOperationId]: Handler<K> };
   }
   const { store, tokens, authenticator } = deps;
   return {
@@ -56,14 +56,13 @@ export function tokenHandlers(deps: TokenDeps | undefined): Record<TokenOperatio
       if (authMethod(c) === 'token') {
         throw new MlflowError('PERMISSION_DENIED', 'An access token cannot create access tokens: log in with a password or an OpenID Connect token.');
       }
-      const ttl = req.has('expires_in_seconds') ? req.int('expires_in_seconds', 0) : undefined;
-      const { token, info } = await tokens.create(caller, req.optStr('name') ?? '', ttl);
+      const { token, info } = await tokens.create(caller, req.fields.name ?? '', req.fields.expires_in_seconds);
       return { token, access_token: toJson(info) };
     },
     listAccessTokens: async (req, c) => {
       const caller = currentUser(c);
       if (!caller) return unauthenticated();
-      const username = req.optStr('username');
+      const username = req.fields.username;
       let userId = caller.id;
       if (username !== undefined && username !== '' && username !== caller.username) {
         if (!caller.isAdmin) return forbidden();
@@ -75,8 +74,8 @@ export function tokenHandlers(deps: TokenDeps | undefined): Record<TokenOperatio
     revokeAccessToken: async (req, c) => {
       const caller = currentUser(c);
       if (!caller) return unauthenticated();
-      if (!req.has('id')) throw MlflowError.invalid("Missing value for required parameter 'id'.");
-      const id = req.int('id', 0);
+      const id = req.fields.id;
+      if (id === undefined) throw MlflowError.invalid("Missing value for required parameter 'id'.");
       // Ids are PostgreSQL integers: anything else names no token (and must not reach the query as an error).
       if (!Number.isInteger(id) || id < 1 || id > 2_147_483_647) throw notFound(id);
       const existing = await tokens.get(id);

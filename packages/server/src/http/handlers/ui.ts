@@ -27,16 +27,16 @@ export interface UiHandlerDeps {
   artifacts: { service: ArtifactService; locations: ArtifactLocations };
 }
 
-export function uiHandlers(deps: UiHandlerDeps): Record<UiOperationId, Handler> {
+export function uiHandlers(deps: UiHandlerDeps): { [K in UiOperationId]: Handler<K> } {
   return {
     getModelVersionArtifact: async (r, c) => {
-      const raw = r.optStr('path');
+      const raw = r.fields.path;
       // MLflow reads `request.args["path"]`: missing, Flask answers 400.
       if (raw === undefined) {
         throw MlflowError.invalid("Missing value for required parameter 'path'. See the API docs for more information about request parameters.");
       }
       const rel = parseDecodedPath(raw);
-      const { artifact_uri: uri } = await deps.registry.getModelVersionDownloadUri(r, callerOf(c));
+      const { artifact_uri: uri } = await deps.registry.getModelVersionDownloadUri(r.fields, callerOf(c));
       const base = uri === undefined ? undefined : deps.artifacts.locations.resolve(uri);
       if (base === undefined) {
         throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `The artifacts of this model version are not in this server's artifact store: '${uri ?? ''}'`);

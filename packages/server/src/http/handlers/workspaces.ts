@@ -36,10 +36,10 @@ function disabled(c: Context): Response {
   );
 }
 
-export function workspaceHandlers(deps: WorkspaceHandlerDeps): Record<WorkspaceOperationId, Handler> {
+export function workspaceHandlers(deps: WorkspaceHandlerDeps): { [K in WorkspaceOperationId]: Handler<K> } {
   const { service } = deps;
   const on =
-    (h: Handler): Handler =>
+    <K extends WorkspaceOperationId>(h: Handler<K>): Handler<K> =>
     (r, c) =>
       deps.enabled ? h(r, c) : disabled(c);
   const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -53,11 +53,11 @@ export function workspaceHandlers(deps: WorkspaceHandlerDeps): Record<WorkspaceO
       return workspaces.length > 0 ? { workspaces } : {};
     }),
     createWorkspace: on(async (r) => json(201, await service.create(r))),
-    getWorkspace: on((r) => service.get(r.str('workspace_name'))),
-    updateWorkspace: on((r) => service.update(r.str('workspace_name'), r)),
+    getWorkspace: on((r) => service.get(r.fields.workspace_name)),
+    updateWorkspace: on((r) => service.update(r.fields.workspace_name, r)),
     deleteWorkspace: on(async (r, c) => {
       // request.args.get("mode"): the query string, whatever the body holds.
-      await service.delete(r.str('workspace_name'), c.req.query('mode'));
+      await service.delete(r.fields.workspace_name, c.req.query('mode'));
       return new Response(null, { status: 204 });
     }),
   };
