@@ -21,7 +21,7 @@ import type { Executor } from '../store/db.js';
 import type { PgListener } from '../events/listener.js';
 import { modelKey, type ModelReadCache } from '../registry/read-cache.js';
 import type { AuthnDeps } from '../http/authn.js';
-import { AUTH_CHANGES_CHANNEL, changedUser } from './changes.js';
+import { announceAuthChanges, AUTH_CHANGES_CHANNEL, changedUser, type RegistryDatabaseKind } from './changes.js';
 import { GrantCache } from './grant-cache.js';
 import type { AuthStore } from './store.js';
 
@@ -35,10 +35,10 @@ export interface DecisionCacheParts {
   /** Grant rows kept (MLFLOW_AUTH_CACHE_MAX_SIZE); 0 turns the cache off. */
   maxGrants: number;
   ttlMs: number;
-  /** The auth tables live in the registry's database. */
-  sameDatabase: boolean;
-  /** The registry's database is PostgreSQL whose writers announce their changes (not mlflow server's). */
-  announces: boolean;
+  /** The registry's database. */
+  db: RegistryDatabaseKind;
+  /** The auth tables' database (the same object as `db` when they live in it). */
+  authDb: object;
   listener: PgListener | undefined;
   cache: ModelReadCache | undefined;
   /** The registry's transactions (with commit hooks): the grant effects drop the cache after they commit. */
@@ -53,12 +53,13 @@ export function wireDecisionCache(p: DecisionCacheParts): GrantCache {
   const { store, listener, cache } = p;
   const changes = store.changes;
   if (hasHooks(p.registryDb)) changes.afterCommit = (tx, fn) => (p.registryDb as Hooks).afterCommit(tx, fn);
-  if (p.sameDatabase && p.announces) changes.announce = { ownListenerPid: () => listener?.pid ?? 0 };
+  const sameDatabase = p.authDb === p.db;
+  const announced = announceAuthChanges(changes, p.db, p.authDb, () => listener?.pid ?? 0);
 
   let grantCache: GrantCache;
-  if (p.sameDatabase && !listener) {
+  if (sameDatabase && !listener) {
     grantCache = new GrantCache({ maxGrants: p.maxGrants });
-  } else if (p.sameDatabase && p.announces && listener && cache) {
+  } else if (announced && listener && cache) {
     grantCache = new GrantCache({ maxGrants: p.maxGrants, live: () => cache.live });
     const dropAll = () => grantCache.invalidate();
     listener.subscribe(AUTH_CHANGES_CHANNEL, {
@@ -72,15 +73,20 @@ export function wireDecisionCache(p: DecisionCacheParts): GrantCache {
       up: dropAll,
       down: dropAll,
     });
-  } else if (p.sameDatabase) {
+  } else if (sameDatabase) {
     grantCache = new GrantCache({ maxGrants: 0 });
   } else {
     grantCache = new GrantCache({ maxGrants: p.maxGrants, ttlMs: p.ttlMs });
   }
   changes.onChange(() => grantCache.invalidate());
   p.edge.grantCache = grantCache;
-  // One catch-up with the change feed per decision, before kept grants and classifications are used.
-  if (listener && cache) p.edge.catchUp = () => listener.catchUp();
+  // Kept grants and classifications are used once the change feed has caught up since the request
+  // arrived; a read may be decided on them first and confirmed then (http/authn.ts), unless either
+  // cache dropped something meanwhile (both epochs only grow, so their sum moves whenever either does).
+  if (listener && cache) {
+    p.edge.feed = listener;
+    p.edge.keptVersion = () => grantCache.epoch + cache.epoch;
+  }
 
   // Kept under the model in the read cache, used when the decision has caught up with the change feed
   // (`fresh`, the same catch-up as the grants'); only existing models are kept (a create drops the name).

@@ -8,9 +8,10 @@
  *   before a change cannot be put back after it;
  * - across replicas (PostgreSQL), the writers NOTIFY AUTH_CHANGES_CHANNEL in the writing transaction and
  *   every replica drops everything when it hears it; a kept entry is used only when the caller says the
- *   LISTEN connection has caught up since the request arrived (`fresh`: events/listener.ts catchUp, one
- *   per decision, shared with the model classification), so a change committed before the request
- *   arrived has been heard. While the change feed is down (`live()` false) nothing is kept or used,
+ *   LISTEN connection has caught up since the request arrived (`fresh`: events/listener.ts catchUpSince,
+ *   at most one round trip per request, shared with the model classification and, for reads, with the
+ *   handler's read-cache lookup: http/authn.ts), so a change committed before the request arrived has
+ *   been heard. While the change feed is down (`live()` false) nothing is kept or used,
  *   exactly as the read cache;
  * - where no change feed reaches this process (the auth tables in another database, AUTH_DATABASE_URL,
  *   or no read cache on PostgreSQL), an entry is trusted for `ttlMs` only (MLFLOW_AUTH_CACHE_TTL_SECONDS,
@@ -87,7 +88,7 @@ interface Entry {
 export class GrantCache {
   /** `${userId} NUL ${workspace}` → grants; Map order is recency (first = least recently used). */
   private readonly entries = new Map<string, Entry>();
-  private epoch = 0;
+  private epochValue = 0;
   private kept_ = 0;
   private readonly now: () => number;
   hits = 0;
@@ -95,6 +96,11 @@ export class GrantCache {
 
   constructor(private readonly opts: GrantCacheOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Changes whenever anything kept is dropped (a decision taken on kept grants is current while it holds). */
+  get epoch(): number {
+    return this.epochValue;
   }
 
   /** (user, workspace) entries kept. */
@@ -131,12 +137,12 @@ export class GrantCache {
       return hit.grants;
     }
     this.misses++;
-    const epoch = this.epoch;
+    const epoch = this.epochValue;
     const loadedAt = this.now();
     const limit = Math.max(0, this.opts.maxGrants - 1);
     const rows = await load(limit);
     const grants = rows.length > limit ? undefined : new UserGrants(rows);
-    if (this.live && epoch === this.epoch) {
+    if (this.live && epoch === this.epochValue) {
       this.remove(key);
       const cost = 1 + (grants ? rows.length : 0);
       this.entries.set(key, { grants, cost, loadedAt });
@@ -148,7 +154,7 @@ export class GrantCache {
 
   /** Drops everything (an auth-table change, here or heard from another replica; the change feed went up or down). */
   invalidate(): void {
-    this.epoch++;
+    this.epochValue++;
     this.entries.clear();
     this.kept_ = 0;
   }

@@ -47,6 +47,10 @@ export class PgListener {
   private started = false;
   private livePid = 0;
   private readonly roundTrip = coalesced(() => this.catchUpRoundTrip());
+  /** Catch-up round trips sent so far; the one in flight (its number); the highest number that completed. */
+  private sent = 0;
+  private inFlight: { n: number; done: Promise<boolean> } | undefined;
+  private heard = 0;
 
   constructor(private readonly opts: PgListenerOptions) {}
 
@@ -76,17 +80,54 @@ export class PgListener {
     return this.roundTrip();
   }
 
+  /**
+   * A mark for `caughtUpSince` and `catchUpSince`, taken when a request arrives: the changes it must
+   * see are those committed before this moment.
+   */
+  mark(): number {
+    return this.sent;
+  }
+
+  /**
+   * Whether every notification committed before `mark` was taken has been heard, with no round trip of
+   * its own: a catch-up sent after the mark (another request's, say) has completed since.
+   */
+  caughtUpSince(mark: number): boolean {
+    return this.heard > mark;
+  }
+
+  /**
+   * catchUp for a caller that holds a mark: true at once when caughtUpSince(mark); the round trip in
+   * flight when it was sent after the mark; else the next one (as catchUp).
+   */
+  catchUpSince(mark: number): Promise<boolean> {
+    if (this.heard > mark) return Promise.resolve(true);
+    const current = this.inFlight;
+    return current && current.n > mark ? current.done : this.roundTrip();
+  }
+
   private catchUpRoundTrip(): Promise<boolean> {
     const client = this.client;
     if (!client || !this.livePid) return Promise.resolve(false);
+    const n = ++this.sent;
     let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
+    const done = Promise.race([
       client.query('').then(
-        () => this.client === client,
+        () => {
+          // Only a round trip answered on the connection still listening counts as heard.
+          const ok = this.client === client;
+          if (ok && n > this.heard) this.heard = n;
+          return ok;
+        },
         () => false,
       ),
       new Promise<boolean>((resolve) => (timer = setTimeout(resolve, CATCH_UP_TIMEOUT_MS, false))),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => {
+      clearTimeout(timer);
+      if (this.inFlight?.n === n) this.inFlight = undefined;
+    });
+    this.inFlight = { n, done };
+    return done;
   }
 
   /** Resolves once the first LISTEN attempt has finished (successful or not); later attempts run on their own. */

@@ -23,7 +23,10 @@
  * The permission decision reads the user's grants in the workspace from the permission-decision cache
  * (auth/grant-cache.ts: exact on this replica and, through the change feed, across replicas), and
  * whether the model exists and is a prompt through the read cache (exact by the same rules); without
- * the caches it is one SQL round trip (AuthStore.registryAccess, grantsFor).
+ * the caches it is one SQL round trip (AuthStore.registryAccess, grantsFor). Kept answers are used once
+ * the change feed has caught up since the request arrived (at most one round trip per request, none when
+ * another request's catch-up already covers it); a read of a model is decided first and confirmed with
+ * the catch-up its handler makes anyway (`speculative`).
  */
 import { rawParam } from './handlers/artifacts.js';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -58,6 +61,17 @@ import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import { ANONYMOUS, type Caller } from '../registry/service.js';
 import { workspaceOf } from './workspace.js';
 
+/** Where the change feed is (events/listener.ts): marks taken when a request arrives, and catching up since. */
+export interface FeedPosition {
+  mark(): number;
+  caughtUpSince(mark: number): boolean;
+  catchUpSince(mark: number): Promise<boolean>;
+}
+
+/** Resolves true once kept answers may be used for this request (asked lazily, at most one catch-up per request). */
+type Fresh = () => Promise<boolean>;
+const ALWAYS_FRESH: Fresh = () => Promise.resolve(true);
+
 /** A route the server serves, with the rule that guards it (op: undefined for the docs/spec routes). */
 export interface GuardedRoute {
   rule: PermissionRule;
@@ -84,11 +98,16 @@ export interface AuthnDeps {
   /** The permission-decision cache (auth/grant-cache.ts); none: every decision asks the database. */
   grantCache?: GrantCache;
   /**
-   * With other replicas: resolves true once every change committed before the call has been heard
-   * (events/listener.ts catchUp). Called once per decision, before kept grants and classifications
-   * are used ("fresh"); none: this process hears every change as it is made.
+   * With other replicas: the change feed's position (events/listener.ts PgListener). Kept grants and
+   * classifications are used only once every change committed before the request arrived has been
+   * heard ("fresh"); none: this process hears every change as it is made.
    */
-  catchUp?: () => Promise<boolean>;
+  feed?: FeedPosition;
+  /**
+   * Changes whenever a kept grant or classification is dropped (both caches' epochs): a decision taken
+   * on kept answers stands if this is unchanged once the feed has caught up (see `speculative`).
+   */
+  keptVersion?: () => number;
   /**
    * The audit history's names may be earlier names: the model `name` resolves to now (its current
    * name), or undefined when none does (deleted: its grants are gone, so admins only).
@@ -203,9 +222,16 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     }
   }
 
-  /** Whether kept decisions may be used now: the change feed has caught up since the request arrived (one round trip). */
-  function fresh(): Promise<boolean> {
-    return opts.catchUp ? opts.catchUp() : Promise.resolve(true);
+  /**
+   * Whether kept answers may be used for a request that arrived at `mark`: the change feed has caught
+   * up since (no round trip when another request's catch-up sent after the mark has completed, else one,
+   * shared by the request's questions).
+   */
+  function freshSince(mark: number | undefined): Fresh {
+    const feed = opts.feed;
+    if (!feed || mark === undefined) return ALWAYS_FRESH;
+    let answer: Promise<boolean> | undefined;
+    return () => (answer ??= feed.catchUpSince(mark));
   }
 
   /** The user's grants in `ws` from the decision cache; undefined without one (or too many to keep). */
@@ -216,13 +242,13 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** The user's grants in `ws` on the given types, plus the workspace-wide ones (AuthStore.grantsFor). */
-  async function grantsOf(user: AuthUser, ws: string, types: readonly string[]): Promise<Grant[]> {
+  async function grantsOf(user: AuthUser, ws: string, types: readonly string[], fresh: Fresh): Promise<Grant[]> {
     const kept = opts.grantCache?.enabled ? await cachedGrants(user, ws, await fresh()) : undefined;
     return kept?.ofTypes(types) ?? store.grantsFor(user.id, ws, types);
   }
 
   /** The grants and classification of model `name`: from the caches, or in one round trip when the auth tables are the registry's. */
-  async function registryAccess(ws: string, user: AuthUser, name: string) {
+  async function registryAccess(ws: string, user: AuthUser, name: string, fresh: Fresh) {
     if (opts.sameDatabase && !opts.grantCache?.enabled) return store.registryAccess(user.id, ws, name);
     const isFresh = opts.grantCache?.enabled ? await fresh() : false;
     const [cls, grants] = await Promise.all([
@@ -237,13 +263,13 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
-  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, req: Req): Promise<boolean> {
+  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, req: Req, fresh: Fresh): Promise<boolean> {
     const level = rule.level as string;
     const action = LEVEL_ACTION[level];
     const capability = CAPABILITY[level];
     if (!action || !capability) return false;
-    const access = await registryAccess(ws, user, name);
-    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access))) return false;
+    const access = await registryAccess(ws, user, name, fresh);
+    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access, fresh))) return false;
     const versions = rule.versions;
     // _get_permission_from_registered_model_or_prompt_name: the point permission (a missing model is
     // judged on the default permission; the handler then answers 404).
@@ -280,7 +306,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
    * disagreeing with the parent needs the other version tier not DENY'd; a `models:/<name>…` source
    * needs READ on that model, which must exist (a missing one is denied, not 404, as MLflow).
    */
-  async function createVersionExtrasAllowed(ws: string, user: AuthUser, req: Req, name: string, parent: RegistryAccess): Promise<boolean> {
+  async function createVersionExtrasAllowed(ws: string, user: AuthUser, req: Req, name: string, parent: RegistryAccess, fresh: Fresh): Promise<boolean> {
     if (!parent.exists) return true; // denied by the version-tier rule itself
     const marker = promptMarker(req.list<{ key?: unknown; value?: unknown }>('tags'));
     const markedType = marker === undefined ? undefined : marker ? 'prompt_version' : 'registered_model_version';
@@ -289,23 +315,23 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     }
     const source = sourceModelName(req.optStr('source'));
     if (source === undefined) return true;
-    const from = source === name ? parent : await registryAccess(ws, user, source);
+    const from = source === name ? parent : await registryAccess(ws, user, source, fresh);
     return from.exists && from.permission.canRead;
   }
 
   /** validate_can_search_model_versions: a filter selecting on `run_id` needs the run tier not DENY'd in the workspace. */
-  async function searchVersionsAllowed(ws: string, user: AuthUser, req: Req): Promise<boolean> {
+  async function searchVersionsAllowed(ws: string, user: AuthUser, req: Req, fresh: Fresh): Promise<boolean> {
     if (!filterSelectsRun(req.optStr('filter'))) return true;
-    return authorize(await grantsOf(user, ws, ['run']), [{ resourceType: 'run', resourceId: '*', action: ACTION_NOT_DENIED }], ws, policy);
+    return authorize(await grantsOf(user, ws, ['run'], fresh), [{ resourceType: 'run', resourceId: '*', action: ACTION_NOT_DENIED }], ws, policy);
   }
 
   /** createRegisteredModel: create in the workspace, and the created type not DENY'd for the new name. */
-  async function createAllowed(ws: string, user: AuthUser, req: Req): Promise<boolean> {
+  async function createAllowed(ws: string, user: AuthUser, req: Req, fresh: Fresh): Promise<boolean> {
     const name = req.str('name');
     let isPrompt = false;
     for (const t of req.list<{ key?: string; value?: string }>('tags')) if (t?.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
     const type = isPrompt ? RESOURCE_TYPE.PROMPT : RESOURCE_TYPE.REGISTERED_MODEL;
-    const grants = await grantsOf(user, ws, [type]);
+    const grants = await grantsOf(user, ws, [type], fresh);
     if (!canCreateInWorkspace(grants, ws, policy)) return false;
     return authorize(grants, [{ resourceType: type, resourceId: name || '*', action: ACTION_NOT_DENIED }], ws, policy);
   }
@@ -332,14 +358,14 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
    * `<experiment_id>/` is judged on that experiment (and on the run, trace or logged-model tier its
    * next segments name); any other path on the default permission.
    */
-  async function artifactAllowed(ws: string, user: AuthUser, p: ArtifactPath | undefined, level: string): Promise<boolean> {
+  async function artifactAllowed(ws: string, user: AuthUser, p: ArtifactPath | undefined, level: string, fresh: Fresh): Promise<boolean> {
     if (p === undefined) return false;
     const action: 'read' | 'update' | 'manage' = level === 'READ' ? 'read' : level === 'MANAGE' ? 'manage' : 'update';
     const capability = action === 'read' ? 'canRead' : action === 'update' ? 'canUpdate' : 'canManage';
     const m = /^(?:workspaces\/[^/]+\/)?(\p{Nd}+)\//u.exec(`${p}/`);
     if (!m) return getPermission(policy.defaultPermission)[capability];
     const experimentId = m[1]!;
-    const grants = await grantsOf(user, ws, ['experiment', 'run', 'trace', 'logged_model']);
+    const grants = await grantsOf(user, ws, ['experiment', 'run', 'trace', 'logged_model'], fresh);
     const children = artifactChildTypes(p.slice(m[0].length), action === 'manage');
     if (children.length === 0) return resourcePermission(grants, 'experiment', experimentId, ws, policy)[capability];
     const experiment = { resourceType: 'experiment', resourceId: experimentId };
@@ -376,10 +402,44 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     return user;
   }
 
+  /**
+   * A read (GET or HEAD of a READ rule on a model) decided on kept grants and classification before the
+   * change feed has caught up, and confirmed once it has, before the answer leaves. The handler's own
+   * read-cache lookup catches up anyway (a round trip sent after the request arrived), so one round trip
+   * serves both, where deciding first cost one of its own; a handler that reads the database instead
+   * leaves the confirmation one catch-up of its own. Exact: once a catch-up sent after the request
+   * arrived has completed, every change committed before it has been heard, and had it dropped anything
+   * the decision used, `keptVersion` would have moved and the decision is taken again on what is current.
+   * Reads only: a refusal found at the confirmation replaces the answer (the handler wrote nothing).
+   */
+  async function speculative(c: Context, next: () => Promise<void>, mark: number, decide: (fresh: Fresh) => Promise<boolean>): Promise<Response | void> {
+    const feed = opts.feed!;
+    const version = opts.keptVersion!();
+    const allowed = await decide(ALWAYS_FRESH);
+    // A refusal is confirmed before it is answered (a grant heard on catching up may lift it).
+    if (!allowed) return (await confirm(feed, mark, version, false, decide)) ? next() : forbidden();
+    await next();
+    if (await confirm(feed, mark, version, true, decide)) return;
+    const answered = c.res;
+    c.res = undefined; // not merged into the refusal (Hono copies a replaced answer's headers)
+    c.res = forbidden();
+    await answered.body?.cancel().catch(() => {});
+  }
+
+  /** The speculative decision once the feed has caught up since `mark`: it stands unless something it used was dropped. */
+  async function confirm(feed: FeedPosition, mark: number, version: number, decided: boolean, decide: (fresh: Fresh) => Promise<boolean>): Promise<boolean> {
+    const caughtUp = feed.caughtUpSince(mark) || (await feed.catchUpSince(mark));
+    if (caughtUp && opts.keptVersion!() === version) return decided;
+    return decide(() => Promise.resolve(caughtUp));
+  }
+
   return async (c, next) => {
     const found = matchedRoute(c, opts.routes);
     const rule = found?.route.rule;
     if (rule?.level === 'public') return next();
+    // What this request must see: every change committed before now (taken before anything is decided).
+    const mark = opts.feed?.mark();
+    const fresh = freshSince(mark);
 
     const cred = parseAuthorization(c.req.header('authorization'));
     if (!cred) return unauthenticated();
@@ -413,9 +473,9 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       if (rule.resource === 'workspace') return next();
       if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
       if (rule.mlflow.includes(SEARCH_VERSIONS_VALIDATOR)) {
-        if (!op || !(await searchVersionsAllowed(ws, user, await parse(c, op, found.index)))) return forbidden();
+        if (!op || !(await searchVersionsAllowed(ws, user, await parse(c, op, found.index), fresh))) return forbidden();
       }
-      c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES), false, ws, policy) as never);
+      c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES, fresh), false, ws, policy) as never);
       return next();
     }
     if (!LEVEL_ACTION[level] || !op) return forbidden();
@@ -424,7 +484,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       case 'workspace': {
         if (rule.effect === 'grant-creator-manage') {
           const req = await parse(c, op, found.index);
-          return (await createAllowed(ws, user, req)) ? next() : forbidden();
+          return (await createAllowed(ws, user, req, fresh)) ? next() : forbidden();
         }
         if (rule.name) {
           // getWorkspace (validate_can_view_workspace): the workspace the path names.
@@ -432,7 +492,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           const named = req.fields[rule.name.field];
           return level === 'READ' && typeof named === 'string' && (await canViewWorkspace(user, named)) ? next() : forbidden();
         }
-        const grants = await grantsOf(user, ws, []);
+        const grants = await grantsOf(user, ws, [], fresh);
         return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
       }
       case 'registered_model':
@@ -448,11 +508,13 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           if (current === undefined) return forbidden();
           name = current;
         }
-        return (await modelAllowed(ws, user, rule, name, req)) ? next() : forbidden();
+        const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, req, f);
+        if (mark !== undefined && level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) return speculative(c, next, mark, decide);
+        return (await decide(fresh)) ? next() : forbidden();
       }
       case 'artifact': {
         const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, found.index) : undefined;
-        return (await artifactAllowed(ws, user, artifactPath(c, op, req), level)) ? next() : forbidden();
+        return (await artifactAllowed(ws, user, artifactPath(c, op, req), level, fresh)) ? next() : forbidden();
       }
       default:
         // webhook, registry, server with a grant level, or a resource added later: fail closed.
@@ -460,6 +522,9 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     }
   };
 }
+
+/** A request that changes nothing (its handler may run before its permission is confirmed). */
+const isRead = (c: Context) => c.req.method === 'GET' || c.req.method === 'HEAD';
 
 /**
  * _artifact_proxy_child_types: the tiers a path below `<experiment_id>/` is judged against (`rest` is
