@@ -117,10 +117,9 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
         edge: auth.edge,
         maxGrants: config.auth.cacheMaxEntries,
         ttlMs: config.auth.cacheTtlMs,
-        sameDatabase: authInMain,
-        // Not on a database mlflow server created: its auth tables have no triggers, so MLflow's own
-        // grant changes would go unannounced (the read cache is exact there: the registry tables have them).
-        announces: db.kind === 'postgres' && !db.mlflowOwned,
+        // Announced (and kept across replicas) as the CLI's changes: auth/changes.ts announceAuthChanges.
+        db,
+        authDb: authDb!,
         listener,
         cache,
         registryDb: webhooks.db,

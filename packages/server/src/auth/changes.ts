@@ -72,6 +72,26 @@ export class AuthChanges {
   }
 }
 
+/** What announceAuthChanges needs to know of the registry's database (store/db.ts Database). */
+export interface RegistryDatabaseKind {
+  kind: string;
+  /** Created by mlflow server: its auth tables announce nothing (no triggers), so no replica keeps decisions. */
+  mlflowOwned: boolean;
+}
+
+/**
+ * Whether the auth tables' writes are announced on the change feed, and if so turns it on for `changes`
+ * (every process that writes them: the server, the CLI): when they share the registry's PostgreSQL
+ * database, one this server created, the other replicas' decision caches follow them there.
+ * `ownListenerPid`: this process's LISTEN connection (0 while none, or in a process that listens to
+ * nothing), which needs no announcement.
+ */
+export function announceAuthChanges(changes: AuthChanges, registryDb: RegistryDatabaseKind, authDb: object, ownListenerPid: () => number): boolean {
+  const announced = authDb === registryDb && registryDb.kind === 'postgres' && !registryDb.mlflowOwned;
+  if (announced) changes.announce = { ownListenerPid };
+  return announced;
+}
+
 const BY_DATABASE = new WeakMap<object, AuthChanges>();
 
 /** The AuthChanges of the auth tables in `db` (one per database object). */

@@ -5,6 +5,7 @@
  */
 import { MlflowError } from '../errors.js';
 import { AuthStore, validatePassword, type AuthUser } from '../auth/store.js';
+import { announceAuthChanges } from '../auth/changes.js';
 import { TokenStore, type AccessToken } from '../auth/tokens.js';
 import { CliError, positiveInt, UsageError, type Parsed } from './args.js';
 import { config, migrationLogger, openMigrated, safeMessage } from './database.js';
@@ -39,7 +40,7 @@ async function withAuth(fn: (stores: { users: AuthStore; tokens: TokenStore }) =
     const users = new AuthStore(dbs.authDb!);
     // Running replicas on the same PostgreSQL database hear the change on the change feed (auth/changes.ts)
     // and drop what they cached of the user, as for a change made through the API (this process listens to nothing).
-    if (dbs.authDb === dbs.db && dbs.db.kind === 'postgres' && !dbs.db.mlflowOwned) users.changes.announce = { ownListenerPid: () => 0 };
+    announceAuthChanges(users.changes, dbs.db, dbs.authDb!, () => 0);
     await fn({ users, tokens: new TokenStore(dbs.authDb!) });
     return 0;
   } catch (err) {
