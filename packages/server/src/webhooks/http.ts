@@ -1,29 +1,35 @@
 /**
- * One outbound webhook POST over node:http/https, with the properties MLflow's delivery session has
- * (mlflow/webhooks/delivery.py): SSRF protection at connect time (ssrf.ts), no redirects followed,
- * no proxy taken from the environment (node's http client never reads proxy variables), a timeout.
+ * One outbound webhook POST through undici, with the properties MLflow's delivery session has
+ * (mlflow/webhooks/delivery.py): SSRF protection at connect time (ssrf.ts), no redirects followed
+ * (undici follows none unless given its redirect interceptor), no proxy taken from the environment
+ * (a plain `Agent` never reads proxy variables), a timeout.
+ *
+ * Connections are pooled per origin in a keep-alive `Agent` (createAgents), one for refused private
+ * targets and one for allowed ones, so a connection opened under one rule is never reused under the other.
  */
-import http from 'node:http';
-import https from 'node:https';
-import net, { type Socket } from 'node:net';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { blockedMessage, checkLiteralHost, isPublicIp, SsrfError, ssrfSafeLookup } from './ssrf.js';
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface PostOptions {
   timeoutMs: number;
   allowPrivateTargets: boolean;
-  /** Keep-alive agents to reuse connections (optional). */
-  agents?: { http: http.Agent; https: https.Agent };
+  /** Pooled agents to reuse connections (optional: without them the call opens and closes its own). */
+  agents?: WebhookAgents;
   signal?: AbortSignal;
 }
 
 export interface PostResult {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: ResponseHeaders;
   body: string;
 }
 
-/** Longest response body kept (characters beyond are dropped). */
+/** Longest response body kept (bytes beyond are not read). */
 const MAX_BODY_BYTES = 64 * 1024;
+/** Connections per origin (node's agent had maxSockets 50 before). */
+const CONNECTIONS_PER_ORIGIN = 50;
 
 export class TimeoutError extends Error {
   constructor(ms: number) {
@@ -32,85 +38,126 @@ export class TimeoutError extends Error {
   }
 }
 
-export function createAgents(): { http: http.Agent; https: https.Agent } {
-  return {
-    http: new http.Agent({ keepAlive: true, maxSockets: 50 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 50 }),
+/**
+ * A connector that refuses non-public targets: IP-literal hosts before connecting (node connects to
+ * them without calling `lookup`), names through `ssrfSafeLookup` (the addresses checked are the ones
+ * connected to, so DNS rebinding has nothing to exploit), and, belt and braces, the socket's peer.
+ */
+function ssrfSafeConnector(connectTimeoutMs: number): buildConnector.connector {
+  const base = buildConnector({ timeout: connectTimeoutMs, lookup: ssrfSafeLookup as never });
+  return (options, callback) => {
+    try {
+      checkLiteralHost(options.hostname);
+    } catch (err) {
+      callback(err as Error, null);
+      return;
+    }
+    base(options, (...args) => {
+      const [err, socket] = args;
+      if (err) return callback(err, null);
+      const peer = socket!.remoteAddress;
+      if (peer && !isPublicIp(peer)) {
+        socket!.destroy();
+        return callback(new SsrfError(blockedMessage(peer)), null);
+      }
+      callback(null, socket!);
+    });
   };
 }
 
-export function postJson(url: string, body: string, headers: Record<string, string>, opts: PostOptions): Promise<PostResult> {
-  return new Promise<PostResult>((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      reject(new Error(`Invalid URL ${JSON.stringify(url)}`));
-      return;
+/** The pooled agents of a delivery worker, created on first use; `destroy` on shutdown. */
+export class WebhookAgents {
+  private strict: Agent | undefined;
+  private open: Agent | undefined;
+
+  constructor(private readonly connectTimeoutMs: number) {}
+
+  get(allowPrivateTargets: boolean): Agent {
+    if (allowPrivateTargets) {
+      this.open ??= new Agent({ connections: CONNECTIONS_PER_ORIGIN, connect: { timeout: this.connectTimeoutMs } });
+      return this.open;
     }
-    const isHttps = target.protocol === 'https:';
-    if (!isHttps && target.protocol !== 'http:') {
-      reject(new Error(`No connection adapters were found for ${JSON.stringify(url)}`));
-      return;
-    }
-    const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-    if (!opts.allowPrivateTargets) {
-      try {
-        checkLiteralHost(hostname);
-      } catch (err) {
-        reject(err);
-        return;
-      }
-    }
+    this.strict ??= new Agent({ connections: CONNECTIONS_PER_ORIGIN, connect: ssrfSafeConnector(this.connectTimeoutMs) });
+    return this.strict;
+  }
+
+  /** Closes every connection at once (requests still running fail); a later `get` starts new agents. */
+  async destroy(): Promise<void> {
+    const agents = [this.strict, this.open];
+    this.strict = this.open = undefined;
+    await Promise.all(agents.map((a) => a?.destroy()));
+  }
+}
+
+/** Agents whose connect timeout is `timeoutMs`, the whole budget of one attempt (as before: one timer for all). */
+export function createAgents(timeoutMs = 30_000): WebhookAgents {
+  return new WebhookAgents(timeoutMs);
+}
+
+/** undici's own timeouts (a backstop: the attempt's deadline normally fires first) read as ours. */
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export async function postJson(url: string, body: string, headers: Record<string, string>, opts: PostOptions): Promise<PostResult> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new Error(`Invalid URL ${JSON.stringify(url)}`);
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    throw new Error(`No connection adapters were found for ${JSON.stringify(url)}`);
+  }
+  // Refused before any connection is opened (the connector checks again).
+  if (!opts.allowPrivateTargets) checkLiteralHost(target.hostname);
+
+  const own = opts.agents ? undefined : createAgents(opts.timeoutMs);
+  const dispatcher = (opts.agents ?? own!).get(opts.allowPrivateTargets);
+  // One deadline for the whole attempt (connect, headers and body), and the caller's abort (shutdown).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new TimeoutError(opts.timeoutMs)), opts.timeoutMs);
+  const onAbort = () => deadline.abort(new Error('aborted: the server is shutting down'));
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
     const payload = Buffer.from(body, 'utf8');
-    const mod = isHttps ? https : http;
-    const agent = opts.agents ? (isHttps ? opts.agents.https : opts.agents.http) : undefined;
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const req = mod.request({
-      method: 'POST',
-      protocol: target.protocol,
-      hostname,
-      port: target.port || undefined,
+    const res = await dispatcher.request({
+      origin: target.origin,
       path: `${target.pathname}${target.search}`,
+      method: 'POST',
       headers: { ...headers, 'Content-Length': String(payload.length) },
-      agent: agent ?? false,
-      ...(opts.allowPrivateTargets ? {} : { lookup: ssrfSafeLookup as never }),
-      ...(isHttps ? { servername: net.isIP(hostname) ? undefined : hostname } : {}),
+      body: payload,
+      signal: deadline.signal,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
     });
-    const timer = setTimeout(() => req.destroy(new TimeoutError(opts.timeoutMs)), opts.timeoutMs);
-    const onAbort = () => req.destroy(new Error('aborted: the server is shutting down'));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (!opts.allowPrivateTargets) {
-      // Belt and braces: judge the peer of the connected socket itself.
-      req.on('socket', (socket: Socket) => {
-        const check = () => {
-          const peer = socket.remoteAddress;
-          if (peer && !isPublicIp(peer)) req.destroy(new SsrfError(blockedMessage(peer)));
-        };
-        if (socket.remoteAddress) check();
-        else socket.once('connect', check);
-      });
+    return { status: res.statusCode, headers: res.headers, body: await readBounded(res.body) };
+  } catch (err) {
+    if (deadline.signal.aborted) throw deadline.signal.reason;
+    if (UNDICI_TIMEOUTS.has((err as NodeJS.ErrnoException).code ?? '')) throw new TimeoutError(opts.timeoutMs);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    await own?.destroy();
+  }
+}
+
+/**
+ * The first MAX_BODY_BYTES of a response body. A longer body is not read further: the stream is
+ * destroyed, which closes its connection (undici would not reuse it unread anyway).
+ */
+async function readBounded(stream: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Destroying the stream before its end makes undici emit an abort error: expected here, not a failure.
+  stream.on('error', () => {});
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size));
+    size += chunk.length;
+    if (size >= MAX_BODY_BYTES) {
+      stream.destroy();
+      break;
     }
-    req.on('error', (err) => finish(() => reject(err)));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        if (size < MAX_BODY_BYTES) chunks.push(c.subarray(0, MAX_BODY_BYTES - size));
-        size += c.length;
-      });
-      res.on('end', () =>
-        finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })),
-      );
-      res.on('error', (err) => finish(() => reject(err)));
-    });
-    req.end(payload);
-  });
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

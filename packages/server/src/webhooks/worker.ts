@@ -29,7 +29,7 @@ import { DELIVERY_CHANNEL } from '../events/sink.js';
 import type { PgListener } from '../events/listener.js';
 import type { Fernet } from './fernet.js';
 import { deliveryBody, deliveryHeaders } from './payloads.js';
-import { createAgents, postJson, TimeoutError } from './http.js';
+import { createAgents, postJson, TimeoutError, type WebhookAgents } from './http.js';
 import { DB_NOW_MS } from '../store/clock.js';
 
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -159,7 +159,7 @@ export class DeliveryWorker {
   private readonly cfg: WebhookConfig;
   private readonly log: Logger;
   private readonly cipher: Fernet;
-  private readonly agents = createAgents();
+  private readonly agents: WebhookAgents;
   private readonly inflight = new Map<number, { done: Promise<void>; abort: AbortController }>();
   private stopped = true;
   private kicked = false;
@@ -196,6 +196,8 @@ export class DeliveryWorker {
     this.cfg = opts.config;
     this.log = opts.log;
     this.cipher = opts.cipher;
+    // Pooled connections; an attempt's connect may take its whole timeout, as before.
+    this.agents = createAgents(opts.config.requestTimeoutMs);
     // Another replica created deliveries; after a reconnect some may have been announced unheard.
     opts.listener?.subscribe(DELIVERY_CHANNEL, { notify: () => this.kick(), up: () => this.kick() });
     this.id = opts.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(0, 200);
@@ -239,8 +241,7 @@ export class DeliveryWorker {
       for (const f of this.inflight.values()) f.abort.abort();
       await Promise.all([...this.inflight.values()].map((f) => f.done));
     }
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    await this.agents.destroy();
     await this.pool?.end().catch(() => {});
   }
 
