@@ -6,7 +6,7 @@
  * The stamp is a SHA-256 over everything the output depends on: the esbuild version, the build scripts
  * themselves (their options), the tsconfig files esbuild reads, and the path and content of every source file.
  *
- *   node scripts/build-stamp.mjs    exit 0 when dist is up to date, 1 when it must be built
+ *   node scripts/build-stamp.mjs [root]    exit 0 when <root>'s dist is up to date (default: this checkout), 1 when it must be built
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -59,4 +59,4 @@ export function isUpToDate(root = repoRoot) {
   return complete && stored === buildStamp(root);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(isUpToDate() ? 0 : 1);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(isUpToDate(process.argv[2]) ? 0 : 1);
