@@ -45,6 +45,11 @@ describe('Python serialisations', () => {
     );
   });
 
+  it("json.dumps: floats in Python's repr (exponent form below 1e-4 and from 1e16)", () => {
+    // json.dumps([0.00001, 1.5, 1e-07, 0.1, 2.5e-300, -0.0001])
+    expect(pyJsonDumps([0.00001, 1.5, 1e-7, 0.1, 2.5e-300, -0.0001])).toBe('[1e-05, 1.5, 1e-07, 0.1, 2.5e-300, -0.0001]');
+  });
+
   it('datetime.isoformat() of UTC times', () => {
     expect(pyIsoformatUtc(1_700_000_000_123)).toBe('2023-11-14T22:13:20.123000+00:00');
     expect(pyIsoformatUtc(1_700_000_000_000)).toBe('2023-11-14T22:13:20+00:00');

@@ -3,6 +3,7 @@
  * `json.dumps(obj)` with its default separators (", " and ": ") and ensure_ascii, and
  * `datetime.isoformat()` of an aware UTC datetime.
  */
+import { pyFloatRepr } from './values.js';
 
 /** `json.dumps(value)`: insertion key order, `", "`/`": "` separators, non-ASCII as \uXXXX escapes. */
 export function pyJsonDumps(value: unknown): string {
@@ -31,14 +32,6 @@ function dump(v: unknown): string {
     return '{' + Object.entries(v as Record<string, unknown>).map(([k, x]) => `${dumpString(k)}: ${dump(x)}`).join(', ') + '}';
   }
   return dumpString(String(v));
-}
-
-/** Python's float repr (shortest round-trip, like JS, but with Python's exponent format). */
-function pyFloatRepr(v: number): string {
-  const js = String(v);
-  const m = /^(-?)(\d+(?:\.\d+)?)e([+-])(\d+)$/.exec(js);
-  if (m) return `${m[1]}${m[2]}e${m[3]}${m[4]!.padStart(2, '0')}`;
-  return js.includes('.') ? js : `${js}.0`;
 }
 
 /**

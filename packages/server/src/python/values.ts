@@ -56,7 +56,7 @@ export function pyBytesRepr(bytes: Uint8Array): string {
 }
 
 /** Python `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
-function pyFloatRepr(x: number): string {
+export function pyFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
