@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { specFetch } from './spec-responses.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -109,7 +110,7 @@ export async function startServerProcess(opts: StartOptions = {}): Promise<Serve
     output,
     exited,
     async call(method, p, body) {
-      const res = await fetch(url + p, {
+      const res = await specFetch(url, p, {
         method,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       });

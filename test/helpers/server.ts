@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../packages/server/src/config.js';
 import { createLogger } from '../../packages/server/src/log.js';
 import { createServer, type Server } from '../../packages/server/src/server.js';
 import { listen } from '../../packages/server/src/http/listen.js';
+import { recordFetchResponse } from './spec-responses.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -67,7 +68,12 @@ export async function startTestServer(
   // The listener main.ts uses, so that socket-level limits and timeouts are those of production.
   const { server: http, port } = await listen(server.app, { port: 0, host: '127.0.0.1', limits: config.limits });
   const url = `http://127.0.0.1:${port}`;
-  const f = (p: string, init?: RequestInit) => fetch(url + p, init);
+  // Every response is checked against the spec when the suite validates responses (spec-responses.ts).
+  const f = async (p: string, init?: RequestInit) => {
+    const res = await fetch(url + p, init);
+    await recordFetchResponse(init?.method ?? 'GET', p, res);
+    return res;
+  };
   return {
     url,
     backend,

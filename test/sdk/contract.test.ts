@@ -6,76 +6,20 @@
  *
  * Expected behaviour is MLflow's (see the reference in the spec's operation descriptions).
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from '../helpers/server.js';
 import { MlflowRegistryClient, type ModelVersion } from '../../packages/client/src/index.js';
 import { apiError } from './util.js';
+import { findOperation, unexplainedProblems, type SeenResponse } from '../helpers/spec-responses.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
-// ---------------------------------------------------------------------------------------------
 // Strict drift check. The generated zod schemas ignore fields they do not know, so every JSON body
-// the suite receives is also checked against the spec itself: a field the spec does not declare, or
-// a non-empty body where the spec says "Always {}", is drift too.
-
-type JsonSchema = {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  items?: JsonSchema;
-  additionalProperties?: boolean | JsonSchema;
-  allOf?: JsonSchema[];
-};
-type Operation = { operationId: string; responses: Record<string, { content?: Record<string, { schema?: JsonSchema }> }> };
-const spec = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../openapi/openapi.json'), 'utf8')) as {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, JsonSchema> };
-};
-const routes = Object.entries(spec.paths).flatMap(([p, item]) =>
-  Object.entries(item)
-    .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
-    .map(([m, op]) => ({
-      method: m.toUpperCase(),
-      re: new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_x, name: string) => (name === 'artifact_path' ? '.+' : '[^/]+'))}$`),
-      op,
-    })),
-);
-
-function deref(schema: JsonSchema): JsonSchema {
-  let cur = schema;
-  while (cur.$ref) cur = spec.components.schemas[cur.$ref.replace('#/components/schemas/', '')]!;
-  if (!cur.allOf) return cur;
-  const merged: JsonSchema = { ...cur, properties: { ...cur.properties } };
-  for (const part of cur.allOf.map(deref)) Object.assign(merged.properties!, part.properties);
-  return merged;
-}
-
-/** Paths of the values in `value` that `schema` does not declare. */
-function undeclared(schema0: JsonSchema, value: unknown, at: string, out: string[]): string[] {
-  const schema = deref(schema0);
-  if (Array.isArray(value)) {
-    if (schema.items) value.forEach((v, i) => undeclared(schema.items!, v, `${at}[${i}]`, out));
-  } else if (value !== null && typeof value === 'object') {
-    const extra = schema.additionalProperties;
-    for (const [k, v] of Object.entries(value)) {
-      const prop = schema.properties?.[k] ?? (typeof extra === 'object' ? extra : undefined);
-      if (prop) undeclared(prop, v, `${at}.${k}`, out);
-      else if (extra !== true) out.push(`${at}.${k}`);
-    }
-  }
-  return out;
-}
-
-interface Seen {
-  method: string;
-  path: string;
-  status: number;
-  body: unknown;
-}
+// the suite receives is also checked against the spec itself (test/helpers/spec-responses.ts, shared with
+// the server's own suites): a field the spec does not declare, or a non-empty body where the spec says
+// "Always {}", is drift too, and so is an error status or body the operation does not document.
 
 describe.each(backends())('SDK contract (%s)', (backend) => {
   let s: TestServer;
@@ -105,12 +49,13 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
   });
 
   /** Every JSON response the suite received, for the strict drift check at the end. */
-  const seen: Seen[] = [];
+  const seen: SeenResponse[] = [];
   async function recordingFetch(url: string, init: RequestInit): Promise<Response> {
     const res = await fetch(url, init);
-    if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
-      const body: unknown = await res.clone().json();
-      seen.push({ method: init.method ?? 'GET', path: new URL(url).pathname, status: res.status, body });
+    const contentType = res.headers.get('content-type') ?? '';
+    if (contentType.startsWith('application/json')) {
+      const u = new URL(url);
+      seen.push({ method: init.method ?? 'GET', path: u.pathname + u.search, status: res.status, contentType, text: await res.clone().text() });
     }
     return res;
   }
@@ -819,39 +764,10 @@ describe.each(backends())('SDK contract (%s)', (backend) => {
   });
 
   describe('drift', () => {
-    it('received no field the spec does not declare, and only ErrorResponse errors', () => {
+    it('received only responses the spec declares: documented statuses, no undeclared field, ErrorResponse errors', () => {
       expect(seen.length).toBeGreaterThan(200);
-      const problems: string[] = [];
-      const ops = new Set<string>();
-      for (const r of seen) {
-        const route = routes.find((x) => x.method === r.method && x.re.test(r.path));
-        if (!route) {
-          problems.push(`${r.method} ${r.path}: not in the spec`);
-          continue;
-        }
-        if (r.status >= 400) {
-          // Every error is the spec's ErrorResponse: error_code and message, plus only declared fields.
-          const body = r.body as Record<string, unknown>;
-          if (typeof body.error_code !== 'string' || typeof body.message !== 'string') {
-            problems.push(`${r.method} ${r.path} (${r.status}): error body ${JSON.stringify(body)}`);
-          }
-          for (const p of undeclared({ $ref: '#/components/schemas/ErrorResponse' }, body, route.op.operationId, [])) {
-            problems.push(`${r.method} ${r.path} (${r.status}): undeclared error field ${p}`);
-          }
-          continue;
-        }
-        ops.add(route.op.operationId);
-        const schema = route.op.responses[String(r.status)]?.content?.['application/json']?.schema;
-        if (!schema) {
-          problems.push(`${r.method} ${r.path}: HTTP ${r.status} is not a documented JSON response`);
-          continue;
-        }
-        const resolved = deref(schema);
-        if (resolved.type === 'object' && !resolved.properties && resolved.additionalProperties === undefined && Object.keys(r.body as object).length > 0) {
-          problems.push(`${r.method} ${r.path}: expected {} but got ${JSON.stringify(r.body)}`);
-        }
-        for (const p of undeclared(schema, r.body, route.op.operationId, [])) problems.push(`${r.method} ${r.path}: undeclared field ${p}`);
-      }
+      const problems = seen.flatMap(unexplainedProblems);
+      const ops = new Set(seen.filter((r) => r.status < 400).map((r) => findOperation(r.method, r.path)?.operationId));
       expect([...new Set(problems)]).toEqual([]);
       // The suite exercised every JSON operation the SDK wraps.
       expect([...ops].sort()).toEqual(
