@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADAPTERS, S3_ENDPOINT, S3_PREFIX, S3_SKIP_MESSAGE, s3Admin } from './helpers.js';
 import { errorBody } from '../../packages/server/src/errors.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const A = '/api/2.0/mlflow-artifacts/artifacts';
 const AJAX = '/ajax-api/2.0/mlflow-artifacts/artifacts';

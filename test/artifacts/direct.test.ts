@@ -9,6 +9,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
 import { ADAPTERS, S3_ENDPOINT, S3_PREFIX, s3Admin } from './helpers.js';
 import { errorBody } from '../../packages/server/src/errors.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const D = '/api/2.0/mlflow-ts/artifacts';
 const INVALID = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path');

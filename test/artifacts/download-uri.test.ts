@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
 import { ADAPTERS, S3_ENDPOINT, S3_PREFIX } from './helpers.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const PUBLIC = 'http://registry.example.test:8000';
 const A = '/api/2.0/mlflow-artifacts/artifacts';

@@ -11,6 +11,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { S3Admin } from '../../packages/server/src/artifacts/s3-admin.js';
 import type { Backend } from '../helpers/server.js';
+import { recordResponse } from '../helpers/spec-responses.js';
 
 export const S3_ENDPOINT = process.env.S3_TEST_ENDPOINT;
 export const S3_SKIP_MESSAGE =
@@ -80,7 +81,11 @@ export function rawRequest(base: string, method: string, target: string, body?: 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const r = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+          recordResponse({ method, path: target, status: r.status, contentType: res.headers['content-type'] ?? '', text: r.body });
+          resolve(r);
+        });
         res.on('error', reject);
       },
     );

@@ -27,7 +27,12 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, S3_ENDPOINT } from './helpers.js';
 import { createTestDatabase } from '../helpers/server.js';
+import { recordResponse, useSpecValidation } from '../helpers/spec-responses.js';
 
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
+
+const WEIGHTS = '/api/2.0/mlflow-artifacts/artifacts/big/run/model/weights.bin';
 const RUN = process.env.RUN_LARGE_ARTIFACT_TEST === '1' || process.env.CI === 'true';
 const RUN_S3 = RUN && !!S3_ENDPOINT && process.env.RUN_LARGE_ARTIFACT_TEST_S3 !== '0';
 const GiB = 1024 * 1024 * 1024;
@@ -139,14 +144,17 @@ for (const adapter of ADAPTERS) {
         // Upload: a chunked PUT streamed from the generator.
         const sent = createHash('sha256');
         const up = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = http.request(`${base}/api/2.0/mlflow-artifacts/artifacts/big/run/model/weights.bin`, {
+          const req = http.request(`${base}${WEIGHTS}`, {
             method: 'PUT',
             headers: { 'content-type': 'application/octet-stream' },
           });
           req.on('response', (res) => {
             let body = '';
             res.on('data', (d: Buffer) => (body += d.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            res.on('end', () => {
+              recordResponse({ method: 'PUT', path: WEIGHTS, status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', text: body });
+              resolve({ status: res.statusCode ?? 0, body });
+            });
           });
           req.on('error', reject);
           const src = generate(SIZE);
@@ -163,12 +171,15 @@ for (const adapter of ADAPTERS) {
         const t1 = Date.now();
         const down = await new Promise<{ status: number; length: string | undefined }>((resolve, reject) => {
           http
-            .get(`${base}/api/2.0/mlflow-artifacts/artifacts/big/run/model/weights.bin`, (res) => {
+            .get(`${base}${WEIGHTS}`, (res) => {
               res.on('data', (c: Buffer) => {
                 got.update(c);
                 received += c.length;
               });
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'] }));
+              res.on('end', () => {
+                recordResponse({ method: 'GET', path: WEIGHTS, status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', text: '(not read)' });
+                resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'] });
+              });
               res.on('error', reject);
             })
             .on('error', reject);

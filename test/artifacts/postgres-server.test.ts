@@ -17,6 +17,10 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { removeDir, scratchDir, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { specFetch, useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const A = '/api/2.0/mlflow-artifacts/artifacts';
 const MiB = 1024 * 1024;
@@ -197,9 +201,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two server processes on one Pos
     dirs.forEach(removeDir);
   });
 
-  const put = (p: ServerProcess, path: string, body: BodyInit) => fetch(`${p.url}${A}/${path}`, { method: 'PUT', body });
+  const put = (p: ServerProcess, path: string, body: BodyInit) => specFetch(p.url, `${A}/${path}`, { method: 'PUT', body });
   const get = async (p: ServerProcess, path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${p.url}${A}/${path}`, { headers });
+    const res = await specFetch(p.url, `${A}/${path}`, { headers });
     return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
   };
 

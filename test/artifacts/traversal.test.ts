@@ -16,6 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADAPTERS, rawRequest, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
 import { errorBody } from '../../packages/server/src/errors.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const INVALID = errorBody('INVALID_PARAMETER_VALUE', 'Invalid path');
 

@@ -7,6 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 import { Client, uniq } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('concurrency across two servers on one PostgreSQL (postgres)', () => {
   let a: TestServer;

@@ -8,6 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { expectError, sleep, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 describe.each(backends())('lifecycle (%s)', (backend) => {
   const c = useServer(backend);

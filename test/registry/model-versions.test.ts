@@ -6,6 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { expectError, invalidValue, missing, mustIdentify, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const notFound = (name: string) => `Registered Model with name=${name} not found`;
 const versionNotFound = (name: string, v: string | number) => `Model Version (name=${name}, version=${v}) not found`;

@@ -14,6 +14,10 @@ import { MLFLOW_BIN, startMlflowServer, type MlflowServer } from '../helpers/mlf
 import { scratchDir } from '../helpers/process.js';
 import { ANNOUNCED_SETTING } from '../../packages/server/src/events/sink.js';
 import { Client, sleep, uniq } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const CACHE = { READ_CACHE_MB: '4' };
 

@@ -7,6 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { API, Client, expectError, invalidValue, missing, sleep, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 describe.each(backends())('request parsing (%s)', (backend) => {
   const c = useServer(backend);

@@ -8,6 +8,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { expectError, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const KEY = 'mlflow.prompt.is_prompt';
 const tag = (value: string) => ({ key: KEY, value });

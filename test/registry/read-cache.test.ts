@@ -11,6 +11,10 @@ import { Client, sleep, uniq, useServer } from './util.js';
 import pg from 'pg';
 import { CACHE_LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
 import { ANNOUNCED_SETTING, CHANGES_CHANNEL } from '../../packages/server/src/events/sink.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 /** Every registry mutation, each followed by the get-registered-model answer it must produce. */
 async function mutationsAreVisible(w: Client, r: Client): Promise<void> {

@@ -5,6 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const byVersion = (a: any, b: any) => Number(a.version) - Number(b.version);
 

@@ -7,6 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { expectError, sleep, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 /** MLflow prints Python sets in hash order: accept any order of the given keys. */
 const pySet = (keys: string[]) => `\\{${keys.map(() => `'(?:${keys.join('|')})'`).join(', ')}\\}`;

@@ -7,6 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 describe.each(backends())('tag-equality search (%s)', (backend) => {
   const c = useServer(backend);

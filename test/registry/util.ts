@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestServer, type Backend, type TestServer } from '../helpers/server.js';
+import { recordResponse } from '../helpers/spec-responses.js';
 
 export const API = '/api/2.0/mlflow';
 
@@ -83,6 +84,7 @@ export class Client {
           }
           const h = new Headers();
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          recordResponse({ method, path, status: res.statusCode ?? 0, contentType: h.get('content-type') ?? '', text });
           resolve({ status: res.statusCode ?? 0, body: parsed, headers: h, text });
         });
       });

@@ -7,6 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../helpers/server.js';
 import { expectError, invalidValue, localSourceMessage, mustIdentify, relativeSourceMessage, uniq, useServer } from './util.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const resolvesTo = (param: string, value: string, norm: string) =>
   `Invalid value "${value}" for parameter '${param}' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${norm}'`;

@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backends, startTestServer, type TestServer } from '../helpers/server.js';
 import { Fernet } from '../../packages/server/src/webhooks/fernet.js';
 import { Receiver, eventually } from './receiver.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const KEY = Fernet.generateKey();
 const W = '/api/2.0/mlflow/webhooks';

@@ -13,6 +13,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/server.js';
 import { Fernet } from '../../packages/server/src/webhooks/fernet.js';
 import { Receiver, eventually, sleep } from './receiver.js';
+import { specFetch, useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const root = path.resolve(import.meta.dirname, '../..');
 const KEY = Fernet.generateKey();
@@ -78,7 +82,7 @@ async function startProcess(databaseUrl: string, env: Record<string, string> = {
     output,
     exited,
     async call(method, p, body) {
-      const res = await fetch(url + p, {
+      const res = await specFetch(url, p, {
         method,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       });

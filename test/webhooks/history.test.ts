@@ -7,6 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startTestServer, type TestServer } from '../helpers/server.js';
 import { sleep } from './receiver.js';
+import { useSpecValidation } from '../helpers/spec-responses.js';
+
+// Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
+useSpecValidation();
 
 const R = '/api/2.0/mlflow';
 const H = '/api/2.0/mlflow-ts/history';
