@@ -65,9 +65,11 @@ interface Entry<U> {
 }
 
 /**
- * A bounded LRU of verified credentials. Keys are HMAC-SHA256 digests of (username, password) under a
+ * A bounded LRU of verified credentials. Keys are SHA-256 digests of (username, password) prefixed with a
  * random per-process key: the plain password is never stored, and a digest read out of memory is no use
- * for an offline guess without the key. Only successes are cached. invalidateUser drops every entry of a
+ * for an offline guess without the key. (Not HMAC: the digest is a lookup key no one can query, so length
+ * extension is moot, and one-shot crypto.hash costs a quarter of an HMAC object per request.) Only
+ * successes are cached. invalidateUser drops every entry of a
  * user (password or admin flag changed, user deleted); other replicas call it when they hear the change
  * on the change feed (auth/changes.ts, auth/decision-cache.ts); where no feed reaches them (or it is
  * down) the TTL bounds the staleness, as in MLflow (auth_cache_ttl_seconds).
@@ -75,7 +77,7 @@ interface Entry<U> {
 export class CredentialCache<U> {
   private readonly entries = new Map<string, Entry<U>>();
   private readonly byUser = new Map<string, Set<string>>();
-  private readonly key = crypto.randomBytes(32);
+  private readonly key = crypto.randomBytes(32).toString('base64');
   private readonly now: () => number;
 
   constructor(private readonly opts: CredentialCacheOptions) {
@@ -91,12 +93,12 @@ export class CredentialCache<U> {
     return this.entries.size;
   }
 
-  /** The digest that stands for (username, password): length-prefixed, so "a:b"+"c" ≠ "a"+"b:c". */
+  /**
+   * The digest that stands for (username, password): the username's length first, so "a:b"+"c" ≠ "a"+"b:c"
+   * (both come from a strict UTF-8 decoding, so their UTF-8 encoding is one-to-one too).
+   */
   digest(username: string, password: string): string {
-    const u = Buffer.from(username, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(u.length);
-    return crypto.createHmac('sha256', this.key).update(len).update(u).update(Buffer.from(password, 'utf8')).digest('base64');
+    return crypto.hash('sha256', `${this.key}${username.length}:${username}:${password}`, 'base64');
   }
 
   get(username: string, password: string): U | undefined {

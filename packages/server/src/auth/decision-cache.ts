@@ -92,6 +92,7 @@ export function wireDecisionCache(p: DecisionCacheParts): GrantCache {
   // (`fresh`, the same catch-up as the grants'); only existing models are kept (a create drops the name).
   const classify = p.edge.classifyModel;
   if (cache && classify) {
+    p.edge.keptClassification = (ws, name) => cache.get<{ exists: boolean; isPrompt: boolean }>(modelKey(ws, name), CLASSIFICATION_KEY);
     p.edge.classifyModel = async (ws, name, fresh) => {
       const key = modelKey(ws, name);
       const kept = fresh ? cache.get<{ exists: boolean; isPrompt: boolean }>(key, CLASSIFICATION_KEY) : undefined;

@@ -129,13 +129,8 @@ export class GrantCache {
    */
   async grants(userId: number, workspace: string, load: (limit: number) => Promise<Grant[]>, fresh = true): Promise<UserGrants | undefined> {
     const key = `${userId}\u0000${workspace}`;
-    const hit = fresh ? this.peek(key) : undefined;
-    if (hit) {
-      this.hits++;
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit.grants;
-    }
+    const hit = fresh ? this.hit(key) : undefined;
+    if (hit) return hit.grants;
     this.misses++;
     const epoch = this.epochValue;
     const loadedAt = this.now();
@@ -152,6 +147,14 @@ export class GrantCache {
     return grants;
   }
 
+  /**
+   * The user's kept grants in `workspace` without waiting (the caller knows they may be used: `fresh`):
+   * `{grants}` when kept (grants undefined: too many to keep), undefined when not.
+   */
+  kept(userId: number, workspace: string): { grants: UserGrants | undefined } | undefined {
+    return this.hit(`${userId}\u0000${workspace}`);
+  }
+
   /** Drops everything (an auth-table change, here or heard from another replica; the change feed went up or down). */
   invalidate(): void {
     this.epochValue++;
@@ -164,6 +167,16 @@ export class GrantCache {
     if (!e) return;
     this.entries.delete(key);
     this.kept_ -= e.cost;
+  }
+
+  /** A usable kept entry, counted and made the most recently used. */
+  private hit(key: string): Entry | undefined {
+    const e = this.peek(key);
+    if (!e) return undefined;
+    this.hits++;
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e;
   }
 
   private peek(key: string): Entry | undefined {

@@ -95,6 +95,8 @@ export interface AuthnDeps {
    * there is one, whose kept answers it uses only when `fresh`, see `catchUp`).
    */
   classifyModel?: (ws: string, name: string, fresh?: boolean) => Promise<{ exists: boolean; isPrompt: boolean }>;
+  /** classifyModel's kept answer, without waiting (the caller knows kept answers may be used); undefined when not kept. */
+  keptClassification?: (ws: string, name: string) => { exists: boolean; isPrompt: boolean } | undefined;
   /** The permission-decision cache (auth/grant-cache.ts); none: every decision asks the database. */
   grantCache?: GrantCache;
   /**
@@ -262,14 +264,29 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     return registryAccessFrom(cls.exists, cls.exists && cls.isPrompt, grants, name, ws, policy);
   }
 
+  /**
+   * registryAccess from kept answers only, without waiting (for a decision that may use them); undefined
+   * when anything is not kept. A warm read is decided with no promise of its own.
+   */
+  function keptAccess(ws: string, user: AuthUser, name: string): RegistryAccess | undefined {
+    const grants = opts.grantCache?.kept(user.id, ws)?.grants;
+    const cls = grants && opts.keptClassification?.(ws, name);
+    return cls ? registryAccessFrom(cls.exists, cls.exists && cls.isPrompt, grants.forModel(name), name, ws, policy) : undefined;
+  }
+
   /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
   async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, req: Req, fresh: Fresh): Promise<boolean> {
+    const access = await registryAccess(ws, user, name, fresh);
+    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access, fresh))) return false;
+    return modelRuleAllows(rule, name, access);
+  }
+
+  /** The rule's own check on the model's access (the validators' part that needs nothing more). */
+  function modelRuleAllows(rule: PermissionRule, name: string, access: RegistryAccess): boolean {
     const level = rule.level as string;
     const action = LEVEL_ACTION[level];
     const capability = CAPABILITY[level];
     if (!action || !capability) return false;
-    const access = await registryAccess(ws, user, name, fresh);
-    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access, fresh))) return false;
     const versions = rule.versions;
     // _get_permission_from_registered_model_or_prompt_name: the point permission (a missing model is
     // judged on the default permission; the handler then answers 404).
@@ -412,10 +429,10 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
    * the decision used, `keptVersion` would have moved and the decision is taken again on what is current.
    * Reads only: a refusal found at the confirmation replaces the answer (the handler wrote nothing).
    */
-  async function speculative(c: Context, next: () => Promise<void>, mark: number, decide: (fresh: Fresh) => Promise<boolean>): Promise<Response | void> {
+  async function speculative(c: Context, next: () => Promise<void>, mark: number, decide: (fresh: Fresh) => Promise<boolean>, kept: () => boolean | undefined): Promise<Response | void> {
     const feed = opts.feed!;
     const version = opts.keptVersion!();
-    const allowed = await decide(ALWAYS_FRESH);
+    const allowed = kept() ?? (await decide(ALWAYS_FRESH));
     // A refusal is confirmed before it is answered (a grant heard on catching up may lift it).
     if (!allowed) return (await confirm(feed, mark, version, false, decide)) ? next() : forbidden();
     await next();
@@ -509,7 +526,14 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           name = current;
         }
         const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, req, f);
-        if (mark !== undefined && level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) return speculative(c, next, mark, decide);
+        if (mark !== undefined && level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) {
+          // A read's validators need nothing beyond the model's access (createVersionExtrasAllowed is a write's).
+          const kept = () => {
+            const access = keptAccess(ws, user, name);
+            return access && modelRuleAllows(rule, name, access);
+          };
+          return speculative(c, next, mark, decide, kept);
+        }
         return (await decide(fresh)) ? next() : forbidden();
       }
       case 'artifact': {
