@@ -8,6 +8,7 @@
  */
 import { MlflowError } from '../errors.js';
 import type { OperationInput } from '../gen/inputs.gen.js';
+import type { CreateDirectUploadResponse, DirectDownloadResponse } from '../gen/api/types.gen.js';
 import { basename, childOf, parseDecodedPath, ROOT, type ArtifactPath } from './paths.js';
 import { contentDisposition, guessMimeType } from './mime.js';
 import type { ArtifactObject, ArtifactStore, ByteRange, MultipartCredential } from './store.js';
@@ -170,7 +171,7 @@ export class ArtifactService {
    * `POST /mlflow-ts/artifacts/direct-upload/create` `{path, size, part_size?}`: one presigned PUT when the
    * file fits in one part, otherwise a multipart upload with one presigned URL per part.
    */
-  async createDirectUpload(input: OperationInput<'createDirectUpload'>, scope: Scope = unscoped): Promise<object> {
+  async createDirectUpload(input: OperationInput<'createDirectUpload'>, scope: Scope = unscoped): Promise<CreateDirectUploadResponse> {
     const size = (input.size ?? -1);
     if (size < 0 || size > MAX_OBJECT_SIZE) throw MlflowError.invalid(`size must be between 0 and ${MAX_OBJECT_SIZE} bytes, got ${size}.`);
     const partSize = (input.part_size ?? this.opts.defaultPartSize ?? DEFAULT_PART_SIZE);
@@ -214,7 +215,7 @@ export class ArtifactService {
   }
 
   /** `GET /mlflow-ts/artifacts/direct-download?path=`: a presigned GET (Range requests work on it). */
-  async createDirectDownload(input: OperationInput<'getDirectDownloadUrl'>, scope: Scope = unscoped): Promise<object> {
+  async createDirectDownload(input: OperationInput<'getDirectDownloadUrl'>, scope: Scope = unscoped): Promise<DirectDownloadResponse> {
     const p = this.directPath(input, scope);
     const { presign } = this.direct();
     const signed = await presign.download(p, this.opts.presignExpiresSec);

@@ -11,6 +11,7 @@ import { rawTargetHasDotDot } from '../artifacts/paths.js';
 import type { Logger } from '../log.js';
 import { operations, routesOutsideOperations, type OperationId, type OperationSpec } from '../gen/operations.gen.js';
 import { parseRequest, type OperationRequest } from './request.js';
+import type { OperationResults } from '../gen/inputs.gen.js';
 import { authnMiddleware, parsedRequest, routeKey, type AuthnDeps, type GuardedRoute } from './authn.js';
 import { mountDocs } from './docs.js';
 import { prefixedGetPath } from './prefix.js';
@@ -22,10 +23,14 @@ import type { Metrics } from './metrics.js';
 import { READY_PATH } from './ready.js';
 import type { LimitsConfig, SecurityConfig } from '../config.js';
 
-/** An object to serialise, a body the service already serialised, or a complete Response. */
-export type HandlerResult = object | RenderedJson | Response;
-/** The handler of operation K: its typed, validated request (gen/inputs.gen.ts) in, a response body out. */
-export type Handler<K extends OperationId = OperationId> = (req: OperationRequest<K>, c: Context) => Promise<HandlerResult> | HandlerResult;
+/**
+ * What the handler of operation K answers: its response body as the spec types it (serialised here), a
+ * body the service already serialised (read-cache text), or a complete Response (downloads, redirects,
+ * MLflow's HTML answers).
+ */
+export type HandlerResult<K extends OperationId = OperationId> = OperationResults[K] | RenderedJson | Response;
+/** The handler of operation K: its typed, validated request (gen/inputs.gen.ts) in, its typed response out. */
+export type Handler<K extends OperationId = OperationId> = (req: OperationRequest<K>, c: Context) => Promise<HandlerResult<K>> | HandlerResult<K>;
 export type Handlers = { readonly [K in OperationId]: Handler<K> };
 
 export interface AppOptions {

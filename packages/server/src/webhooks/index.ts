@@ -22,7 +22,7 @@ export interface Webhooks {
   /** The database the registry must write through (its transactions wake the worker after COMMIT). */
   db: Database;
   events: EventSink;
-  handlers: Record<WebhookOperationId | HistoryOperationId, Handler>;
+  handlers: { [K in WebhookOperationId | HistoryOperationId]: Handler<K> };
   worker: DeliveryWorker | undefined;
   close(): Promise<void>;
 }

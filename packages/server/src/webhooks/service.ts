@@ -21,6 +21,7 @@ import type { WebhookConfig } from '../config.js';
 import { MlflowError } from '../errors.js';
 import type { RawRequest } from '../registry/req.js';
 import type { OperationInput } from '../gen/inputs.gen.js';
+import type { Webhook, WebhookAction, WebhookEntity, WebhookStatus } from '../gen/api/types.gen.js';
 import { createPageToken, parsePageToken } from '../registry/search.js';
 import {
   pyRepr,
@@ -52,16 +53,8 @@ const MAX_LIST_RESULTS = 1000;
 
 type Pair = { entity: string; action: string };
 
-export interface WebhookJson {
-  webhook_id: string;
-  name: string;
-  description?: string;
-  url: string;
-  events: Pair[];
-  status: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-}
+/** The proto Webhook, as the spec types it. */
+export type WebhookJson = Webhook;
 
 export interface WebhookTestResultJson {
   success: boolean;
@@ -111,8 +104,9 @@ export function toWebhookJson(row: WebhookRow): WebhookJson {
   const out: WebhookJson = { webhook_id: row.webhook_id, name: row.name } as WebhookJson;
   if (row.description) out.description = row.description;
   out.url = row.url;
-  out.events = (row.events ?? []).map((e) => ({ entity: e.entity.toUpperCase(), action: e.action.toUpperCase() }));
-  out.status = row.status;
+  // Stored in lower case, checked against the enums when written.
+  out.events = (row.events ?? []).map((e) => ({ entity: e.entity.toUpperCase() as WebhookEntity, action: e.action.toUpperCase() as WebhookAction }));
+  out.status = row.status as WebhookStatus;
   if (row.creation_timestamp !== null) out.creation_timestamp = row.creation_timestamp;
   if (row.last_updated_timestamp !== null) out.last_updated_timestamp = row.last_updated_timestamp;
   return out;

@@ -70,22 +70,26 @@ function isJson(c: Context): boolean {
   return ct === 'application/json' || (ct.startsWith('application/') && ct.endsWith('+json'));
 }
 
-export function authHandlers(deps: AuthDeps | undefined): Record<AuthOperationId, Handler> {
+type AuthHandlers = { [K in AuthOperationId]: Handler<K> };
+
+export function authHandlers(deps: AuthDeps | undefined): AuthHandlers {
   if (!deps) {
     const notFound: Handler = (_r, c) =>
       new Response(JSON.stringify(errorBody('ENDPOINT_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}`)), {
         status: 404,
         headers: { 'content-type': 'application/json' },
       });
-    return Object.fromEntries(AUTH_OPERATION_IDS.map((id) => [id, notFound])) as Record<AuthOperationId, Handler>;
+    return Object.fromEntries(AUTH_OPERATION_IDS.map((id) => [id, notFound])) as AuthHandlers;
   }
   const svc = new AuthService(deps.store, deps.authenticator, deps.policy);
+  // MLflow's auth handlers read the raw request dict and answer dicts built the way MLflow's auth app
+  // builds them (auth/service.ts), so their answers are typed as the spec's only here, by assertion.
   const bind =
-    (fn: (caller: AuthUser, req: AuthRequest, c: Context) => Promise<AuthAnswer>): Handler =>
+    <K extends AuthOperationId>(fn: (caller: AuthUser, req: AuthRequest, c: Context) => Promise<AuthAnswer>): Handler<K> =>
     async (req, c) => {
       const caller = currentUser(c);
       if (!caller) return unauthenticated();
-      return render(await fn(caller, toAuthRequest(req, c), c));
+      return render(await fn(caller, toAuthRequest(req, c), c)) as HandlerResult<K>;
     };
   return {
     createUser: bind((u, r, c) => svc.createUser(u, r, isJson(c))),

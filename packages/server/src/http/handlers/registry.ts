@@ -17,7 +17,7 @@ export type { RegistryOperationId };
 export function registryHandlers(svc: RegistryService): { [K in RegistryOperationId]: Handler<K> } {
   /** Operation `op`: MLflow's checks, then `run` with the typed input; searches get the caller's read filter. */
   const bind =
-    <K extends RegistryOperationId>(op: K, run: (input: OperationInput<K>, caller: Caller) => Promise<HandlerResult>, search = false): Handler<K> =>
+    <K extends RegistryOperationId>(op: K, run: (input: OperationInput<K>, caller: Caller) => Promise<HandlerResult<K>>, search = false): Handler<K> =>
     (r, c: Context) => {
       checkSchema(r, registryRequestChecks[op]);
       return run(r.fields, callerOf(c, search));

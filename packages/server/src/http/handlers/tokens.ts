@@ -10,6 +10,7 @@
 import { errorBody, MlflowError } from '../../errors.js';
 import type { Handler } from '../app.js';
 import type { OperationId } from '../../gen/operations.gen.js';
+import type { AccessToken as AccessTokenJson } from '../../gen/api/types.gen.js';
 import type { AuthStore } from '../../auth/store.js';
 import type { AccessToken, TokenAuthenticator, TokenStore } from '../../auth/tokens.js';
 import { currentUser } from '../auth-context.js';
@@ -25,7 +26,7 @@ export type TokenOperationId = Extract<OperationId, 'createAccessToken' | 'listA
 const TOKEN_OPERATION_IDS: readonly TokenOperationId[] = ['createAccessToken', 'listAccessTokens', 'revokeAccessToken'];
 
 /** The API's shape (proto2 style: unset timestamps omitted). */
-function toJson(t: AccessToken): Record<string, unknown> {
+function toJson(t: AccessToken): AccessTokenJson {
   return {
     id: t.id,
     name: t.name,
