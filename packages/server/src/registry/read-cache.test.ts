@@ -44,7 +44,9 @@ describe('ModelReadCache', () => {
     c.put(c.epoch, 'a', 'model', 'A');
     let loads = 0;
     const load = async () => (loads++, 'loaded');
+    expect(c.paying).toBe(true);
     for (let i = 0; i < 4096; i++) await c.getOrLoad(`m${i}`, 'other', load); // a window of misses
+    expect(c.paying).toBe(false); // searches then take their one-query path
     loads = 0;
     const got = [];
     for (let i = 0; i < 32; i++) got.push(await c.getOrLoad('a', 'model', load));

@@ -125,6 +125,15 @@ export class ModelReadCache {
     return this.liveValue;
   }
 
+  /**
+   * Whether reading through the cache pays now: live, and not bypassed for a low hit rate (see `bypass`).
+   * A read that could take a cheaper path to the database without the cache (one query instead of two)
+   * takes it when this is false.
+   */
+  get paying(): boolean {
+    return this.liveValue && !this.bypassing;
+  }
+
   /** Changes whenever anything is dropped; take it before a load, hand it to `put` after. */
   get epoch(): number {
     return this.epochValue;

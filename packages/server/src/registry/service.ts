@@ -523,7 +523,10 @@ export class RegistryService {
     const { limit, offset } = spec;
     let found: number;
     let page: string[];
-    if (this.opts.cache?.live) {
+    // Names first, then the models through the cache (one query for those it lacks): worth it only while
+    // the cache is hit; otherwise one query for the whole page (on a registry far larger than the budget
+    // the two queries made searches half as fast as no cache at all).
+    if (this.opts.cache?.paying) {
       const names = await this.store.read(ws).searchRegisteredModelNames(spec);
       found = names.length;
       page = await this.modelsByName(ws, names.slice(0, Math.max(0, maxResults)));
