@@ -7,8 +7,12 @@
  * Connections are pooled per origin in a keep-alive `Agent` (createAgents), one for refused private
  * targets and one for allowed ones, so a connection opened under one rule is never reused under the other.
  */
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent, buildConnector, Dispatcher } from 'undici';
 import { blockedMessage, checkLiteralHost, isPublicIp, SsrfError, ssrfSafeLookup } from './ssrf.js';
+
+/** undici is loaded on the first delivery: it adds about 5 MB to an idle server's RSS that sends none. */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const undici = () => (undiciModule ??= import('undici'));
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -43,8 +47,8 @@ export class TimeoutError extends Error {
  * them without calling `lookup`), names through `ssrfSafeLookup` (the addresses checked are the ones
  * connected to, so DNS rebinding has nothing to exploit), and, belt and braces, the socket's peer.
  */
-function ssrfSafeConnector(connectTimeoutMs: number): buildConnector.connector {
-  const base = buildConnector({ timeout: connectTimeoutMs, lookup: ssrfSafeLookup as never });
+function ssrfSafeConnector(build: typeof buildConnector, connectTimeoutMs: number): buildConnector.connector {
+  const base = build({ timeout: connectTimeoutMs, lookup: ssrfSafeLookup as never });
   return (options, callback) => {
     try {
       checkLiteralHost(options.hostname);
@@ -72,12 +76,13 @@ export class WebhookAgents {
 
   constructor(private readonly connectTimeoutMs: number) {}
 
-  get(allowPrivateTargets: boolean): Agent {
+  async get(allowPrivateTargets: boolean): Promise<Agent> {
+    const { Agent, buildConnector } = await undici();
     if (allowPrivateTargets) {
       this.open ??= new Agent({ connections: CONNECTIONS_PER_ORIGIN, connect: { timeout: this.connectTimeoutMs } });
       return this.open;
     }
-    this.strict ??= new Agent({ connections: CONNECTIONS_PER_ORIGIN, connect: ssrfSafeConnector(this.connectTimeoutMs) });
+    this.strict ??= new Agent({ connections: CONNECTIONS_PER_ORIGIN, connect: ssrfSafeConnector(buildConnector, this.connectTimeoutMs) });
     return this.strict;
   }
 
@@ -111,7 +116,7 @@ export async function postJson(url: string, body: string, headers: Record<string
   if (!opts.allowPrivateTargets) checkLiteralHost(target.hostname);
 
   const own = opts.agents ? undefined : createAgents(opts.timeoutMs);
-  const dispatcher = (opts.agents ?? own!).get(opts.allowPrivateTargets);
+  const dispatcher = await (opts.agents ?? own!).get(opts.allowPrivateTargets);
   // One deadline for the whole attempt (connect, headers and body), and the caller's abort (shutdown).
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new TimeoutError(opts.timeoutMs)), opts.timeoutMs);
