@@ -3,8 +3,7 @@
  * (`_create/_complete/_abort_multipart_upload_artifact`) and our direct-transfer extension. The HTTP
  * handlers run them before the service.
  */
-import type { OperationId } from '../gen/operations.gen.js';
-import type { RequestSchema } from '../registry/req.js';
+import type { RequestChecks } from '../registry/req.js';
 
 const MP = {
   path: ['string', 'required'],
@@ -21,4 +20,4 @@ export const artifactRequestChecks = {
   completeDirectUpload: { path: ['string', 'required'], upload_id: ['string', 'required'], parts: ['array', 'required'] },
   abortDirectUpload: { path: ['string', 'required'], upload_id: ['string', 'required'] },
   getDirectDownloadUrl: { path: ['string', 'required'] },
-} as const satisfies Partial<Record<OperationId, RequestSchema>>;
+} as const satisfies RequestChecks;

@@ -4,6 +4,8 @@
  * request before its handler (the services receive typed inputs, gen/inputs.gen.ts).
  */
 import { MlflowError } from '../errors.js';
+import type { OperationId } from '../gen/operations.gen.js';
+import type { OperationInput } from '../gen/inputs.gen.js';
 
 export type RequestFields = Record<string, unknown>;
 
@@ -23,6 +25,9 @@ export interface ParsedRequest<I extends object> extends RawRequest {
 
 /** The handler-level schema of one operation: for each field, its checks in order. */
 export type RequestSchema = Readonly<Record<string, readonly Check[]>>;
+
+/** Handler-level schemas by operation, each naming only fields of that operation's input (a misspelt one does not compile). */
+export type RequestChecks = { readonly [K in OperationId]?: { readonly [F in keyof OperationInput<K> & string]?: readonly Check[] } };
 
 /**
  * Python's json.dumps(value, sort_keys=True, separators=(",", ":")) with ensure_ascii, for messages.

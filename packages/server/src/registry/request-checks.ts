@@ -3,8 +3,7 @@
  * `_validate_param_against_schema` schema of each handler), in MLflow's field order. The HTTP handlers
  * (http/handlers/registry.ts) run them before the service, as MLflow's handlers do before the store.
  */
-import type { OperationId } from '../gen/operations.gen.js';
-import { pyInt, type Check, type RequestSchema } from './req.js';
+import { pyInt, type Check, type RequestChecks } from './req.js';
 
 export const RM_MAX_RESULTS = 1000;
 export const MV_MAX_RESULTS = 200_000;
@@ -24,12 +23,13 @@ const S = {
   string: ['string'],
 } satisfies Record<string, readonly Check[]>;
 
-const search = (max: number): RequestSchema => ({
-  filter: S.string,
-  max_results: ['intlike', atMost(max)],
-  order_by: ['array', 'itemString'],
-  page_token: S.string,
-});
+const search = (max: number) =>
+  ({
+    filter: S.string,
+    max_results: ['intlike', atMost(max)],
+    order_by: ['array', 'itemString'],
+    page_token: S.string,
+  }) as const;
 
 export const registryRequestChecks = {
   createRegisteredModel: { name: S.name, tags: ['array'], description: S.string },
@@ -63,6 +63,6 @@ export const registryRequestChecks = {
   getModelVersionDownloadUri: {},
   setModelVersionTag: { name: S.name, version: S.required, key: S.required, value: S.string },
   deleteModelVersionTag: { name: S.name, version: S.required, key: S.required },
-} as const satisfies Partial<Record<OperationId, RequestSchema>>;
+} as const satisfies RequestChecks;
 
 export type RegistryOperationId = keyof typeof registryRequestChecks;

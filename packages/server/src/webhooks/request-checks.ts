@@ -2,8 +2,7 @@
  * MLflow's handler-level schemas for the webhook operations (mlflow/server/handlers.py `_create_webhook`,
  * `_list_webhooks`, `_update_webhook`), run by the HTTP handlers before the service.
  */
-import type { OperationId } from '../gen/operations.gen.js';
-import type { RequestSchema } from '../registry/req.js';
+import type { RequestChecks } from '../registry/req.js';
 
 export const webhookRequestChecks = {
   createWebhook: {
@@ -26,6 +25,6 @@ export const webhookRequestChecks = {
   getWebhook: {},
   deleteWebhook: {},
   testWebhook: {},
-} as const satisfies Partial<Record<OperationId, RequestSchema>>;
+} as const satisfies RequestChecks;
 
 export type WebhookOperationId = keyof typeof webhookRequestChecks;
