@@ -761,7 +761,8 @@ export const testWebhook = <ThrowOnError extends boolean = false>(options: Optio
  * directory. `file_size` is omitted for directories. An empty or missing directory → `{}` (not 404); the
  * MLflow client treats a path as a directory exactly when listing it returns something.
  *
- * Unsafe paths (containing `#`, a backslash, a `..` segment, or absolute) → 400 "Invalid path".
+ * Unsafe paths (containing `#`, a backslash, a `..` segment, or absolute) → 400 "Invalid path". An S3 store
+ * whose bucket does not exist → 404 `RESOURCE_DOES_NOT_EXIST` (MLflow's mapping of `NoSuchBucket`).
  */
 export const listArtifacts = <ThrowOnError extends boolean = false>(options?: Options<ListArtifactsData, ThrowOnError>) => (options?.client ?? client).get<ListArtifactsResponses, ListArtifactsErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({

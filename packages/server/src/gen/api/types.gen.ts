@@ -3052,6 +3052,10 @@ export type ListArtifactsErrors = {
      */
     400: ErrorResponse;
     /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
      */
