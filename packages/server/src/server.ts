@@ -23,18 +23,14 @@ import { createArtifacts } from './artifacts/index.js';
 import { ModelReadCache } from './registry/read-cache.js';
 import { followChanges, pruneCacheListeners, type ChangeFeed } from './events/changes.js';
 import { CACHE_LISTENER_APPLICATION_NAME, LISTENER_APPLICATION_NAME, PgListener } from './events/listener.js';
-import { AuthStore, type AuthUser } from './auth/store.js';
-import { Authenticator, CredentialCache } from './auth/credentials.js';
-import { bootstrapAdmin } from './auth/bootstrap.js';
-import { wireDecisionCache } from './auth/decision-cache.js';
+import type { AuthStore, AuthUser } from './auth/store.js';
 import type { GrantCache } from './auth/grant-cache.js';
 import { DEFAULT_POLICY, type PermissionPolicy } from './auth/permissions.js';
 import { HistoryService } from './events/history.js';
 import { authHandlers, type AuthDeps } from './http/handlers/auth.js';
 import type { AuthnDeps } from './http/authn.js';
 import { tokenHandlers, type TokenDeps } from './http/handlers/tokens.js';
-import { BearerCache, TokenAuthenticator, TokenStore, type TokenIdentity } from './auth/tokens.js';
-import { OidcVerifier } from './auth/oidc.js';
+import type { TokenIdentity } from './auth/tokens.js';
 import { DEFAULT_WORKSPACE } from './store/workspace.js';
 import { operationLabels } from './http/app.js';
 import { createReadiness, s3ReadyCheck, type ReadyCheck } from './http/ready.js';
@@ -112,7 +108,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const pruner = db.kind === 'postgres' ? pruneCacheListeners(db, log) : undefined;
   // The permission-decision cache follows the same change feed (subscribed before the listener starts).
   const grantCache = auth
-    ? wireDecisionCache({
+    ? (await import('./auth/decision-cache.js')).wireDecisionCache({
         store: auth.store,
         edge: auth.edge,
         maxGrants: config.auth.cacheMaxEntries,
@@ -184,7 +180,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
 /**
  * AUTH=basic: the auth store over the auth tables, the first admin (created from
  * MLFLOW_AUTH_ADMIN_PASSWORD when missing; never a default password), the credential cache, and what
- * the HTTP edge and the registry need from them.
+ * the HTTP edge and the registry need from them. Its modules are loaded here, only when auth is on.
  */
 async function createAuth(
   config: Config,
@@ -199,6 +195,12 @@ async function createAuth(
     workspacesEnabled: config.workspaces.enabled,
     grantDefaultWorkspaceAccess: config.auth.grantDefaultWorkspaceAccess,
   };
+  const [{ AuthStore }, { Authenticator, CredentialCache }, { bootstrapAdmin }, { BearerCache, TokenAuthenticator, TokenStore }] = await Promise.all([
+    import('./auth/store.js'),
+    import('./auth/credentials.js'),
+    import('./auth/bootstrap.js'),
+    import('./auth/tokens.js'),
+  ]);
   const store = new AuthStore(authDb, policy);
   const outcome = await bootstrapAdmin(authDb, { username: config.auth.adminUsername, password: config.auth.adminPassword });
   if (outcome !== 'exists') log.info(outcome === 'created' ? 'admin user created' : 'admin password rotated from the legacy default', { username: config.auth.adminUsername });
@@ -210,7 +212,7 @@ async function createAuth(
   const tokenAuth = new TokenAuthenticator(tokenStore, new BearerCache<TokenIdentity>(cacheOpts));
   authenticator.onInvalidateUser((username) => tokenAuth.invalidateUser(username));
   const oidc = config.auth.oidc
-    ? new OidcVerifier(config.auth.oidc, authDb, {
+    ? new (await import('./auth/oidc.js')).OidcVerifier(config.auth.oidc, authDb, {
         log,
         cache: new BearerCache<AuthUser>(cacheOpts),
         onUserChanged: (username) => authenticator.invalidateUser(username),
