@@ -236,7 +236,8 @@ describe.each(backends())('webhook delivery (%s)', (backend) => {
   it('cancels pending deliveries when the webhook is deleted or disabled', async () => {
     const rx = await Receiver.start();
     try {
-      rx.answer = () => ({ status: 503, headers: { 'retry-after': '1' } });
+      // Long enough for the deletes below to land before the second attempt on a busy machine (1 s was not).
+      rx.answer = () => ({ status: 503, headers: { 'retry-after': '6' } });
       const del = await hook(uniq('del'), rx, [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }]);
       const dis = await hook(uniq('dis'), rx, [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }]);
       await ok('POST', `${R}/registered-models/create`, { name: uniq('c') });
@@ -248,16 +249,18 @@ describe.each(backends())('webhook delivery (%s)', (backend) => {
       const [a, b] = await eventually(async () => {
         const x = (await ok('GET', `/api/2.0/mlflow-ts/history/webhooks/${del}/deliveries`)).deliveries?.[0];
         const y = (await ok('GET', `/api/2.0/mlflow-ts/history/webhooks/${dis}/deliveries`)).deliveries?.[0];
+        // The worker cancels a delivery when it comes due (6 s after the first attempt).
         return x?.status === 'CANCELLED' && y?.status === 'CANCELLED' ? [x, y] : undefined;
-      }, 5000);
+      }, 20_000);
       expect(a).toMatchObject({ attempt_count: 1, last_error: 'The webhook was deleted.' });
       expect(b).toMatchObject({ attempt_count: 1, last_error: 'The webhook is disabled.' });
+      // A cancelled delivery is never attempted again.
       await sleep(1300);
       expect(rx.requests).toHaveLength(2);
     } finally {
       await rx.close();
     }
-  });
+  }, 60_000);
 
   it('lists deliveries with pagination and status filter, and validates its parameters', async () => {
     const rx = await Receiver.start();
