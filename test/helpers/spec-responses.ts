@@ -75,13 +75,21 @@ function resolve(schema: JsonSchema): JsonSchema {
   return cur;
 }
 
+const mergedCache = new WeakMap<JsonSchema, JsonSchema>();
+
 /** `schema` with its $ref followed and its allOf parts merged into one (properties and required). */
 export function deref(schema: JsonSchema): JsonSchema {
   const cur = resolve(schema);
   if (!cur.allOf) return cur;
+  let m = mergedCache.get(cur);
+  if (!m) mergedCache.set(cur, (m = mergeAllOf(cur)));
+  return m;
+}
+
+function mergeAllOf(cur: JsonSchema): JsonSchema {
   const merged: JsonSchema = { ...cur, properties: { ...cur.properties }, required: [...(cur.required ?? [])] };
   delete merged.allOf;
-  for (const part of cur.allOf.map(deref)) {
+  for (const part of (cur.allOf ?? []).map(deref)) {
     Object.assign(merged.properties!, part.properties);
     merged.required!.push(...(part.required ?? []));
     for (const k of ['type', 'additionalProperties'] as const) if (part[k] !== undefined && merged[k] === undefined) (merged as Record<string, unknown>)[k] = part[k];
@@ -91,6 +99,19 @@ export function deref(schema: JsonSchema): JsonSchema {
 
 const kind = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
+
+function show(v: unknown): string | undefined {
+  return JSON.stringify(v)?.slice(0, 80);
+}
+
+function alternatives(schema: JsonSchema, value: unknown, at: string, out: string[]): void {
+  for (const key of ['oneOf', 'anyOf'] as const) {
+    const alts = schema[key];
+    if (!alts) continue;
+    const ok = alts.filter((s) => schemaProblems(s, value, at).length === 0).length;
+    if (key === 'oneOf' ? ok !== 1 : ok === 0) out.push(`${at}: ${show(value)} matches ${ok} of the ${key} alternatives`);
+  }
+}
 
 const patterns = new Map<string, RegExp>();
 function regex(p: string): RegExp {
@@ -119,7 +140,6 @@ const RANGES: Record<string, [number, number]> = {
  */
 export function schemaProblems(schema0: JsonSchema, value: unknown, at = '$', out: string[] = []): string[] {
   const schema = deref(schema0);
-  const show = (v: unknown) => JSON.stringify(v)?.slice(0, 80);
   const k = kind(value);
   if (schema.type !== undefined) {
     const types = Array.isArray(schema.type) ? schema.type : [schema.type];
@@ -130,13 +150,10 @@ export function schemaProblems(schema0: JsonSchema, value: unknown, at = '$', ou
   }
   if (schema.enum && !schema.enum.some((e) => e === value)) out.push(`${at}: ${show(value)} is not one of ${show(schema.enum)}`);
   if (schema.const !== undefined && schema.const !== value) out.push(`${at}: ${show(value)} is not ${show(schema.const)}`);
-  for (const [key, alts] of [['oneOf', schema.oneOf], ['anyOf', schema.anyOf]] as const) {
-    if (!alts) continue;
-    const ok = alts.filter((s) => schemaProblems(s, value, at).length === 0).length;
-    if (key === 'oneOf' ? ok !== 1 : ok === 0) out.push(`${at}: ${show(value)} matches ${ok} of the ${key} alternatives`);
-  }
+  if (schema.oneOf || schema.anyOf) alternatives(schema, value, at, out);
   if (typeof value === 'string') {
-    const len = [...value].length;
+    let len = 0; // code points, as JSON Schema counts
+    for (const _ of value) len++;
     if (schema.minLength !== undefined && len < schema.minLength) out.push(`${at}: shorter than ${schema.minLength}: ${show(value)}`);
     if (schema.maxLength !== undefined && len > schema.maxLength) out.push(`${at}: longer than ${schema.maxLength}: ${show(value)}`);
     if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) out.push(`${at}: ${show(value)} does not match ${schema.pattern}`);
@@ -148,7 +165,7 @@ export function schemaProblems(schema0: JsonSchema, value: unknown, at = '$', ou
   } else if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) out.push(`${at}: fewer than ${schema.minItems} items`);
     if (schema.maxItems !== undefined && value.length > schema.maxItems) out.push(`${at}: more than ${schema.maxItems} items`);
-    if (schema.items) value.forEach((v, i) => schemaProblems(schema.items!, v, `${at}[${i}]`, out));
+    if (schema.items) for (let i = 0; i < value.length; i++) schemaProblems(schema.items, value[i], `${at}[${i}]`, out);
   } else if (k === 'object') {
     const obj = value as Record<string, unknown>;
     for (const r of schema.required ?? []) if (!(r in obj)) out.push(`${at}: missing required field ${r}`);
