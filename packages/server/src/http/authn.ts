@@ -436,6 +436,8 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     // A refusal is confirmed before it is answered (a grant heard on catching up may lift it).
     if (!allowed) return (await confirm(feed, mark, version, false, decide)) ? next() : forbidden();
     await next();
+    // Usually the handler's own catch-up has covered the request and nothing was dropped: no promise more.
+    if (feed.caughtUpSince(mark) && opts.keptVersion!() === version) return;
     if (await confirm(feed, mark, version, true, decide)) return;
     const answered = c.res;
     c.res = undefined; // not merged into the refusal (Hono copies a replaced answer's headers)
