@@ -13,7 +13,7 @@ import { MlflowError } from '../errors.js';
 import { migrate, type MigrationSession, type MigrationSet } from './migrate.js';
 import type { Logger } from '../log.js';
 import { authMigrationSets } from '../auth/migrations.js';
-import { initdbInChild, needsInitdb, pgliteStartParams } from './pglite-memory.js';
+import { compileWasmBaselineOnly, initdbInChild, needsInitdb, pgliteStartParams } from './pglite-memory.js';
 
 export interface Executor {
   /**
@@ -330,6 +330,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, op
 
 export async function openPglite(dataDir: string | undefined, log: Logger, opts: OpenOptions = {}): Promise<Database> {
   // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
+  compileWasmBaselineOnly();
   const { PGlite } = await import('@electric-sql/pglite');
   const startParams = pgliteStartParams(PGlite.defaultStartParams);
   if (dataDir !== undefined) {
