@@ -6,7 +6,9 @@
  * read and decision caches); cells alternate configuration by configuration, round after round, so that
  * the shared machine's load falls on all of them alike. Only ratios between cells of one run mean anything.
  *
- *   tsx scripts/bench/auth.ts [--before <git rev>] [--rounds 3] [--seconds 8] [--connections 32]
+ *   tsx scripts/bench/auth.ts [--before <git rev>] [--after <git rev>] [--rounds 3] [--seconds 8] [--connections 32]
+ *
+ * --after measures a revision instead of the working tree (whose other uncommitted edits may be half done).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,9 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, dropDatabase, loadDataset, DATASETS, modelName } from './dataset.js';
 import { startOurs, type RunningServer } from './servers.js';
 import { snapshotAt, snapshotOfWorkingTree } from './snapshot.js';
-import { sideBySideArgs } from './side-by-side-args.js';
+import { arg, sideBySideArgs } from './side-by-side-args.js';
 
 const { before, rounds, seconds, connections, adminUrl } = sideBySideArgs(3);
+const after = arg('after', '');
 import { processTree, sampleTree } from './procstat.js';
 
 const dataset = DATASETS.small;
@@ -35,6 +38,24 @@ interface Cell {
   id: string;
   server: RunningServer;
   authorization?: string;
+}
+
+/**
+ * The server's user-mode CPU seconds (its process tree, /proc/<pid>/stat utime). Reported beside utime +
+ * stime: on a loaded machine the kernel's share (mostly loopback socket writes to PostgreSQL and to wrk)
+ * swings with the other load by several times from one cell to the next, while user time is our code.
+ */
+function userSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      ticks += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[11]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks / 100; // USER_HZ
 }
 
 /** wrk, one thread, the get_rm workload of wrk.lua, with an Authorization header; requests per second. */
@@ -68,7 +89,7 @@ async function main(): Promise<void> {
   try {
     log(`building "${before}" and the working tree in ${workDir}`);
     const beforeRoot = await snapshotAt(before, path.join(workDir, 'before'));
-    const afterRoot = await snapshotOfWorkingTree(path.join(workDir, 'after'));
+    const afterRoot = after ? await snapshotAt(after, path.join(workDir, 'after')) : await snapshotOfWorkingTree(path.join(workDir, 'after'));
     // One database per build (each migrates its own): the dataset, the reader and its READ grants.
     const provision = async (id: string, root: string) => {
       const name = `bench_auth_${id}_${randomBytes(3).toString('hex')}`;
@@ -100,33 +121,41 @@ async function main(): Promise<void> {
       { id: 'auth off', server: await start('off', afterRoot, afterDb, { AUTH: 'none' }) },
       { id: 'admin', server: await start('admin', afterRoot, afterDb, AUTH_ENV), authorization: basic('admin', ADMIN_PW) },
       { id: 'non-admin READ', server: await start('reader', afterRoot, afterDb, AUTH_ENV), authorization: basic('reader', READER_PW) },
-      { id: `non-admin READ (${before}, no decision cache)`, server: await start('reader-before', beforeRoot, beforeDb, AUTH_ENV), authorization: basic('reader', READER_PW) },
+      { id: `non-admin READ (${before})`, server: await start('reader-before', beforeRoot, beforeDb, AUTH_ENV), authorization: basic('reader', READER_PW) },
     ];
     // Warm every cache of every server (credentials, read cache, decisions).
     for (const c of cells) await wrk(c.server.url, c.authorization, 3);
     const results = new Map<string, number[]>(cells.map((c) => [c.id, []]));
     // Server CPU per request (the server's process tree): steadier than throughput on a shared machine.
     const cpu = new Map<string, number[]>(cells.map((c) => [c.id, []]));
+    const user = new Map<string, number[]>(cells.map((c) => [c.id, []]));
     for (let r = 0; r < rounds; r++) {
       for (const c of cells) {
         const before = sampleTree(processTree(c.server.pid)).cpuSeconds;
+        const userBefore = userSeconds(processTree(c.server.pid));
         const res = await wrk(c.server.url, c.authorization, seconds);
         const used = sampleTree(processTree(c.server.pid)).cpuSeconds - before;
+        user.get(c.id)!.push(((userSeconds(processTree(c.server.pid)) - userBefore) / (res.rps * seconds)) * 1e6);
         if (res.non2xx > 0) throw new Error(`${c.id}: ${res.non2xx} answers were not 2xx`);
         results.get(c.id)!.push(res.rps);
         cpu.get(c.id)!.push((used / (res.rps * seconds)) * 1e6);
-        log(`round ${r + 1} ${c.id}: ${res.rps.toFixed(0)} req/s (p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms), ${cpu.get(c.id)!.at(-1)!.toFixed(0)} µs CPU/request`);
+        log(`round ${r + 1} ${c.id}: ${res.rps.toFixed(0)} req/s (p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms), ${cpu.get(c.id)!.at(-1)!.toFixed(0)} µs CPU/request (${user.get(c.id)!.at(-1)!.toFixed(0)} user)`);
       }
     }
     const off = results.get('auth off')!;
     const offCpu = cpu.get('auth off')!;
+    const offUser = user.get('auth off')!;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`| configuration | req/s per round | throughput ratio to auth off (per round) | median | server CPU µs/request (median) | CPU ratio to auth off (median) |\n|---|---|---|---|---|---|`);
+    console.log(
+      `| configuration | req/s per round | throughput ratio to auth off (per round) | median | server CPU µs/request (median) | CPU ratio to auth off (median) | user CPU µs/request (median) | user CPU ratio to auth off (per round) | median |\n|---|---|---|---|---|---|---|---|---|`,
+    );
     for (const [id, rps] of results) {
       const ratios = rps.map((x, i) => x / off[i]!);
       const c = cpu.get(id)!;
+      const u = user.get(id)!;
+      const userRatios = u.map((x, i) => x / offUser[i]!);
       console.log(
-        `| ${id} | ${rps.map((x) => x.toFixed(0)).join(', ')} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(ratios).toFixed(2)} | ${median(c).toFixed(0)} | ${median(c.map((x, i) => x / offCpu[i]!)).toFixed(2)} |`,
+        `| ${id} | ${rps.map((x) => x.toFixed(0)).join(', ')} | ${ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(ratios).toFixed(2)} | ${median(c).toFixed(0)} | ${median(c.map((x, i) => x / offCpu[i]!)).toFixed(2)} | ${median(u).toFixed(0)} | ${userRatios.map((x) => x.toFixed(2)).join(', ')} | ${median(userRatios).toFixed(2)} |`,
       );
     }
   } finally {
