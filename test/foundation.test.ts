@@ -124,6 +124,12 @@ describe('configuration', () => {
     expect(loadConfig({}).port).toBe(8000);
   });
 
+  it('EMBEDDED_WASM_OPTIMIZE is off unless asked for, and must be a boolean', () => {
+    expect(loadConfig({}).embeddedWasmOptimize).toBe(false);
+    expect(loadConfig({ EMBEDDED_WASM_OPTIMIZE: 'true' }).embeddedWasmOptimize).toBe(true);
+    expect(() => loadConfig({ EMBEDDED_WASM_OPTIMIZE: 'fast' })).toThrow(/EMBEDDED_WASM_OPTIMIZE/);
+  });
+
   it('READ_CACHE_MB is a budget in megabytes: 16 by default with the embedded database, 4 on PostgreSQL', () => {
     expect(loadConfig({}).readCacheBytes).toBe(16 * 1024 * 1024);
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' }).readCacheBytes).toBe(4 * 1024 * 1024);

@@ -72,7 +72,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   const authInMain = authOn && config.auth.databaseUrl === undefined;
   const db = config.databaseUrl
     ? await openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth: authInMain })
-    : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain });
+    : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain, optimizeWasm: config.embeddedWasmOptimize });
   let authDb: Database | undefined;
   let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps; store: AuthStore; policy: PermissionPolicy } | undefined;
   try {

@@ -67,7 +67,7 @@ export function migrationLogger(print: (line: string) => void): Logger {
 /** The registry database and the auth database (the same object unless AUTH_DATABASE_URL is set), migrated. */
 export async function openMigrated(c: Config, log: Logger, opts: { auth: boolean }): Promise<{ db: Database; authDb: Database | undefined; close(): Promise<void> }> {
   const authInMain = opts.auth && c.auth.databaseUrl === undefined;
-  const db = c.databaseUrl ? await openPostgres(c.databaseUrl, 2, log, { auth: authInMain }) : await openPglite(pgliteDir(c), log, { auth: authInMain });
+  const db = c.databaseUrl ? await openPostgres(c.databaseUrl, 2, log, { auth: authInMain }) : await openPglite(pgliteDir(c), log, { auth: authInMain, optimizeWasm: c.embeddedWasmOptimize });
   let authDb: Database | undefined = authInMain ? db : undefined;
   try {
     if (opts.auth && !authInMain) authDb = await openPostgres(c.auth.databaseUrl!, 2, log, { registry: false, auth: true, setting: 'AUTH_DATABASE_URL' });

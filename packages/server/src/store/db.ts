@@ -264,6 +264,8 @@ export interface OpenOptions {
   auth?: boolean;
   /** The setting the URL came from, for messages (default DATABASE_URL). */
   setting?: string;
+  /** Embedded engine: let V8 optimise its WebAssembly (EMBEDDED_WASM_OPTIMIZE; pglite-memory.ts). Default false. */
+  optimizeWasm?: boolean;
 }
 
 /** Applies the migration sets `opts` asks for, in order, on `session` (inside the caller's lock). */
@@ -330,14 +332,14 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, op
 
 export async function openPglite(dataDir: string | undefined, log: Logger, opts: OpenOptions = {}): Promise<Database> {
   // Loaded on first use: a PostgreSQL deployment never loads the embedded engine (about 40 MB of RSS).
-  compileWasmBaselineOnly();
+  if (!opts.optimizeWasm) compileWasmBaselineOnly();
   const { PGlite } = await import('@electric-sql/pglite');
   const startParams = pgliteStartParams(PGlite.defaultStartParams);
   if (dataDir !== undefined) {
     fs.mkdirSync(dataDir, { recursive: true });
     if (needsInitdb(dataDir)) {
       log.info('initialising the embedded database', { dataDir });
-      await initdbInChild(dataDir, startParams);
+      await initdbInChild(dataDir, startParams, !opts.optimizeWasm);
     }
   }
   const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams });

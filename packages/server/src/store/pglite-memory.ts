@@ -5,10 +5,10 @@
  *   to as the registry is read (measured: steady RSS under load ~390 → ~230 MB, CPU per request unchanged).
  * - A new data directory is initialised (initdb, which touches ~600 MB) in a short-lived child process, so the
  *   server itself never carries that peak.
- * - PostgreSQL's WebAssembly is compiled by V8's baseline compiler only (Liftoff; `--liftoff-only`): by default V8
- *   also recompiles the hot functions with its optimising compiler, whose memory stays in the process. Measured
- *   (docs/benchmarks-round-two.md): RSS ~220 → ~161 MB under load, start-up and initdb faster; writes, which run
- *   PostgreSQL's code, cost ~13% more CPU (reads from the read cache do not run it).
+ * - PostgreSQL's WebAssembly is compiled by V8's baseline compiler only (Liftoff; `--liftoff-only`) unless
+ *   EMBEDDED_WASM_OPTIMIZE=true: by default V8 also recompiles the hot functions with its optimising compiler, whose
+ *   memory stays in the process. Measured (docs/benchmarks-round-two.md, 5 minutes of mixed load): RSS 252 → 171 MB,
+ *   start-up and initdb faster, but about a third more CPU per request (PostgreSQL's code runs slower).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,7 +48,7 @@ export function needsInitdb(dataDir: string): boolean {
  * Creates the database in `dataDir` in a child process (the same Node binary and PGlite module), which exits
  * when done and takes initdb's memory with it. Rejects with the child's output when it fails.
  */
-export async function initdbInChild(dataDir: string, startParams: readonly string[]): Promise<void> {
+export async function initdbInChild(dataDir: string, startParams: readonly string[], baselineOnly = true): Promise<void> {
   const script = `
     const { PGlite } = await import(process.env.PGLITE_URL);
     const db = new PGlite(process.env.PGLITE_DATA_DIR, { startParams: JSON.parse(process.env.PGLITE_START_PARAMS) });
@@ -57,7 +57,7 @@ export async function initdbInChild(dataDir: string, startParams: readonly strin
   await new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      [BASELINE_WASM_ONLY, '--input-type=module', '-e', script],
+      [...(baselineOnly ? [BASELINE_WASM_ONLY] : []), '--input-type=module', '-e', script],
       {
         env: {
           ...process.env,
