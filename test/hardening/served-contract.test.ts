@@ -1,7 +1,8 @@
 /**
  * The contract both ways, on the server as it is wired (createServer): the routes it serves are exactly
  * the spec's operations (and their /ajax-api twins) plus the routes the spec lists outside them, and the
- * typed input each handler receives (gen/inputs.gen.ts, as JSON Schema) has exactly the fields of the
+ * typed input each handler receives (gen/inputs.gen.ts, as JSON Schema) and the field kinds the request parser
+ * reads into it (gen/operations.gen.ts) have exactly the fields of the
  * operation's request in the spec — query and path parameters and JSON body — with the same kinds.
  * A route added by hand, a route the spec dropped, or a stale generated input fails here.
  */
@@ -14,6 +15,8 @@ import { loadConfig } from '../../packages/server/src/config.js';
 import { createLogger } from '../../packages/server/src/log.js';
 import { createServer, type Server } from '../../packages/server/src/server.js';
 import { operationInputs } from '../../packages/server/src/gen/inputs.gen.js';
+import { operations, type OperationId } from '../../packages/server/src/gen/operations.gen.js';
+import type { FieldKind } from '../../packages/server/src/http/field-kind.js';
 
 type Schema = {
   $ref?: string;
@@ -77,6 +80,33 @@ function inputKind(s: Record<string, unknown>): unknown {
   return s.type === 'number' ? 'integer' : s.type;
 }
 
+/** The same reduction of the field kinds the request parser reads (gen/operations.gen.ts). */
+function parserKind(k: FieldKind): unknown {
+  switch (k.kind) {
+    case 'string':
+      return 'string';
+    case 'int32':
+    case 'int64':
+      return 'integer';
+    case 'bool':
+      return 'boolean';
+    case 'enum':
+      return { enum: [...k.values].sort() };
+    case 'repeated':
+      return [parserKind(k.item)];
+    case 'message':
+      return Object.fromEntries(Object.entries(k.fields).map(([n, f]) => [n, parserKind(f)]));
+  }
+}
+
+function parserRequest(id: OperationId): Record<string, unknown> {
+  const op = operations[id];
+  const fields: Record<string, unknown> = Object.fromEntries(Object.entries(op.query).map(([n, k]) => [n, parserKind(k)]));
+  if (op.body?.kind === 'message') Object.assign(fields, parserKind(op.body) as Record<string, unknown>);
+  for (const p of op.pathParams) fields[p] = 'string';
+  return fields;
+}
+
 function specRequest(item: Spec['paths'][string], op: Operation): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const raw of [...(item.parameters ?? []), ...(op.parameters ?? [])]) {
@@ -132,7 +162,7 @@ describe('the served contract equals the spec', () => {
     expect([...expected].filter((r) => !served.has(r)).sort()).toEqual([]);
   });
 
-  it("gives each handler exactly the fields of its operation's request, with the spec's kinds", () => {
+  it("gives each handler exactly the fields of its operation's request, with the spec's kinds, as the parser reads them", () => {
     const checked: string[] = [];
     for (const [p, item] of Object.entries(spec.paths)) {
       for (const m of METHODS) {
@@ -142,6 +172,8 @@ describe('the served contract equals the spec', () => {
         expect(schema, `${op.operationId} has a generated input`).toBeDefined();
         const served = inputKind(z.toJSONSchema(schema!, { io: 'output' }) as Record<string, unknown>);
         expect({ op: op.operationId, fields: served }).toEqual({ op: op.operationId, fields: specRequest(item, op) });
+        // The parser fills the input from these kinds: they must be the input's.
+        expect({ op: op.operationId, fields: parserRequest(op.operationId as OperationId) }).toEqual({ op: op.operationId, fields: served });
         checked.push(`${m} ${p}`);
       }
     }
