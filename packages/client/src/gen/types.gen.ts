@@ -3202,6 +3202,10 @@ export type UploadArtifactErrors = {
      */
     400: ErrorResponse;
     /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
      */
@@ -3247,6 +3251,10 @@ export type CreateMultipartUploadErrors = {
      * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
      */
     400: ErrorResponse;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
     /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
@@ -3298,6 +3306,10 @@ export type CompleteMultipartUploadErrors = {
      */
     400: ErrorResponse;
     /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
+    /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
      */
@@ -3347,6 +3359,10 @@ export type AbortMultipartUploadErrors = {
      * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
      */
     400: ErrorResponse;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
     /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
@@ -3566,6 +3582,10 @@ export type CreateDirectUploadErrors = {
      * (`RESOURCE_ALREADY_EXISTS` — HTTP 400, as in MLflow).
      */
     400: ErrorResponse;
+    /**
+     * The resource does not exist (`RESOURCE_DOES_NOT_EXIST`).
+     */
+    404: ErrorResponse;
     /**
      * Unexpected server failure (`INTERNAL_ERROR`). The MLflow Python client retries 500 responses with
      * backoff before giving up.
