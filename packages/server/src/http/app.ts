@@ -29,7 +29,7 @@ import type { LimitsConfig, SecurityConfig } from '../config.js';
  * MLflow's HTML answers).
  */
 export type HandlerResult<K extends OperationId = OperationId> = OperationResults[K] | RenderedJson | Response;
-/** The handler of operation K: its typed, validated request (gen/inputs.gen.ts) in, its typed response out. */
+/** The handler of operation K: its request as the parser read it, typed (gen/inputs.gen.ts), in; its typed response out. */
 export type Handler<K extends OperationId = OperationId> = (req: OperationRequest<K>, c: Context) => Promise<HandlerResult<K>> | HandlerResult<K>;
 export type Handlers = { readonly [K in OperationId]: Handler<K> };
 

@@ -1,7 +1,7 @@
 /**
  * MLflow's handler-level schema checks (mlflow/server/handlers.py `_validate_param_against_schema`)
- * with their exact messages, and the Python value rendering they use. The HTTP edge runs them on each
- * request before its handler (the services receive typed inputs, gen/inputs.gen.ts).
+ * with their exact messages, and the Python value rendering they use. The HTTP handlers run them before
+ * calling a service with the typed input (gen/inputs.gen.ts).
  */
 import { MlflowError } from '../errors.js';
 import type { OperationId } from '../gen/operations.gen.js';
