@@ -4,6 +4,8 @@
  * same from src and dist. `pnpm start` and the benchmarks run the result with plain `node`: the tsx loader costs
  * about 30 MB of RSS (its own thread and V8 heap) for nothing at run time. Type checking stays with `pnpm typecheck`.
  *
+ * `pnpm build` also makes the embedded engine's data-directory template if missing (store/pglite-template.ts).
+ *
  * Each build ends by writing a stamp of its inputs into dist (scripts/build-stamp.mjs); `pnpm start` checks it with
  * plain node and runs this script only when a source, the esbuild version or the build itself changed.
  */
@@ -36,4 +38,18 @@ export async function buildServer(root: string = repoRoot): Promise<string> {
   return path.join(out, 'main.js');
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildServer();
+/**
+ * Makes the embedded engine's data-directory template when there is none (store/pglite-template.ts), so that a
+ * first start copies it instead of running initdb. Not part of buildServer: the benchmarks' snapshots share it.
+ */
+async function makeEmbeddedTemplate(): Promise<void> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { pgliteStartParams } = await import('../packages/server/src/store/pglite-memory.js');
+  const { ensureTemplate } = await import('../packages/server/src/store/pglite-template.js');
+  await ensureTemplate(pgliteStartParams(PGlite.defaultStartParams), true);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildServer();
+  await makeEmbeddedTemplate();
+}

@@ -13,7 +13,8 @@ import { MlflowError } from '../errors.js';
 import { migrate, type MigrationSession, type MigrationSet } from './migrate.js';
 import type { Logger } from '../log.js';
 import { authMigrationSets } from '../auth/migrations.js';
-import { compileWasmBaselineOnly, initdbInChild, needsInitdb, pgliteStartParams } from './pglite-memory.js';
+import { compileWasmBaselineOnly, needsInitdb, pgliteStartParams } from './pglite-memory.js';
+import { initialiseDataDir } from './pglite-template.js';
 
 export interface Executor {
   /**
@@ -338,8 +339,8 @@ export async function openPglite(dataDir: string | undefined, log: Logger, opts:
   if (dataDir !== undefined) {
     fs.mkdirSync(dataDir, { recursive: true });
     if (needsInitdb(dataDir)) {
-      log.info('initialising the embedded database', { dataDir });
-      await initdbInChild(dataDir, startParams, !opts.optimizeWasm);
+      const from = await initialiseDataDir(dataDir, startParams, !opts.optimizeWasm, log);
+      log.info('initialising the embedded database', { dataDir, from });
     }
   }
   const lite = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams });
