@@ -6,7 +6,7 @@
  * read and decision caches); cells alternate configuration by configuration, round after round, so that
  * the shared machine's load falls on all of them alike. Only ratios between cells of one run mean anything.
  *
- *   tsx scripts/bench/auth.ts [--before <git rev>] [--after <git rev>] [--rounds 3] [--seconds 8] [--connections 32]
+ *   tsx scripts/bench/auth.ts [--before <git rev>] [--after <git rev>] [--rounds 3] [--seconds 8] [--connections 32] [--cpu-prof DIR]
  *
  * --after measures a revision instead of the working tree (whose other uncommitted edits may be half done).
  */
@@ -23,6 +23,8 @@ import { arg, sideBySideArgs } from './side-by-side-args.js';
 
 const { before, rounds, seconds, connections, adminUrl } = sideBySideArgs(3);
 const after = arg('after', '');
+/** Profile each measured server (node --cpu-prof, written to DIR/<cell> when it stops; profile-summary.ts reads them). */
+const cpuProf = arg('cpu-prof', '');
 import { processTree, sampleTree } from './procstat.js';
 
 const dataset = DATASETS.small;
@@ -113,7 +115,8 @@ async function main(): Promise<void> {
     const beforeDb = await provision('before', beforeRoot);
     const afterDb = await provision('after', afterRoot);
     const start = async (id: string, root: string, db: string, env: Record<string, string>) => {
-      const s = await startOurs({ root, databaseUrl: db, workDir, label: id, env });
+      const nodeFlags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProf, id)}`] : [];
+      const s = await startOurs({ root, databaseUrl: db, workDir, label: id, env, nodeFlags });
       servers.push(s);
       return s;
     };
