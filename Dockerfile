@@ -38,6 +38,8 @@ RUN cd /src \
 #                                                  tsx is left out: a dev tool, a dependency only for the
 #                                                  package's own `start` script
 #     packages/server/{package.json,dist}          the transpiled server
+#     packages/server/node_modules/.cache          the embedded database's template, made by `pnpm build`: a
+#                                                  new /data starts as a copy of it, not by initdb
 #     packages/client/{package.json,dist}          the SDK, which `mlflow-registry copy` uses
 #     packages/server/src/**/ (non-.ts files)      the SQL migrations and their journals, read at start
 #     openapi/openapi.json                         served at /openapi.json and /docs
@@ -61,6 +63,8 @@ RUN cd /src \
      && test ! -e packages/server/node_modules/tsx) \
  && cp packages/server/package.json /prod/packages/server/ \
  && cp -r packages/server/dist /prod/packages/server/dist \
+ && cp -r packages/server/node_modules/.cache /prod/packages/server/node_modules/ \
+ && test -f /prod/packages/server/node_modules/.cache/mlflow-registry-ts/pglite-*/PG_VERSION \
  && (cd packages/server && find src -type f ! -name '*.ts' -exec cp --parents {} /prod/packages/server/ \;) \
  && cp openapi/openapi.json /prod/openapi/ \
  && test -f /prod/packages/server/dist/main.js \
