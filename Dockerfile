@@ -64,6 +64,7 @@ RUN cd /src \
  && cp packages/server/package.json /prod/packages/server/ \
  && cp -r packages/server/dist /prod/packages/server/dist \
  && cp -r packages/server/node_modules/.cache /prod/packages/server/node_modules/ \
+ && chmod -R a+rX /prod/packages/server/node_modules/.cache \
  && test -f /prod/packages/server/node_modules/.cache/mlflow-registry-ts/pglite-*/PG_VERSION \
  && (cd packages/server && find src -type f ! -name '*.ts' -exec cp --parents {} /prod/packages/server/ \;) \
  && cp openapi/openapi.json /prod/openapi/ \

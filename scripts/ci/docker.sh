@@ -276,6 +276,10 @@ echo "  ok    runs as uid $uid (non-root)"
   test -z "$(find packages/server/src -name "*.ts")"
 ' || die "image contents"
 echo "  ok    /data owned by the server user; no dev tools, no TypeScript sources, migrations present"
+# The new volume's database is a copy of the image's template (store/pglite-template.ts), not an initdb.
+"$DOCKER" logs "$ID-embedded" 2>&1 | grep '"initialising the embedded database"' | grep -q '"from":"template"' ||
+  die "the new /data was not made from the image's embedded-database template: $("$DOCKER" logs "$ID-embedded" 2>&1 | head -n 20)"
+echo "  ok    the new /data is a copy of the image's embedded-database template"
 
 for _ in $(seq 1 30); do
   health=$("$DOCKER" inspect --format '{{.State.Health.Status}}' "$ID-embedded")

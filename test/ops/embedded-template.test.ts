@@ -55,7 +55,10 @@ describe('embedded data directories from a template', () => {
     const a = path.join(parent, 'a');
     fs.mkdirSync(a); // as openPglite leaves it: created, empty
     expect(await initialiseDataDir(a, PARAMS, true, log, cache)).toBe('template');
+    fs.chmodSync(made[0]!, 0o755); // readable by all, as the container image has it
     expect(await initialiseDataDir(path.join(parent, 'b'), PARAMS, true, log, cache)).toBe('template');
+    // Each copy is its owner's only, like a data directory made by initdb.
+    for (const d of [a, path.join(parent, 'b')]) expect(fs.statSync(d).mode & 0o777).toBe(0o700);
     expect(log.warnings).toEqual([]);
     // No staging directory left beside the data directories; the template was not made again.
     expect(fs.readdirSync(parent).sort()).toEqual(['a', 'b']);

@@ -96,6 +96,8 @@ export async function initialiseDataDir(
       const template = await ensureTemplate(startParams, baselineOnly, cacheRoot);
       staging = fs.mkdtempSync(`${dataDir.replace(/\/+$/, '')}.new-`);
       fs.cpSync(template, staging, { recursive: true });
+      // The copy is the owner's only, whatever the template's modes (an image's is readable by all).
+      fs.chmodSync(staging, 0o700);
       placeWhole(staging, dataDir);
       return 'template';
     } catch (err) {
