@@ -1,8 +1,8 @@
 /**
  * X-Request-Id: accepted when sane, generated otherwise, returned on every answer (success, errors,
- * 404, 405, the security middleware's refusals, 401 with authentication on), and on every log line
- * written while the request is handled: the per-request line of a real process, and a service's
- * warning (the S3 store's, in-process) written deep inside the request's asynchronous work.
+ * 404, 405, the security middleware's refusals, 401 with authentication on), and on the lines logged for
+ * the request: the per-request line of a real process, and the server-side cause the S3 store attaches to
+ * the 5xx it throws (in-process), logged where the error is rendered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, scratchDir, startServerProcess, type ServerProcess } from '../helpers/process.js';
@@ -75,8 +75,8 @@ describe('X-Request-Id on a real process', () => {
   });
 });
 
-describe('X-Request-Id inside the request: a service warning and the 401 of the auth middleware', () => {
-  it('carries the id into a warning the S3 store logs after several awaits', async () => {
+describe('X-Request-Id inside the request: a storage warning and the 401 of the auth middleware', () => {
+  it('carries the id into the storage error behind an S3 5xx, logged with the answer', async () => {
     const lines: Record<string, unknown>[] = [];
     const dir = scratchDir();
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'info', S3_BUCKET: 'b', S3_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });

@@ -50,6 +50,11 @@ export class MlflowError extends Error {
   readonly errorCode: ErrorCode;
   /** Overrides the status derived from the code (used for deliberate 400s where MLflow answers 500). */
   readonly statusOverride: number | undefined;
+  /**
+   * A server-side cause to log (at warn, never sent to the client) where the error is rendered, with the
+   * request's id: e.g. the storage error behind a 5xx (artifacts/s3.ts).
+   */
+  report: { msg: string; fields: Record<string, unknown> } | undefined;
 
   constructor(errorCode: ErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

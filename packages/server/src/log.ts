@@ -1,13 +1,12 @@
 /**
  * Structured JSON logs, one object per line on stdout. Small on purpose: no dependency, no buffering.
  *
- * Every line written while a request is handled carries its `request_id` (http/request-id.ts): the id
- * travels with the request's asynchronous work through AsyncLocalStorage, so services and stores log
- * as before and need no request object. Work a request leaves behind after its answer (a socket or a
- * timer it created, which node keeps in the request's context) no longer carries the id.
+ * Lines written for a request carry its `request_id` (http/request-id.ts): the HTTP layer logs through
+ * `withFields(log, { request_id })`, and a server-side cause a service attaches to the error it throws
+ * (MlflowError.report) is logged where the error is rendered, with the id. Not through AsyncLocalStorage:
+ * on Node 20 and 22 it hooks every promise of the process, which cost get-registered-model 12 % and
+ * get-model-version 26 % of their throughput (docs/benchmarks-round-two.md).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -19,33 +18,11 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-/** What a log line learns about the request being handled. */
-export interface RequestLogContext {
-  readonly requestId: string;
-  /** Set once the request is answered and logged: later work started by it logs without the id. */
-  done: boolean;
-}
-
-const requestContext = new AsyncLocalStorage<RequestLogContext>();
-
-/** Runs `fn` (the rest of the request's handling) with `ctx`; every log line written inside carries its id. */
-export function runWithLogContext<T>(ctx: RequestLogContext, fn: () => T): T {
-  return requestContext.run(ctx, fn);
-}
-
-/** The id of the request being handled here, if any. */
-export function currentRequestId(): string | undefined {
-  const ctx = requestContext.getStore();
-  return ctx && !ctx.done ? ctx.requestId : undefined;
-}
-
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
   const min = RANK[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    const requestId = currentRequestId();
-    const line = requestId === undefined ? { time: new Date().toISOString(), level: lvl, msg, ...fields } : { time: new Date().toISOString(), level: lvl, msg, request_id: requestId, ...fields };
-    write(JSON.stringify(line) + '\n');
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -53,5 +30,16 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     enabled: (l) => RANK[l] >= min,
+  };
+}
+
+/** A logger whose lines also carry `fields` (after `msg`, before the line's own fields). */
+export function withFields(log: Logger, fields: Record<string, unknown>): Logger {
+  return {
+    debug: (m, f) => log.debug(m, { ...fields, ...f }),
+    info: (m, f) => log.info(m, { ...fields, ...f }),
+    warn: (m, f) => log.warn(m, { ...fields, ...f }),
+    error: (m, f) => log.error(m, { ...fields, ...f }),
+    enabled: (l) => log.enabled(l),
   };
 }

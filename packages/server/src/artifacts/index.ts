@@ -45,7 +45,6 @@ export async function createArtifacts(config: Config, log: Logger, db?: Database
       accessKeyId: config.s3.accessKeyId,
       secretAccessKey: config.s3.secretAccessKey,
       sessionToken: a.s3SessionToken,
-      log,
     });
   } else {
     const local = new LocalArtifactStore(path.join(config.dataDir, 'artifacts'));

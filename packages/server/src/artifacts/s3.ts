@@ -33,7 +33,6 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { MlflowError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { basename, ROOT, type ArtifactPath } from './paths.js';
 import { guessMimeType } from './mime.js';
 import {
@@ -62,8 +61,6 @@ export interface S3StoreOptions {
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
-  /** Storage failures answered with 5xx are logged here (the client only sees the MLflow error). */
-  log?: Logger;
 }
 
 /** lib-storage part size and concurrency: peak buffer ≈ PART_SIZE × (QUEUE_SIZE + 1). */
@@ -127,11 +124,9 @@ export class S3ArtifactStore implements ArtifactStore, MultipartSupport, Presign
   readonly prefix: string;
   private readonly client: S3Client;
   private readonly presigner: S3Client;
-  private readonly log: Logger | undefined;
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
-    this.log = opts.log;
     this.prefix = opts.prefix.replace(/^\/+|\/+$/g, '');
     this.description = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
     const base: S3ClientConfig = {
@@ -164,11 +159,11 @@ export class S3ArtifactStore implements ArtifactStore, MultipartSupport, Presign
     return k ? `${k}/` : '';
   }
 
-  /** The MlflowError for an SDK error; server-side failures are logged with their cause. */
+  /** The MlflowError for an SDK error; a server-side failure carries its cause, logged where it is rendered. */
   private fail(err: unknown, p?: ArtifactPath): MlflowError {
     const e = s3Error(err, p);
     if (e.status >= 500 && !(err instanceof MlflowError)) {
-      this.log?.warn('artifact storage error', { store: this.description, path: p, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      e.report = { msg: 'artifact storage error', fields: { store: this.description, path: p, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
     }
     return e;
   }

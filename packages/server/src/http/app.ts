@@ -17,7 +17,7 @@ import { mountDocs } from './docs.js';
 import { prefixedGetPath } from './prefix.js';
 import { mountUi } from './ui.js';
 import { securityMiddleware } from './security.js';
-import { requestIdMiddleware } from './request-id.js';
+import { requestIdMiddleware, requestLog } from './request-id.js';
 import { workspaceMiddleware, type WorkspaceEdgeOptions } from './workspace.js';
 import type { Metrics } from './metrics.js';
 import { READY_PATH } from './ready.js';
@@ -86,8 +86,10 @@ export function routePaths(op: OperationSpec): string[] {
   return /^\/api\/[23]\.0\//.test(op.honoPath) ? [op.honoPath, op.honoPath.replace(/^\/api\//, '/ajax-api/')] : [op.honoPath];
 }
 
-export function renderError(err: unknown, log: Logger, c?: Context): Response {
+export function renderError(err: unknown, appLog: Logger, c?: Context): Response {
+  const log = requestLog(c, appLog);
   if (err instanceof MlflowError) {
+    if (err.report) log.warn(err.report.msg, err.report.fields);
     // A database outage is brief (the pools reconnect by themselves): tell clients when to retry.
     const headers = err.status === 503 ? { ...JSON_HEADERS, 'retry-after': '1' } : JSON_HEADERS;
     return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
@@ -108,15 +110,15 @@ export function createApp(opts: AppOptions): Hono {
   const app = new Hono({ getPath: prefixedGetPath(opts.staticPrefix ?? '') });
 
   // First, so that every answer below carries the id (also the refusals of the middleware after it)
-  // and every log line written meanwhile names it.
-  app.use(requestIdMiddleware(log));
+  // and the lines logged for the request can name it.
+  app.use(requestIdMiddleware());
   if (opts.metrics) app.use(opts.metrics.middleware);
 
   if (log.enabled('info')) {
     app.use(async (c, next) => {
       const start = performance.now();
       await next();
-      log.info('request', {
+      requestLog(c, log).info('request', {
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status: c.res.status,
