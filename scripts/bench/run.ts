@@ -55,6 +55,8 @@ interface Options {
   render: string | undefined;
   altEnv: Record<string, string>;
   altRoot: string;
+  /** Our servers all read one database (ours's): A/B of read workloads without two copies' cache states. */
+  sharedDb: boolean;
 }
 
 const HELP = `pnpm bench [options]        benchmark this server against mlflow server (docs/benchmarks.md)
@@ -71,6 +73,9 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
   --duration S            seconds per measured cell (default: 5)
   --warmup S              unmeasured seconds per workload and server before its first cell (default: 1)
   --no-floor              skip the bare-SQL floor rows
+  --shared-db             our servers (ours, ours-nocache, ours-alt) all use ours's database instead of a copy
+                          each, so an A/B of reads is not skewed by which copy PostgreSQL and the OS have
+                          cached (on the large set they cannot hold both); read workloads only
   --pool N                DB_POOL_MAX of our server and of the floor's pool (default: 10, the server's default)
   --report PATH           markdown report (default: docs/benchmarks.md; with --smoke: a temporary file)
   --json PATH             raw results (default: beside the report's working files, printed at the end)
@@ -97,6 +102,7 @@ function parseArgs(argv: string[]): Options {
   let seconds: number | undefined;
   let warmup: number | undefined;
   let floor = true;
+  let sharedDb = false;
   let poolMax = 10;
   let report: string | undefined;
   let json: string | undefined;
@@ -162,6 +168,9 @@ function parseArgs(argv: string[]): Options {
       case '--no-floor':
         floor = false;
         break;
+      case '--shared-db':
+        sharedDb = true;
+        break;
       case '--pool':
         poolMax = Number(val());
         break;
@@ -221,6 +230,7 @@ function parseArgs(argv: string[]): Options {
     render,
     altEnv,
     altRoot: altRoot ?? oursRoot,
+    sharedDb,
   };
 }
 
@@ -311,7 +321,7 @@ interface Provisioned {
 }
 
 /** Every database provisioned for a set (kept with --keep-db, dropped otherwise). */
-const databasesOf = (p: Provisioned): string[] => [...Object.values(p.ourDbs), p.mlflowDb].flatMap((d) => (d ? [d.name] : []));
+const databasesOf = (p: Provisioned): string[] => [...new Set([...Object.values(p.ourDbs), p.mlflowDb].flatMap((d) => (d ? [d.name] : [])))];
 
 /**
  * A copy of the server's sources (and of the spec it serves) in the run's working directory, with the
@@ -368,6 +378,11 @@ async function main(): Promise<void> {
     fs.writeFileSync(reportPath, renderReport(results, fs.readFileSync(path.join(here, 'notes.md'), 'utf8')));
     log(`report: ${reportPath}`);
     return;
+  }
+  if (o.sharedDb) {
+    const writing = o.workloads.filter((id) => WORKLOADS.find((w) => w.id === id)?.kind !== 'read');
+    if (writing.length > 0) throw new Error(`--shared-db is for read workloads only; these write: ${writing.join(', ')}`);
+    if (!o.servers.includes('ours')) throw new Error("--shared-db shares ours's database: include 'ours' in --servers");
   }
   const version = wrkVersion(); // fails early with a clear message when wrk is missing
   const needsMlflow = o.servers.some((s) => s === 'mlflow' || s === 'mlflow-w2');
@@ -432,6 +447,10 @@ async function main(): Promise<void> {
       // ---- provision ------------------------------------------------------------------------
       for (const id of OUR_IDS) {
         if (!o.servers.includes(id)) continue;
+        if (o.sharedDb && id !== 'ours') {
+          p.ourDbs[id] = p.ourDbs.ours; // one database, dropped once (databasesOf)
+          continue;
+        }
         const name = dbName(setName, id === 'ours' ? 'ours' : id.slice('ours-'.length));
         const db = { name, url: await createDatabase(o.adminUrl, name) };
         p.ourDbs[id] = db;
