@@ -47,7 +47,7 @@ describe('the embedded database keeps its memory small', () => {
     const db = await openPglite(dataDir, createLogger('silent'));
     try {
       const [row] = await db.query<{ shared_buffers: string }>('SHOW shared_buffers');
-      expect(row!.shared_buffers).toBe('16MB');
+      expect(row!.shared_buffers).toBe('8MB');
     } finally {
       await db.close();
     }

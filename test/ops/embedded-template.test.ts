@@ -67,8 +67,8 @@ describe('embedded data directories from a template', () => {
     for (const d of [a, path.join(parent, 'b')]) expect(fs.readdirSync(d).sort()).toEqual(fs.readdirSync(made[0]!).sort());
 
     // Each copy is a working database of its own; writing one changes neither the other nor the template.
-    expect(await usable(a)).toEqual({ row: { v: 'kept' }, sharedBuffers: '16MB' });
-    expect(await usable(path.join(parent, 'b'))).toEqual({ row: { v: 'kept' }, sharedBuffers: '16MB' });
+    expect(await usable(a)).toEqual({ row: { v: 'kept' }, sharedBuffers: '8MB' });
+    expect(await usable(path.join(parent, 'b'))).toEqual({ row: { v: 'kept' }, sharedBuffers: '8MB' });
     const db = new PGlite(made[0]!, { startParams: PARAMS });
     try {
       expect((await db.query(`SELECT to_regclass('public.t')::text AS t`)).rows).toEqual([{ t: null }]);
@@ -93,7 +93,7 @@ describe('embedded data directories from a template', () => {
     expect(await initialiseDataDir(dataDir, PARAMS, true, log, path.join(notADir, 'cache'))).toBe('initdb');
     expect(log.warnings).toEqual(['no template for the embedded database; running initdb in the data directory']);
     expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
-    expect(await usable(dataDir)).toEqual({ row: { v: 'kept' }, sharedBuffers: '16MB' });
+    expect(await usable(dataDir)).toEqual({ row: { v: 'kept' }, sharedBuffers: '8MB' });
   }, 240_000);
 
   it('does not copy over the leftovers of an interrupted initdb: it runs initdb there, as before', async () => {
@@ -103,6 +103,6 @@ describe('embedded data directories from a template', () => {
     expect(await initialiseDataDir(dataDir, PARAMS, true, recordingLogger(), cache)).toBe('initdb');
     expect(fs.readdirSync(cache)).toEqual([]); // no template made for it
     expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
-    expect(await usable(dataDir)).toEqual({ row: { v: 'kept' }, sharedBuffers: '16MB' });
+    expect(await usable(dataDir)).toEqual({ row: { v: 'kept' }, sharedBuffers: '8MB' });
   }, 240_000);
 });

@@ -9,6 +9,7 @@
  *   EMBEDDED_WASM_OPTIMIZE=true: by default V8 also recompiles the hot functions with its optimising compiler, whose
  *   memory stays in the process. Measured (docs/benchmarks-round-two.md, 5 minutes of mixed load): RSS 252 → 171 MB,
  *   start-up and initdb faster, but about a third more CPU per request (PostgreSQL's code runs slower).
+ * - New data directories are copies of a template (pglite-template.ts).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,11 +29,13 @@ export function compileWasmBaselineOnly(): void {
 }
 
 /**
- * Appended to PGlite's own start parameters (durability settings are left as PGlite sets them). 16 MB of shared
- * buffers instead of 128: the data files stay in the OS page cache. wal_buffers stays at the 4 MB PostgreSQL
- * derives from 128 MB of shared buffers (from 16 MB it would derive 512 kB).
+ * Appended to PGlite's own start parameters (durability settings are left as PGlite sets them). 8 MB of shared
+ * buffers instead of 128, and 1 MB of WAL buffers instead of 4: the data files stay in the OS page cache, and every
+ * buffer page once touched stays in the process. Measured under 5 minutes of the benchmark's mixed load
+ * (docs/benchmarks-round-two.md): steady RSS at most 161 MB with 16 MB / 4 MB, 150 MB with 8 MB / 1 MB, the same CPU
+ * per request.
  */
-export const PGLITE_MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=4MB'];
+export const PGLITE_MEMORY_SETTINGS = ['-c', 'shared_buffers=8MB', '-c', 'wal_buffers=1MB'];
 
 /** Start parameters for `new PGlite(…, { startParams })`: PGlite's defaults, then the memory settings. */
 export function pgliteStartParams(defaults: readonly string[]): string[] {
