@@ -31,7 +31,7 @@
 import { rawParam } from './handlers/artifacts.js';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { OperationSpec, PermissionRule } from '../gen/operations.gen.js';
+import type { OperationId, OperationSpec, PermissionRule } from '../gen/operations.gen.js';
 import type { LimitsConfig } from '../config.js';
 import { registryAccessFrom, type AuthStore, type AuthUser, type RegistryAccess } from '../auth/store.js';
 import { filterSelectsRun, promptMarker, sourceModelName } from '../auth/registry-extras.js';
@@ -55,7 +55,7 @@ import {
 } from '../auth/permissions.js';
 import { readDecision, type ReadDecision } from '../auth/search-filter.js';
 import { parseDecodedPath, parseEncodedPath, ROOT, type ArtifactPath } from '../artifacts/paths.js';
-import { parseRequest, type Req } from './request.js';
+import { parseRequest, type OperationRequest, type Req } from './request.js';
 import { setCurrentUser, currentUser } from './auth-context.js';
 import { DEFAULT_WORKSPACE } from '../store/workspace.js';
 import { ANONYMOUS, type Caller } from '../registry/service.js';
@@ -195,6 +195,16 @@ const SEARCH_VERSIONS_VALIDATOR = 'validate_can_search_model_versions';
 const REGISTRY_TYPES = ['registered_model', 'prompt', 'registered_model_version', 'prompt_version'];
 const HISTORY_PREFIX = '/mlflow-ts/history/';
 
+/**
+ * The parsed request as operation `id`'s typed input, when `op` is that operation. The rules whose
+ * checks read request fields (the create and search-versions validators) belong to one operation each;
+ * on any other they fail closed.
+ */
+function requestOf<K extends OperationId>(op: OperationSpec, req: Req, id: K): OperationRequest<K> | undefined {
+  // parseRequest read the fields as op's kinds (served-contract checks they are the generated input's).
+  return op.operationId === id ? (req as Req as OperationRequest<K>) : undefined;
+}
+
 /** The route Hono matched for this request (the first method route; middleware and 405 fallbacks are 'ALL'). */
 function matchedRoute(c: Context, routes: ReadonlyMap<string, GuardedRoute>): { route: GuardedRoute; index: number } | undefined {
   const matched = matchedRoutes(c);
@@ -275,9 +285,12 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   /** A registered_model / model_version rule on model `name` (MLflow's registry validators). */
-  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, req: Req, fresh: Fresh): Promise<boolean> {
+  async function modelAllowed(ws: string, user: AuthUser, rule: PermissionRule, name: string, op: OperationSpec, req: Req, fresh: Fresh): Promise<boolean> {
     const access = await registryAccess(ws, user, name, fresh);
-    if (rule.mlflow === CREATE_VERSION_VALIDATOR && !(await createVersionExtrasAllowed(ws, user, req, name, access, fresh))) return false;
+    if (rule.mlflow === CREATE_VERSION_VALIDATOR) {
+      const create = requestOf(op, req, 'createModelVersion');
+      if (!create || !(await createVersionExtrasAllowed(ws, user, create, name, access, fresh))) return false;
+    }
     return modelRuleAllows(rule, name, access);
   }
 
@@ -323,30 +336,30 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
    * disagreeing with the parent needs the other version tier not DENY'd; a `models:/<name>…` source
    * needs READ on that model, which must exist (a missing one is denied, not 404, as MLflow).
    */
-  async function createVersionExtrasAllowed(ws: string, user: AuthUser, req: Req, name: string, parent: RegistryAccess, fresh: Fresh): Promise<boolean> {
+  async function createVersionExtrasAllowed(ws: string, user: AuthUser, req: OperationRequest<'createModelVersion'>, name: string, parent: RegistryAccess, fresh: Fresh): Promise<boolean> {
     if (!parent.exists) return true; // denied by the version-tier rule itself
-    const marker = promptMarker(req.list<{ key?: unknown; value?: unknown }>('tags'));
+    const marker = promptMarker(req.fields.tags ?? []);
     const markedType = marker === undefined ? undefined : marker ? 'prompt_version' : 'registered_model_version';
     if (markedType !== undefined && markedType !== parent.versionType) {
       if (!parent.authorize([{ resourceType: markedType, resourceId: '*', action: ACTION_NOT_DENIED }])) return false;
     }
-    const source = sourceModelName(req.optStr('source'));
+    const source = sourceModelName(req.fields.source);
     if (source === undefined) return true;
     const from = source === name ? parent : await registryAccess(ws, user, source, fresh);
     return from.exists && from.permission.canRead;
   }
 
   /** validate_can_search_model_versions: a filter selecting on `run_id` needs the run tier not DENY'd in the workspace. */
-  async function searchVersionsAllowed(ws: string, user: AuthUser, req: Req, fresh: Fresh): Promise<boolean> {
-    if (!filterSelectsRun(req.optStr('filter'))) return true;
+  async function searchVersionsAllowed(ws: string, user: AuthUser, req: OperationRequest<'searchModelVersions'>, fresh: Fresh): Promise<boolean> {
+    if (!filterSelectsRun(req.fields.filter)) return true;
     return authorize(await grantsOf(user, ws, ['run'], fresh), [{ resourceType: 'run', resourceId: '*', action: ACTION_NOT_DENIED }], ws, policy);
   }
 
   /** createRegisteredModel: create in the workspace, and the created type not DENY'd for the new name. */
-  async function createAllowed(ws: string, user: AuthUser, req: Req, fresh: Fresh): Promise<boolean> {
-    const name = req.str('name');
+  async function createAllowed(ws: string, user: AuthUser, req: OperationRequest<'createRegisteredModel'>, fresh: Fresh): Promise<boolean> {
+    const name = req.fields.name ?? '';
     let isPrompt = false;
-    for (const t of req.list<{ key?: string; value?: string }>('tags')) if (t?.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
+    for (const t of req.fields.tags ?? []) if (t.key === PROMPT_TAG_KEY) isPrompt = (t.value ?? '').toLowerCase() === 'true';
     const type = isPrompt ? RESOURCE_TYPE.PROMPT : RESOURCE_TYPE.REGISTERED_MODEL;
     const grants = await grantsOf(user, ws, [type], fresh);
     if (!canCreateInWorkspace(grants, ws, policy)) return false;
@@ -492,7 +505,8 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       if (rule.resource === 'workspace') return next();
       if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
       if (rule.mlflow.includes(SEARCH_VERSIONS_VALIDATOR)) {
-        if (!op || !(await searchVersionsAllowed(ws, user, await parse(c, op, found.index), fresh))) return forbidden();
+        const search = op && requestOf(op, await parse(c, op, found.index), 'searchModelVersions');
+        if (!search || !(await searchVersionsAllowed(ws, user, search, fresh))) return forbidden();
       }
       c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES, fresh), false, ws, policy) as never);
       return next();
@@ -502,8 +516,8 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     switch (rule.resource) {
       case 'workspace': {
         if (rule.effect === 'grant-creator-manage') {
-          const req = await parse(c, op, found.index);
-          return (await createAllowed(ws, user, req, fresh)) ? next() : forbidden();
+          const create = requestOf(op, await parse(c, op, found.index), 'createRegisteredModel');
+          return create && (await createAllowed(ws, user, create, fresh)) ? next() : forbidden();
         }
         if (rule.name) {
           // getWorkspace (validate_can_view_workspace): the workspace the path names.
@@ -527,7 +541,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
           if (current === undefined) return forbidden();
           name = current;
         }
-        const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, req, f);
+        const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, op, req, f);
         if (mark !== undefined && level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) {
           // A read's validators need nothing beyond the model's access (createVersionExtrasAllowed is a write's).
           const kept = () => {

@@ -32,8 +32,8 @@ import { hasBody, readBody } from './body.js';
 /**
  * A parsed request: `fields`, the operation's typed input (what parsed as its declared kind; absent
  * means unset, as in proto2), and `raw`, the request dict as MLflow's handlers see it (for their
- * checks and messages). The accessors read a field by a name known only at run time (the permission
- * rules of the generated table); handlers and services use the typed `fields`.
+ * checks and messages). `optStr` reads a field by a name known only at run time (the permission rules
+ * of the generated table); everything else uses the typed `fields`.
  */
 export class Req<I extends object = RequestFields> implements ParsedRequest<I> {
   constructor(
@@ -42,25 +42,10 @@ export class Req<I extends object = RequestFields> implements ParsedRequest<I> {
     readonly parseOk: boolean,
   ) {}
 
-  private get(name: string): unknown {
-    return (this.fields as Record<string, unknown>)[name];
-  }
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-  /** String field with the proto2 default "". */
-  str(name: string): string {
-    const v = this.get(name);
-    return typeof v === 'string' ? v : '';
-  }
-  /** Optional string field: undefined when unset. */
+  /** Optional string field named at run time: undefined when unset. */
   optStr(name: string): string | undefined {
-    const v = this.get(name);
+    const v = (this.fields as Record<string, unknown>)[name];
     return typeof v === 'string' ? v : undefined;
-  }
-  list<T>(name: string): T[] {
-    const v = this.get(name);
-    return Array.isArray(v) ? (v as T[]) : [];
   }
 }
 
