@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgliteStartParams } from '../../packages/server/src/store/pglite-memory.js';
-import { ensureTemplate, initialiseDataDir, templateDir } from '../../packages/server/src/store/pglite-template.js';
+import { ensureTemplate, initialiseDataDir, STALE_SCRATCH_MS, templateDir } from '../../packages/server/src/store/pglite-template.js';
 import type { Logger } from '../../packages/server/src/log.js';
 import { removeDir, scratchDir } from '../helpers/process.js';
 
@@ -75,6 +75,25 @@ describe('embedded data directories from a template', () => {
     } finally {
       await db.close();
     }
+
+    // Scratch directories a killed process left behind go with the next copy once they are an hour old;
+    // younger ones may be another process's work in progress, and other names are not ours.
+    const hourAgo = (Date.now() - STALE_SCRATCH_MS - 60_000) / 1000;
+    const leftover = (dir: string, old: boolean) => {
+      fs.mkdirSync(path.join(dir, 'base'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'base', 'f'), 'x');
+      if (old) fs.utimesSync(dir, hourAgo, hourAgo);
+      return dir;
+    };
+    const staleMaking = leftover(path.join(cache, '.making-stale'), true);
+    const freshMaking = leftover(path.join(cache, '.making-fresh'), false);
+    const staleCopy = leftover(path.join(parent, 'c.new-stale'), true);
+    const freshCopy = leftover(path.join(parent, 'c.new-fresh'), false);
+    const otherCopy = leftover(path.join(parent, 'a.new-old'), true); // another data directory's: left to its copies
+    expect(await initialiseDataDir(path.join(parent, 'c'), PARAMS, true, log, cache)).toBe('template');
+    for (const gone of [staleMaking, staleCopy]) expect(fs.existsSync(gone)).toBe(false);
+    for (const kept of [freshMaking, freshCopy, otherCopy]) expect(fs.existsSync(path.join(kept, 'base', 'f'))).toBe(true);
+    expect(fs.readdirSync(cache).sort()).toEqual(['.making-fresh', path.basename(made[0]!)]);
   }, 240_000);
 
   it('keys the template by the start parameters', () => {

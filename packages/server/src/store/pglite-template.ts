@@ -8,7 +8,8 @@
  * Safe to share: a template is written in a scratch directory and renamed into place whole, so a reader never
  * sees half of one, and two processes making it at once both succeed (the second rename loses and is dropped).
  * A data directory is written the same way. Any failure (read-only install, full disk) falls back to initdb in
- * the data directory itself, as before templates.
+ * the data directory itself, as before templates. Scratch directories left by a killed process are removed by
+ * a later make or copy once they are an hour old.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -41,12 +42,40 @@ export function templateDir(startParams: readonly string[], cacheRoot: string = 
   return path.join(cacheRoot, `pglite-${pgliteVersion()}-${key}`);
 }
 
+/**
+ * A scratch directory older than this is a leftover of a killed process (an initdb takes seconds to minutes,
+ * a copy less): removed by the next make or copy.
+ */
+export const STALE_SCRATCH_MS = 60 * 60 * 1000;
+
+/** Removes the entries of `parent` named `prefix…` last changed more than STALE_SCRATCH_MS ago (best effort). */
+function sweepStale(parent: string, prefix: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const entry = path.join(parent, name);
+    try {
+      if (now - fs.lstatSync(entry).mtimeMs > STALE_SCRATCH_MS) fs.rmSync(entry, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: either way nothing to do.
+    }
+  }
+}
+
+const MAKING_PREFIX = '.making-';
+
 /** The template's directory, made first (initdb in a child process) when there is none. */
 export async function ensureTemplate(startParams: readonly string[], baselineOnly: boolean, cacheRoot: string = CACHE_ROOT): Promise<string> {
+  sweepStale(cacheRoot, MAKING_PREFIX);
   const dir = templateDir(startParams, cacheRoot);
   if (!needsInitdb(dir)) return dir;
   fs.mkdirSync(cacheRoot, { recursive: true });
-  const scratch = fs.mkdtempSync(path.join(cacheRoot, '.making-'));
+  const scratch = fs.mkdtempSync(path.join(cacheRoot, MAKING_PREFIX));
   try {
     await initdbInChild(scratch, startParams, baselineOnly);
     placeWhole(scratch, dir);
@@ -94,7 +123,9 @@ export async function initialiseDataDir(
     let staging: string | undefined;
     try {
       const template = await ensureTemplate(startParams, baselineOnly, cacheRoot);
-      staging = fs.mkdtempSync(`${dataDir.replace(/\/+$/, '')}.new-`);
+      const target = dataDir.replace(/\/+$/, '');
+      sweepStale(path.dirname(target), `${path.basename(target)}.new-`);
+      staging = fs.mkdtempSync(`${target}.new-`);
       fs.cpSync(template, staging, { recursive: true });
       // The copy is the owner's only, whatever the template's modes (an image's is readable by all).
       fs.chmodSync(staging, 0o700);
