@@ -17,7 +17,7 @@ import { mountDocs } from './docs.js';
 import { prefixedGetPath } from './prefix.js';
 import { mountUi } from './ui.js';
 import { securityMiddleware } from './security.js';
-import { requestIdMiddleware, requestLog } from './request-id.js';
+import { requestIdMiddleware, requestIdOf, requestLog } from './request-id.js';
 import { workspaceMiddleware, type WorkspaceEdgeOptions } from './workspace.js';
 import type { Metrics } from './metrics.js';
 import { READY_PATH } from './ready.js';
@@ -118,7 +118,9 @@ export function createApp(opts: AppOptions): Hono {
     app.use(async (c, next) => {
       const start = performance.now();
       await next();
-      requestLog(c, log).info('request', {
+      // The id as a field of the line itself: no per-request logger (requestLog) on this path.
+      log.info('request', {
+        request_id: requestIdOf(c),
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status: c.res.status,
