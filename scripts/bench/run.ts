@@ -92,6 +92,17 @@ const HELP = `pnpm bench [options]        benchmark this server against mlflow s
 
 Environment: VENV (default .venv) is the virtualenv with mlflow; scripts/python-env.sh creates it if missing.`;
 
+/**
+ * The order of the servers in one row of the matrix (a workload at a connection count): our configurations
+ * swap places from one row to the next, MLflow's come after them. Whichever of two of ours ran first measured
+ * a few percent slower, in either order (scripts/bench/notes.md), so a fixed order would favour the second.
+ */
+function rowOrder<T>(servers: [ServerId, T][], row: number): [ServerId, T][] {
+  const ours = servers.filter(([id]) => isOurs(id));
+  const others = servers.filter(([id]) => !isOurs(id));
+  return [...(row % 2 === 1 ? ours.reverse() : ours), ...others];
+}
+
 function parseArgs(argv: string[]): Options {
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
   let smoke = false;
@@ -513,11 +524,12 @@ async function main(): Promise<void> {
 
       // ---- the matrix ---------------------------------------------------------------------------
       let cellNo = 0;
+      let rowNo = 0;
       for (const wid of o.workloads) {
         const w = workloadById(wid);
         const warmed = new Set<ServerId>();
         for (const c of o.connections) {
-          for (const [id, s] of servers) {
+          for (const [id, s] of rowOrder([...servers], rowNo++)) {
             if (interrupted) return;
             if (o.warmup > 0 && !warmed.has(id)) {
               warmed.add(id);
