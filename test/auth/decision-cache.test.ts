@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { backends, createTestDatabase, startTestServer, statusAndBody, type TestServer } from '../helpers/server.js';
 import { AuthStore } from '../../packages/server/src/auth/store.js';
+import { TokenStore } from '../../packages/server/src/auth/tokens.js';
 import { CACHE_LISTENER_APPLICATION_NAME } from '../../packages/server/src/events/listener.js';
 import { AUTH_CHANGES_CHANNEL } from '../../packages/server/src/auth/changes.js';
 import { removeDir, scratchDir, startServerProcess } from '../helpers/process.js';
@@ -243,6 +244,28 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('permission-decision cache acros
       removeDir(dir);
     }
   }, 180_000);
+
+  it('a revoked access token is refused on the other replica as soon as it hears the revocation, not after the cache TTL', async () => {
+    const admin = as(a, 'admin', ADMIN_PW);
+    const carol = uniq('carol');
+    await admin.ok('POST', '/api/2.0/mlflow/users/create', { username: carol, password: PW });
+    const viaBearer = async (t: TestServer, token: string) =>
+      (await t.fetch('/api/2.0/mlflow/registered-models/search', { headers: { authorization: `Bearer ${token}` } })).status;
+    const issue = async () => (await as(a, carol, PW).ok('POST', '/api/2.0/mlflow-ts/tokens/create', { name: uniq('t') })) as { token: string; access_token: { id: number } };
+
+    // Revoked through the API of replica a: b, which has the token cached (TTL 60 s), refuses it too.
+    const first = await issue();
+    for (const t of [a, b, b]) expect(await viaBearer(t, first.token)).toBe(200);
+    await as(a, carol, PW).ok('POST', '/api/2.0/mlflow-ts/tokens/revoke', { id: first.access_token.id });
+    expect(await viaBearer(a, first.token)).toBe(401);
+    await waitUntil(async () => (await viaBearer(b, first.token)) === 401, 2000);
+
+    // Revoked through a TokenStore over the database, as the CLI's `token revoke` does: both replicas refuse it.
+    const second = await issue();
+    for (const t of [a, b, a, b]) expect(await viaBearer(t, second.token)).toBe(200);
+    expect(await new TokenStore(a.server.db).revoke(second.access_token.id)).toMatchObject({ id: second.access_token.id });
+    await waitUntil(async () => (await viaBearer(a, second.token)) === 401 && (await viaBearer(b, second.token)) === 401, 2000);
+  }, 60_000);
 
   it('auth writes NOTIFY the other replicas in their transaction', async () => {
     const client = new pg.Client({ connectionString: a.config.databaseUrl });

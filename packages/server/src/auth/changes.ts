@@ -22,22 +22,34 @@ const ANNOUNCE_SQL = `SELECT pg_notify('${AUTH_CHANGES_CHANNEL}', $2) FROM (SELE
   WHERE EXISTS (SELECT 1 FROM registry_cache_listeners WHERE pid <> $1::integer)`;
 
 /**
- * The payload of an announcement: '' (grants or roles changed), or `{"user": name}` when a user's
- * password, admin flag or existence changed (the other replicas drop that user's cached credentials).
+ * The payload of an announcement: '' (grants or roles changed), `{"user": name}` when a user's
+ * password, admin flag or existence changed (the other replicas drop that user's cached credentials),
+ * or `{"token": id}` when an access token was revoked (they drop it from their token caches).
  */
 export function changePayload(user?: string): string {
   return user === undefined ? '' : JSON.stringify({ user });
 }
 
-/** The user an announcement names, if any (see changePayload). */
-export function changedUser(payload: string | undefined): string | undefined {
+function parsePayload(payload: string | undefined): { user?: unknown; token?: unknown } | undefined {
   if (!payload) return undefined;
   try {
-    const parsed = JSON.parse(payload) as { user?: unknown };
-    return typeof parsed?.user === 'string' ? parsed.user : undefined;
+    const parsed = JSON.parse(payload) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as { user?: unknown; token?: unknown }) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The user an announcement names, if any (see changePayload). */
+export function changedUser(payload: string | undefined): string | undefined {
+  const user = parsePayload(payload)?.user;
+  return typeof user === 'string' ? user : undefined;
+}
+
+/** The revoked access token an announcement names, if any (see changePayload). */
+export function revokedToken(payload: string | undefined): number | undefined {
+  const token = parsePayload(payload)?.token;
+  return typeof token === 'number' && Number.isInteger(token) ? token : undefined;
 }
 
 export class AuthChanges {
@@ -55,6 +67,14 @@ export class AuthChanges {
   /** Inside the writing transaction: tells the other replicas (when they listen); `user` as changePayload. */
   async announceIn(tx: Executor, user?: string): Promise<void> {
     if (this.announce) await tx.query(ANNOUNCE_SQL, [this.announce.ownListenerPid(), changePayload(user)], 'auth_announce_change');
+  }
+
+  /**
+   * Inside the revoking transaction: tells the other replicas (when they listen) that access token
+   * `tokenId` no longer authenticates. Grants are unchanged, so this process's caches keep theirs.
+   */
+  async announceRevokedTokenIn(tx: Executor, tokenId: number): Promise<void> {
+    if (this.announce) await tx.query(ANNOUNCE_SQL, [this.announce.ownListenerPid(), JSON.stringify({ token: tokenId })], 'auth_announce_change');
   }
 
   /** The change is committed (or failed, which drops for nothing): this process's caches drop everything. */

@@ -21,7 +21,7 @@ import type { Executor } from '../store/db.js';
 import type { PgListener } from '../events/listener.js';
 import { modelKey, type ModelReadCache } from '../registry/read-cache.js';
 import type { AuthnDeps } from '../http/authn.js';
-import { announceAuthChanges, AUTH_CHANGES_CHANNEL, changedUser, type RegistryDatabaseKind } from './changes.js';
+import { announceAuthChanges, AUTH_CHANGES_CHANNEL, changedUser, revokedToken, type RegistryDatabaseKind } from './changes.js';
 import { GrantCache } from './grant-cache.js';
 import type { AuthStore } from './store.js';
 
@@ -69,6 +69,9 @@ export function wireDecisionCache(p: DecisionCacheParts): GrantCache {
         // here as soon as it is heard (the credential cache does not catch up; its TTL bounds the rest).
         const user = changedUser(payload);
         if (user !== undefined) p.edge.authenticator.invalidateUser(user);
+        // An access token revoked on another replica (or with the CLI): refused here from now on.
+        const token = revokedToken(payload);
+        if (token !== undefined) p.edge.tokens?.invalidateToken(token);
       },
       up: dropAll,
       down: dropAll,

@@ -12,13 +12,15 @@
  * - `last_used_at` is written at most once a minute per token (not on every request).
  * - TokenAuthenticator caches verified tokens like credentials.ts caches passwords (HMAC-keyed digests,
  *   successes only, bounded LRU, TTL capped at the token's expiry). Revoking a token, or changing or
- *   deleting its user, on this replica drops the cache entries at once; another replica trusts its cached
- *   entry for at most the cache TTL (MLFLOW_AUTH_CACHE_TTL_SECONDS).
+ *   deleting its user, drops the cache entries at once on this replica, and on the others as soon as they
+ *   hear it on the change feed (auth/changes.ts: auth tables in the registry's PostgreSQL database).
+ *   Without a feed (a separate auth database, PGlite) another replica trusts its cached entry for at most
+ *   the cache TTL (MLFLOW_AUTH_CACHE_TTL_SECONDS).
  */
 import crypto from 'node:crypto';
 import { MlflowError } from '../errors.js';
-import type { Executor } from '../store/db.js';
-import type { AuthUser } from './store.js';
+import { authChangesOf } from './changes.js';
+import type { AuthDatabase, AuthUser } from './store.js';
 
 export const TOKEN_PREFIX = 'mlrt_';
 const TOKEN_RE = /^mlrt_[A-Za-z0-9_-]{43}$/;
@@ -84,7 +86,8 @@ export interface TokenIdentity {
 
 export class TokenStore {
   constructor(
-    private readonly db: Executor,
+    /** The auth tables' database (its AuthChanges announces revocations: authChangesOf). */
+    private readonly db: AuthDatabase,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -146,14 +149,22 @@ export class TokenStore {
     return row ? toToken(row) : undefined;
   }
 
-  /** Revokes token `id` (idempotent: an already revoked token keeps its first revocation time). */
+  /**
+   * Revokes token `id` (idempotent: an already revoked token keeps its first revocation time), announced
+   * in the same transaction so that the other replicas drop it from their caches (auth/changes.ts).
+   */
   async revoke(id: number): Promise<AccessToken | undefined> {
-    const [row] = await this.db.query<TokenRow>(
-      `UPDATE mlflow_ts_access_tokens t SET revoked_at = COALESCE(t.revoked_at, $2) FROM users u
-        WHERE t.id = $1 AND u.id = t.user_id
-        RETURNING t.id, t.name, u.username, t.created_at, t.expires_at, t.last_used_at, t.revoked_at`,
-      [id, this.now()],
-    );
+    const changes = authChangesOf(this.db);
+    const row = await this.db.transaction(async (tx) => {
+      const [r] = await tx.query<TokenRow>(
+        `UPDATE mlflow_ts_access_tokens t SET revoked_at = COALESCE(t.revoked_at, $2) FROM users u
+          WHERE t.id = $1 AND u.id = t.user_id
+          RETURNING t.id, t.name, u.username, t.created_at, t.expires_at, t.last_used_at, t.revoked_at`,
+        [id, this.now()],
+      );
+      if (r) await changes.announceRevokedTokenIn(tx, id);
+      return r;
+    });
     return row ? toToken(row) : undefined;
   }
 

@@ -83,7 +83,7 @@ export function tokenHandlers(deps: TokenDeps | undefined): { [K in TokenOperati
       if (!existing || (!caller.isAdmin && existing.username !== caller.username)) throw notFound(id);
       const revoked = await tokens.revoke(id);
       if (!revoked) throw notFound(id);
-      // At once on this replica; the others' caches keep it for at most MLFLOW_AUTH_CACHE_TTL_SECONDS.
+      // At once on this replica; the others drop it when they hear the revocation (TokenStore.revoke).
       authenticator.invalidateToken(id);
       return { access_token: toJson(revoked) };
     },
