@@ -22,12 +22,15 @@ const ANNOUNCE_SQL = `SELECT pg_notify('${AUTH_CHANGES_CHANNEL}', $2) FROM (SELE
   WHERE EXISTS (SELECT 1 FROM registry_cache_listeners WHERE pid <> $1::integer)`;
 
 /**
- * The payload of an announcement: '' (grants or roles changed), `{"user": name}` when a user's
- * password, admin flag or existence changed (the other replicas drop that user's cached credentials),
- * or `{"token": id}` when an access token was revoked (they drop it from their token caches).
+ * What an announcement names besides "grants or roles changed": a user whose password, admin flag or
+ * existence changed (the other replicas drop that user's cached credentials), or an access token that
+ * was revoked (they drop it from their token caches).
  */
-export function changePayload(user?: string): string {
-  return user === undefined ? '' : JSON.stringify({ user });
+export type AuthChange = { user: string } | { token: number };
+
+/** The payload of an announcement: '' (grants or roles changed), or the change as JSON. */
+export function changePayload(change?: AuthChange): string {
+  return change === undefined ? '' : JSON.stringify(change);
 }
 
 function parsePayload(payload: string | undefined): { user?: unknown; token?: unknown } | undefined {
@@ -64,17 +67,9 @@ export class AuthChanges {
     this.listeners.push(fn);
   }
 
-  /** Inside the writing transaction: tells the other replicas (when they listen); `user` as changePayload. */
-  async announceIn(tx: Executor, user?: string): Promise<void> {
-    if (this.announce) await tx.query(ANNOUNCE_SQL, [this.announce.ownListenerPid(), changePayload(user)], 'auth_announce_change');
-  }
-
-  /**
-   * Inside the revoking transaction: tells the other replicas (when they listen) that access token
-   * `tokenId` no longer authenticates. Grants are unchanged, so this process's caches keep theirs.
-   */
-  async announceRevokedTokenIn(tx: Executor, tokenId: number): Promise<void> {
-    if (this.announce) await tx.query(ANNOUNCE_SQL, [this.announce.ownListenerPid(), JSON.stringify({ token: tokenId })], 'auth_announce_change');
+  /** Inside the writing transaction: tells the other replicas (when they listen); `change` as changePayload. */
+  async announceIn(tx: Executor, change?: AuthChange): Promise<void> {
+    if (this.announce) await tx.query(ANNOUNCE_SQL, [this.announce.ownListenerPid(), changePayload(change)], 'auth_announce_change');
   }
 
   /** The change is committed (or failed, which drops for nothing): this process's caches drop everything. */

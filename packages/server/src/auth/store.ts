@@ -188,7 +188,7 @@ export class AuthStore {
     try {
       return await this.db.transaction(async (tx) => {
         const result = await fn(tx);
-        await this.changes.announceIn(tx, user);
+        await this.changes.announceIn(tx, user === undefined ? undefined : { user });
         return result;
       });
     } finally {

@@ -162,7 +162,8 @@ export class TokenStore {
           RETURNING t.id, t.name, u.username, t.created_at, t.expires_at, t.last_used_at, t.revoked_at`,
         [id, this.now()],
       );
-      if (r) await changes.announceRevokedTokenIn(tx, id);
+      // Grants are unchanged, so nothing else is dropped here; the caller drops the token from its own cache.
+      if (r) await changes.announceIn(tx, { token: id });
       return r;
     });
     return row ? toToken(row) : undefined;
