@@ -171,7 +171,8 @@ describe.skipIf(!haveChromium || !haveUi)("MLflow's web UI (MLflow 3.17.2's buil
     await page.keyboard.press('Enter');
     const set = await answered('/ajax-api/2.0/mlflow/registered-models/alias', () => dialog.getByRole('button', { name: 'Save aliases' }).click(), 'POST');
     expect(set.status()).toBe(200);
-    await page.getByText('@ challenger').waitFor();
+    // On the page itself: the dialog (a portal outside #root) may still show the chip while it closes.
+    await page.locator('#root').getByText('@ challenger').waitFor();
     const byAlias = await ok('GET', 'registered-models/alias?name=iris&alias=challenger');
     expect(byAlias.model_version.version).toBe('1');
     expect(byAlias.model_version.aliases.sort()).toEqual(['challenger', 'champion']);
