@@ -317,8 +317,9 @@ describe.skipIf(skip)('auth API side by side with mlflow server --app-name basic
     const outer = new Hono();
     // Until http/authn.ts is wired: Basic credentials → the current user; none or wrong → MLflow's 401.
     outer.use(async (c, next) => {
-      const creds = parseBasicAuthorization(c.req.header('authorization'));
-      const user = creds ? await authenticator.authenticate(creds.username, creds.password) : undefined;
+      const header = c.req.header('authorization');
+      const creds = parseBasicAuthorization(header);
+      const user = creds ? await authenticator.authenticate(header!, creds) : undefined;
       if (!user) {
         return new Response(
           'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',

@@ -71,66 +71,78 @@ print(json.dumps(out))
   });
 });
 
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
 describe('CredentialCache', () => {
   it('is an LRU bounded in size, with a TTL', () => {
     let now = 0;
     const c = new CredentialCache<string>({ maxEntries: 2, ttlMs: 1000, now: () => now });
-    c.set('a', 'pa', 'A');
-    c.set('b', 'pb', 'B');
-    expect(c.get('a', 'pa')).toBe('A'); // a becomes most recent
-    c.set('c', 'pc', 'C'); // evicts b
-    expect(c.get('b', 'pb')).toBeUndefined();
-    expect(c.get('a', 'pa')).toBe('A');
-    expect(c.get('a', 'wrong')).toBeUndefined();
+    c.set(basic('a', 'pa'), 'a', 'A');
+    c.set(basic('b', 'pb'), 'b', 'B');
+    expect(c.get(basic('a', 'pa'))).toBe('A'); // a becomes most recent
+    c.set(basic('c', 'pc'), 'c', 'C'); // evicts b
+    expect(c.get(basic('b', 'pb'))).toBeUndefined();
+    expect(c.get(basic('a', 'pa'))).toBe('A');
+    expect(c.get(basic('a', 'wrong'))).toBeUndefined();
     expect(c.size).toBe(2);
     now = 1000;
-    expect(c.get('a', 'pa')).toBeUndefined();
+    expect(c.get(basic('a', 'pa'))).toBeUndefined();
   });
 
-  it('keys on a keyed digest, never the password, and tells "a:b"+"c" from "a"+"b:c"', () => {
+  it('keys on a keyed digest of the header, never the header or the password', () => {
     const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
-    c.set('a:b', 'c', 'X');
-    expect(c.get('a', 'b:c')).toBeUndefined();
+    const h = basic('u', 'secret-password');
+    c.set(h, 'u', 'X');
+    expect(c.get(h)).toBe('X');
+    expect(c.get(h.replace('Basic', 'basic'))).toBeUndefined(); // another spelling: verified on its own
     const other = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
-    expect(c.digest('u', 'p')).not.toBe(other.digest('u', 'p'));
-    expect(JSON.stringify([...(c as unknown as { entries: Map<string, unknown> }).entries])).not.toContain('"c"');
+    expect(c.digest(h)).not.toBe(other.digest(h));
+    const kept = JSON.stringify([...(c as unknown as { entries: Map<string, unknown> }).entries]);
+    expect(kept).not.toContain(h.slice('Basic '.length));
+    expect(kept).not.toContain('secret-password');
   });
 
   it('invalidates every entry of a user', () => {
     const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 1000 });
-    c.set('u', 'p1', 'U');
-    c.set('u', 'p2', 'U');
-    c.set('v', 'p1', 'V');
+    c.set(basic('u', 'p1'), 'u', 'U');
+    c.set(basic('u', 'p2'), 'u', 'U');
+    c.set(basic('v', 'p1'), 'v', 'V');
     c.invalidateUser('u');
-    expect(c.get('u', 'p1')).toBeUndefined();
-    expect(c.get('u', 'p2')).toBeUndefined();
-    expect(c.get('v', 'p1')).toBe('V');
+    expect(c.get(basic('u', 'p1'))).toBeUndefined();
+    expect(c.get(basic('u', 'p2'))).toBeUndefined();
+    expect(c.get(basic('v', 'p1'))).toBe('V');
   });
 
   it('is off with a zero TTL or size (MLflow’s default auth_cache_ttl_seconds = 0)', () => {
     const c = new CredentialCache<string>({ maxEntries: 10, ttlMs: 0 });
-    c.set('u', 'p', 'U');
-    expect(c.get('u', 'p')).toBeUndefined();
+    c.set(basic('u', 'p'), 'u', 'U');
+    expect(c.get(basic('u', 'p'))).toBeUndefined();
   });
 });
 
 describe('Authenticator', () => {
+  const login = <U>(auth: Authenticator<U>, u: string, p: string) => auth.authenticate(basic(u, p), { username: u, password: p });
+
   it('verifies once per credential, shares concurrent checks, caches successes only', async () => {
     const verify = vi.fn(async (u: string, p: string) => {
       await new Promise((r) => setTimeout(r, 10));
       return p === 'right-password' ? { id: 1, username: u } : undefined;
     });
     const auth = new Authenticator({ verifyCredentials: verify }, new CredentialCache({ maxEntries: 100, ttlMs: 60_000 }));
-    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate('alice', 'right-password')));
+    expect(auth.kept(basic('alice', 'right-password'))).toBeUndefined();
+    const results = await Promise.all(Array.from({ length: 20 }, () => login(auth, 'alice', 'right-password')));
     expect(results.every((r) => r?.id === 1)).toBe(true);
     expect(verify).toHaveBeenCalledTimes(1);
-    await auth.authenticate('alice', 'right-password');
+    expect(auth.kept(basic('alice', 'right-password'))).toEqual({ id: 1, username: 'alice' });
+    await login(auth, 'alice', 'right-password');
     expect(verify).toHaveBeenCalledTimes(1);
-    expect(await auth.authenticate('alice', 'wrong')).toBeUndefined();
-    expect(await auth.authenticate('alice', 'wrong')).toBeUndefined();
+    expect(await login(auth, 'alice', 'wrong')).toBeUndefined();
+    expect(await login(auth, 'alice', 'wrong')).toBeUndefined();
+    expect(auth.kept(basic('alice', 'wrong'))).toBeUndefined();
     expect(verify).toHaveBeenCalledTimes(3);
     auth.invalidateUser('alice');
-    await auth.authenticate('alice', 'right-password');
+    expect(auth.kept(basic('alice', 'right-password'))).toBeUndefined();
+    await login(auth, 'alice', 'right-password');
     expect(verify).toHaveBeenCalledTimes(4);
   });
 
@@ -142,10 +154,10 @@ describe('Authenticator', () => {
       return { id: 1 };
     });
     const auth = new Authenticator({ verifyCredentials: verify }, new CredentialCache({ maxEntries: 100, ttlMs: 60_000 }));
-    const pending = auth.authenticate('bob', 'old-password');
+    const pending = login(auth, 'bob', 'old-password');
     auth.invalidateUser('bob');
     release();
     await pending;
-    expect(auth.cache.get('bob', 'old-password')).toBeUndefined();
+    expect(auth.kept(basic('bob', 'old-password'))).toBeUndefined();
   });
 });

@@ -65,18 +65,21 @@ interface Entry<U> {
 }
 
 /**
- * A bounded LRU of verified credentials. Keys are SHA-256 digests of (username, password) prefixed with a
- * random per-process key: the plain password is never stored, and a digest read out of memory is no use
- * for an offline guess without the key. (Not HMAC: the digest is a lookup key no one can query, so length
- * extension is moot, and one-shot crypto.hash costs a quarter of an HMAC object per request.) Only
- * successes are cached. invalidateUser drops every entry of a
- * user (password or admin flag changed, user deleted); other replicas call it when they hear the change
- * on the change feed (auth/changes.ts, auth/decision-cache.ts); where no feed reaches them (or it is
- * down) the TTL bounds the staleness, as in MLflow (auth_cache_ttl_seconds).
+ * A bounded LRU of verified credentials, keyed by the Authorization header as sent: a warm request is one
+ * digest and one lookup, with no base64 decoding or parsing. Keys are SHA-256 digests of the header
+ * prefixed with a random per-process key: the plain password is never stored, and a digest read out of
+ * memory is no use for an offline guess without the key. (Not HMAC: the digest is a lookup key no one can
+ * query, so length extension is moot, and one-shot crypto.hash costs a quarter of an HMAC object per
+ * request.) Two spellings of one credential (the scheme's case, spaces) are two entries, each verified
+ * once. Only successes are cached. invalidateUser drops every entry of a user (password or admin flag
+ * changed, user deleted); other replicas call it when they hear the change on the change feed
+ * (auth/changes.ts, auth/decision-cache.ts); where no feed reaches them (or it is down) the TTL bounds
+ * the staleness, as in MLflow (auth_cache_ttl_seconds).
  */
 export class CredentialCache<U> {
   private readonly entries = new Map<string, Entry<U>>();
   private readonly byUser = new Map<string, Set<string>>();
+  // Fixed length (44 characters), so key + header cannot be read two ways.
   private readonly key = crypto.randomBytes(32).toString('base64');
   private readonly now: () => number;
 
@@ -93,20 +96,18 @@ export class CredentialCache<U> {
     return this.entries.size;
   }
 
-  /**
-   * The digest that stands for (username, password): the username's length first, so "a:b"+"c" ≠ "a"+"b:c"
-   * (both come from a strict UTF-8 decoding, so their UTF-8 encoding is one-to-one too).
-   */
-  digest(username: string, password: string): string {
-    return crypto.hash('sha256', `${this.key}${username.length}:${username}:${password}`, 'base64');
+  /** The digest that stands for an Authorization header. */
+  digest(header: string): string {
+    return crypto.hash('sha256', this.key + header, 'base64');
   }
 
-  get(username: string, password: string): U | undefined {
+  /** The verified user of an Authorization header, while its entry lives. */
+  get(header: string): U | undefined {
     if (!this.enabled) return undefined;
-    const k = this.digest(username, password);
+    const k = this.digest(header);
     const e = this.entries.get(k);
     if (!e) return undefined;
-    if (e.expires <= this.now() || e.username !== username) {
+    if (e.expires <= this.now()) {
       this.remove(k);
       return undefined;
     }
@@ -116,9 +117,10 @@ export class CredentialCache<U> {
     return e.value;
   }
 
-  set(username: string, password: string, value: U): void {
+  /** Keeps `value`, the user `username` that the header's credentials verified as. */
+  set(header: string, username: string, value: U): void {
     if (!this.enabled) return;
-    const k = this.digest(username, password);
+    const k = this.digest(header);
     this.remove(k);
     this.entries.set(k, { username, value, expires: this.now() + this.opts.ttlMs });
     let keys = this.byUser.get(username);
@@ -168,12 +170,19 @@ export class Authenticator<U> {
     readonly cache: CredentialCache<U>,
   ) {}
 
-  async authenticate(username: string, password: string): Promise<U | undefined> {
-    const hit = this.cache.get(username, password);
+  /** The user of a Basic Authorization header verified earlier and still cached (no promise: the warm path). */
+  kept(header: string): U | undefined {
+    return this.cache.get(header);
+  }
+
+  /** The user of `header`, whose Basic credentials parse as `credential` (parseAuthorization), verified unless cached. */
+  async authenticate(header: string, credential: { username: string; password: string }): Promise<U | undefined> {
+    const hit = this.cache.get(header);
     if (hit !== undefined) return hit;
-    const key = this.cache.digest(username, password);
+    const { username, password } = credential;
+    const key = this.cache.digest(header);
     const pending = this.inflight.get(key);
-    if (pending && pending.username === username) return pending.promise;
+    if (pending) return pending.promise;
     const started = this.userGeneration.get(username) ?? this.generation;
     // eslint-disable-next-line prefer-const
     let p: Promise<U | undefined>;
@@ -181,7 +190,7 @@ export class Authenticator<U> {
       try {
         const user = await this.verifier.verifyCredentials(username, password);
         // Not cached when the user changed while it was being verified (invalidate raced the check).
-        if (user !== undefined && (this.userGeneration.get(username) ?? this.generation) === started) this.cache.set(username, password, user);
+        if (user !== undefined && (this.userGeneration.get(username) ?? this.generation) === started) this.cache.set(header, username, user);
         return user;
       } finally {
         if (this.inflight.get(key)?.promise === p!) this.inflight.delete(key);

@@ -205,21 +205,31 @@ function requestOf<K extends OperationId>(op: OperationSpec, req: Req, id: K): O
   return op.operationId === id ? (req as Req as OperationRequest<K>) : undefined;
 }
 
-/** The route Hono matched for this request (the first method route; middleware and 405 fallbacks are 'ALL'). */
-function matchedRoute(c: Context, routes: ReadonlyMap<string, GuardedRoute>): { route: GuardedRoute; index: number } | undefined {
-  const matched = matchedRoutes(c);
-  for (let i = 0; i < matched.length; i++) {
-    const r = matched[i]!;
-    if (r.method === 'ALL') continue;
-    const route = routes.get(routeKey(r.method, r.path));
-    // A method route without a rule is not ours to serve unguarded.
-    return route ? { route, index: i } : undefined;
-  }
-  return undefined;
+type RouterRoute = ReturnType<typeof matchedRoutes>[number];
+
+/**
+ * The route Hono matched for this request (the first method route; middleware and 405 fallbacks are
+ * 'ALL'), with its rule: looked up by routeKey once per registered route, then by the route's object.
+ */
+function routeMatcher(routes: ReadonlyMap<string, GuardedRoute>): (c: Context) => { route: GuardedRoute; index: number } | undefined {
+  const byRoute = new WeakMap<RouterRoute, GuardedRoute | null>();
+  return (c) => {
+    const matched = matchedRoutes(c);
+    for (let i = 0; i < matched.length; i++) {
+      const r = matched[i]!;
+      if (r.method === 'ALL') continue;
+      let route = byRoute.get(r);
+      if (route === undefined) byRoute.set(r, (route = routes.get(routeKey(r.method, r.path)) ?? null));
+      // A method route without a rule is not ours to serve unguarded.
+      return route ? { route, index: i } : undefined;
+    }
+    return undefined;
+  };
 }
 
 export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   const { store, authenticator, policy } = opts;
+  const matchedRoute = routeMatcher(opts.routes);
 
   /** The parsed request, read with the matched route's path parameters (the middleware's own are none). */
   async function parse(c: Context, op: OperationSpec, index: number): Promise<Req> {
@@ -466,29 +476,34 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
   }
 
   return async (c, next) => {
-    const found = matchedRoute(c, opts.routes);
+    const found = matchedRoute(c);
     const rule = found?.route.rule;
     if (rule?.level === 'public') return next();
     // What this request must see: every change committed before now (taken before anything is decided).
     const mark = opts.feed?.mark();
-    const fresh = freshSince(mark);
 
-    const cred = parseAuthorization(c.req.header('authorization'));
-    if (!cred) return unauthenticated();
-    let user: AuthUser | undefined;
-    if ('username' in cred) {
-      user = await authenticator.authenticate(cred.username, cred.password);
-      if (!user) return unauthenticated();
-      c.set(METHOD_KEY as never, 'basic' as never);
-    } else {
-      user = await bearerUser(c, cred);
-      if (!user) return unauthenticated();
+    const header = c.req.header('authorization');
+    // Warm Basic credentials: one digest and a lookup, no parsing and no promise.
+    let user = header ? authenticator.kept(header) : undefined;
+    if (user) c.set(METHOD_KEY as never, 'basic' as never);
+    else {
+      const cred = parseAuthorization(header);
+      if (!cred) return unauthenticated();
+      if ('username' in cred) {
+        user = await authenticator.authenticate(header!, cred);
+        if (!user) return unauthenticated();
+        c.set(METHOD_KEY as never, 'basic' as never);
+      } else {
+        user = await bearerUser(c, cred);
+        if (!user) return unauthenticated();
+      }
     }
     setCurrentUser(c, user);
 
     // Admins pass every rule (an unknown path then answers 404/405 as usual).
     if (user.isAdmin) return next();
     if (!found || !rule) return forbidden();
+    const fresh = freshSince(mark);
     const { op } = found.route;
     const level = rule.level as string;
 
