@@ -475,33 +475,34 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     return decide(() => Promise.resolve(caughtUp));
   }
 
-  return async (c, next) => {
-    const found = matchedRoute(c);
-    const rule = found?.route.rule;
-    if (rule?.level === 'public') return next();
-    // What this request must see: every change committed before now (taken before anything is decided).
-    const mark = opts.feed?.mark();
+  type Found = ReturnType<typeof matchedRoute>;
+  type Next = () => Promise<void>;
 
-    const header = c.req.header('authorization');
-    // Warm Basic credentials: one digest and a lookup, no parsing and no promise.
-    let user = header ? authenticator.kept(header) : undefined;
-    if (user) c.set(METHOD_KEY as never, 'basic' as never);
-    else {
-      const cred = parseAuthorization(header);
-      if (!cred) return unauthenticated();
-      if ('username' in cred) {
-        user = await authenticator.authenticate(header!, cred);
-        if (!user) return unauthenticated();
-        c.set(METHOD_KEY as never, 'basic' as never);
-      } else {
-        user = await bearerUser(c, cred);
-        if (!user) return unauthenticated();
-      }
+  /** A caller without warm Basic credentials: verify them (Basic, token or JWT), then decide. */
+  async function authenticateThenDecide(c: Context, next: Next, header: string | undefined, found: Found, mark: number | undefined): Promise<Response | void> {
+    const cred = parseAuthorization(header);
+    if (!cred) return unauthenticated();
+    let user: AuthUser | undefined;
+    if ('username' in cred) {
+      user = await authenticator.authenticate(header!, cred);
+      if (!user) return unauthenticated();
+      c.set(METHOD_KEY as never, 'basic' as never);
+    } else {
+      user = await bearerUser(c, cred);
+      if (!user) return unauthenticated();
     }
-    setCurrentUser(c, user);
+    return decideFor(c, next, user, found, mark);
+  }
 
-    // Admins pass every rule (an unknown path then answers 404/405 as usual).
-    if (user.isAdmin) return next();
+  /** Admins pass every rule (an unknown path then answers 404/405 as usual); anyone else's rule is decided. */
+  function decideFor(c: Context, next: Next, user: AuthUser, found: Found, mark: number | undefined): Promise<Response | void> {
+    setCurrentUser(c, user);
+    return user.isAdmin ? next() : decide(c, next, user, found, mark);
+  }
+
+  /** A non-admin user's request: the matched route's rule decides, fail closed. */
+  async function decide(c: Context, next: Next, user: AuthUser, found: Found, mark: number | undefined): Promise<Response | void> {
+    const rule = found?.route.rule;
     if (!found || !rule) return forbidden();
     const fresh = freshSince(mark);
     const { op } = found.route;
@@ -575,6 +576,20 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
         // webhook, registry, server with a grant level, or a resource added later: fail closed.
         return forbidden();
     }
+  }
+
+  // Not async, and small: a warm admin (or public) request allocates no frame of `decide`.
+  return (c, next) => {
+    const found = matchedRoute(c);
+    if (found?.route.rule.level === 'public') return next();
+    // What this request must see: every change committed before now (taken before anything is decided).
+    const mark = opts.feed?.mark();
+    const header = c.req.header('authorization');
+    // Warm Basic credentials: one digest and a lookup, no parsing and no promise.
+    const user = header ? authenticator.kept(header) : undefined;
+    if (!user) return authenticateThenDecide(c, next, header, found, mark);
+    c.set(METHOD_KEY as never, 'basic' as never);
+    return decideFor(c, next, user, found, mark);
   };
 }
 
