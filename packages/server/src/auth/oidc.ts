@@ -17,7 +17,11 @@
  * Verified tokens are cached (tokens.ts BearerCache) until the cache TTL or the token's `exp`.
  */
 import crypto from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWSHeaderParameters, type FlattenedJWSInput, type CryptoKey } from 'jose';
+import type { JWTPayload, JWSHeaderParameters, FlattenedJWSInput, CryptoKey } from 'jose';
+
+/** jose, loaded on first use: only a server with AUTH_OIDC_ISSUER verifies JWTs (loaded, it keeps ~7 MB resident). */
+let joseModule: Promise<typeof import('jose')> | undefined;
+const jose = () => (joseModule ??= import('jose'));
 import type { Logger } from '../log.js';
 import type { AuthDatabase, AuthUser } from './store.js';
 import { hashPassword } from './passwords.js';
@@ -108,7 +112,7 @@ export interface OidcVerifierOptions {
 
 /** Verifies OIDC JWTs and maps them to local users (created just in time). */
 export class OidcVerifier {
-  private jwks: KeyResolver | undefined;
+  private jwks: Promise<KeyResolver> | undefined;
   private discovering: Promise<KeyResolver> | undefined;
   private lastDiscoveryFailure = 0;
   private readonly inflight = new Map<string, Promise<AuthUser | undefined>>();
@@ -125,7 +129,8 @@ export class OidcVerifier {
     return this.opts.cache;
   }
 
-  private remote(url: string): KeyResolver {
+  private async remote(url: string): Promise<KeyResolver> {
+    const { createRemoteJWKSet } = await jose();
     return createRemoteJWKSet(new URL(url), { timeoutDuration: FETCH_TIMEOUT_MS, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
   }
 
@@ -135,7 +140,10 @@ export class OidcVerifier {
     if (!this.discovering) {
       if (Date.now() - this.lastDiscoveryFailure < DISCOVERY_RETRY_MS) throw new Error('OIDC discovery failed recently');
       this.discovering = this.discover().then(
-        (k) => (this.jwks = k),
+        (k) => {
+          this.jwks = Promise.resolve(k);
+          return k;
+        },
         (err: unknown) => {
           this.lastDiscoveryFailure = Date.now();
           this.discovering = undefined;
@@ -172,6 +180,7 @@ export class OidcVerifier {
   }
 
   private async verify(token: string): Promise<AuthUser | undefined> {
+    const { jwtVerify, errors: joseErrors } = await jose();
     let payload: JWTPayload;
     try {
       const keys = await this.keys();
