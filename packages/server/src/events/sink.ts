@@ -86,8 +86,20 @@ ev_rows AS (
  * to run). A sink that does not announce leaves the announcing to the database's triggers.
  */
 const EVENT_COLUMNS = `, (SELECT count(*) FROM ev_dl)::integer AS ev_deliveries, (SELECT count(*) FROM ev_n)::integer AS ev_notified`;
-const eventColumns = (announce: boolean) =>
-  EVENT_COLUMNS + (announce ? ', (SELECT count(*) FROM ev_c)::integer AS ev_announced, (SELECT count(*) FROM ev_s)::integer AS ev_marked' : '');
+const EVENT_COLUMNS_ANNOUNCE = `${EVENT_COLUMNS}, (SELECT count(*) FROM ev_c)::integer AS ev_announced, (SELECT count(*) FROM ev_s)::integer AS ev_marked`;
+const eventColumns = (announce: boolean) => (announce ? EVENT_COLUMNS_ANNOUNCE : EVENT_COLUMNS);
+
+/**
+ * The event CTEs of an inline write whose parameters start at `$first`: built once per (first, announce)
+ * and then the same string, so a write neither rebuilds nor rehashes it (store/registry-store.ts writeText).
+ */
+const inlineCtes = new Map<number, string>();
+function inlineCteText(first: number, announce: boolean): string {
+  const key = announce ? -first : first;
+  let text = inlineCtes.get(key);
+  if (text === undefined) inlineCtes.set(key, (text = `, ${eventCtes((i) => `$${first + i - 1}`, 'facts', announce)}`));
+  return text;
+}
 
 /** The statement of `record`: the events of a change made by earlier statements of its transaction. */
 const recordSql = (announce: boolean) => `
@@ -139,7 +151,7 @@ export class PgEventSink implements EventSink {
     const params = this.params(events, at, changed, actor, workspace);
     const announce = this.opts.announceChanges !== undefined;
     return {
-      ctes: (first) => ({ text: `, ${eventCtes((i) => `$${first + i - 1}`, 'facts', announce)}`, params }),
+      ctes: (first) => ({ text: inlineCteText(first, announce), params }),
       columns: eventColumns(announce),
       done: (row, tx) => this.done(row, tx),
     };
@@ -159,7 +171,8 @@ export class PgEventSink implements EventSink {
         before: e.before ?? null,
         actor,
         webhook: e.webhook,
-        payload: e.webhook ? pyJsonDumps(data) : null,
+        // A version the statement creates: the payload around it (payloadAroundVersion, below).
+        payload: e.webhook && !e.pendingVersion ? pyJsonDumps(data) : null,
       };
       if (e.when) row.when = e.when;
       if (e.beforeFromChange) row.beforeFromChange = true;

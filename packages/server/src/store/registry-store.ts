@@ -134,6 +134,111 @@ export interface NewModelVersion {
   now: number;
 }
 
+/** A one-statement write's SQL without its events: the CTEs (defining `facts`) and the final SELECT (`{ev}` takes the events' columns). */
+interface WriteShape {
+  prefix: string;
+  ctes: string;
+  select: string;
+  /** The full texts built so far, by the events' CTE text and columns (InlineEvents; a few per process). */
+  texts: Map<string, Map<string, string>>;
+}
+const writeShape = (prefix: string, ctes: string, select: string): WriteShape => ({ prefix, ctes, select, texts: new Map() });
+
+/** The statement of `shape` with events `ev` (their texts are the same strings every time: no text is rebuilt or rehashed). */
+function writeText(shape: WriteShape, evCtes: string, evColumns: string): string {
+  let byColumns = shape.texts.get(evCtes);
+  if (!byColumns) shape.texts.set(evCtes, (byColumns = new Map()));
+  let text = byColumns.get(evColumns);
+  if (text === undefined) byColumns.set(evColumns, (text = `WITH ${shape.ctes}${evCtes}\n${shape.select.replace('{ev}', evColumns)}`));
+  return text;
+}
+
+/** The floor of a new version's number: the highest written, by whichever writer (insertModelVersion). */
+const MAX_MAX = `coalesce((SELECT max(version) FROM model_versions WHERE workspace = $1 AND name = $2), 0)`;
+
+/**
+ * The one-statement writes (RegistryQueries.write), less their events: module constants, so that a write
+ * builds no SQL text (each statement's full text is put together once per event shape, see writeText).
+ */
+const W_INSERT_REGISTERED_MODEL = writeShape(
+  'w_insert_registered_model',
+  `rm AS (
+         INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)
+         VALUES ($1, $2, $3, $3, $4) RETURNING workspace, name),
+       tg AS (
+         INSERT INTO registered_model_tags (workspace, name, key, value)
+         SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)),
+       facts AS (SELECT NULL::integer AS version, NULL::boolean AS prompt, NULL::jsonb AS before FROM rm)`,
+  `SELECT 1 AS ok{ev} FROM facts`,
+);
+const W_SET_REGISTERED_MODEL_TAG = writeShape(
+  'w_set_registered_model_tag',
+  `m AS (SELECT workspace, name FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE),
+       prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
+       up AS (
+         INSERT INTO registered_model_tags (workspace, name, key, value)
+         SELECT workspace, name, $3, $4 FROM m
+         ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
+       pr AS (SELECT CASE WHEN $3 = '${PROMPT_KEY}' THEN $4 ELSE ${PROMPT_TAG_VALUE} END AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
+  `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
+);
+const W_SET_ALIAS = writeShape(
+  'w_set_alias',
+  `${LIVE_VERSION_LOCKED}, prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $4),
+       up AS (
+         INSERT INTO registered_model_aliases (workspace, name, alias, version)
+         SELECT workspace, name, $4, version FROM lv
+         ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('version', version::text) FROM prev) AS before FROM up, pr)`,
+  `SELECT (SELECT version FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
+);
+const W_DELETE_ALIAS = writeShape(
+  'w_delete_alias',
+  `m AS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2),
+       d AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3 RETURNING version),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('version', version::text) FROM d) AS before FROM m, pr)`,
+  `SELECT EXISTS (SELECT 1 FROM m) AS exists, (SELECT version FROM d) AS version, pr.prompt{ev} FROM pr`,
+);
+const W_INSERT_MODEL_VERSION = writeShape(
+  'w_insert_model_version',
+  `m AS (UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING workspace, name),
+           c AS (
+             INSERT INTO model_version_counters AS k (workspace, name, last_version)
+             SELECT m.workspace, m.name, ${MAX_MAX} + 1 FROM m
+             ON CONFLICT ON CONSTRAINT model_version_counters_pk DO UPDATE SET last_version = greatest(k.last_version, ${MAX_MAX}) + 1
+             RETURNING workspace, name, last_version),
+           v AS (
+             INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, description, current_stage,
+                                         source, storage_location, run_id, run_link, status)
+             SELECT c.workspace, c.name, c.last_version, $3::bigint, $3::bigint, $4::varchar, 'None', $5::varchar, $6::varchar, $7::varchar, $8::varchar, 'READY'
+               FROM c
+             RETURNING *),
+           t AS (
+             INSERT INTO model_version_tags (workspace, name, version, key, value)
+             SELECT v.workspace, v.name, v.version, tg.key, tg.value FROM v, unnest($9::text[], $10::text[]) AS tg(key, value)
+             RETURNING key, value),
+           facts AS (SELECT version, NULL::boolean AS prompt, NULL::jsonb AS before FROM v)`,
+  `SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags{ev} FROM v`,
+);
+const W_SET_MODEL_VERSION_TAG = writeShape(
+  'w_set_model_version_tag',
+  `${LIVE_VERSION_LOCKED}, prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4),
+       up AS (
+         INSERT INTO model_version_tags (workspace, name, version, key, value)
+         SELECT workspace, name, version, $4, $5 FROM lv
+         ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
+       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
+       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
+                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
+  `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
+);
+
 /** SQL of the registry, bound to one executor (the pool, or a transaction) and one workspace. */
 export class RegistryQueries {
   constructor(
@@ -145,13 +250,13 @@ export class RegistryQueries {
 
   /**
    * A write as ONE statement with its events (InlineEvents: audit row, webhook deliveries, change
-   * notification): `ctes` (which must define `facts`, see InlineEvents) and `select` (whose `{ev}` takes
-   * the events' columns). Outside a transaction the statement is the whole write, one round trip.
+   * notification): `shape`'s CTEs (which must define `facts`, see InlineEvents) and final SELECT (whose
+   * `{ev}` takes the events' columns). Outside a transaction the statement is the whole write, one round trip.
    */
-  private async write<T>(ev: InlineEvents, prefix: string, ctes: string, params: unknown[], select: string): Promise<T | undefined> {
+  private async write<T>(ev: InlineEvents, shape: WriteShape, params: unknown[]): Promise<T | undefined> {
     const e = ev.ctes(params.length + 1);
-    const text = `WITH ${ctes}${e.text}\n${select.replace('{ev}', ev.columns)}`;
-    const rows = await this.ex.query<T>(text, [...params, ...e.params], statementName(prefix, text));
+    const text = writeText(shape, e.text, ev.columns);
+    const rows = await this.ex.query<T>(text, [...params, ...e.params], statementName(shape.prefix, text));
     ev.done(rows[0] as Record<string, unknown> | undefined, this.tx);
     return rows[0];
   }
@@ -183,19 +288,7 @@ export class RegistryQueries {
 
   /** Creates the model with its tags and events; a taken name fails with RESOURCE_ALREADY_EXISTS (unique violation). */
   async insertRegisteredModel(name: string, description: string | null, tags: [string, string | null][], now: number, ev: InlineEvents): Promise<void> {
-    await this.write(
-      ev,
-      'w_insert_registered_model',
-      `rm AS (
-         INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)
-         VALUES ($1, $2, $3, $3, $4) RETURNING workspace, name),
-       tg AS (
-         INSERT INTO registered_model_tags (workspace, name, key, value)
-         SELECT rm.workspace, rm.name, t.key, t.value FROM rm, unnest($5::text[], $6::text[]) AS t(key, value)),
-       facts AS (SELECT NULL::integer AS version, NULL::boolean AS prompt, NULL::jsonb AS before FROM rm)`,
-      [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])],
-      `SELECT 1 AS ok{ev} FROM facts`,
-    );
+    await this.write(ev, W_INSERT_REGISTERED_MODEL, [this.ws, name, now, description, tags.map((t) => t[0]), tags.map((t) => t[1])]);
   }
 
   async updateRegisteredModelDescription(name: string, description: string, now: number): Promise<boolean> {
@@ -334,21 +427,7 @@ export class RegistryQueries {
    * a concurrent rename or delete (it is re-read if one commits first: then not found).
    */
   async setRegisteredModelTag(name: string, key: string, value: string | null, ev: InlineEvents): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
-    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(
-      ev,
-      'w_set_registered_model_tag',
-      `m AS (SELECT workspace, name FROM registered_models WHERE workspace = $1 AND name = $2 FOR KEY SHARE),
-       prev AS (SELECT value FROM registered_model_tags WHERE workspace = $1 AND name = $2 AND key = $3),
-       up AS (
-         INSERT INTO registered_model_tags (workspace, name, key, value)
-         SELECT workspace, name, $3, $4 FROM m
-         ON CONFLICT ON CONSTRAINT registered_model_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
-       pr AS (SELECT CASE WHEN $3 = '${PROMPT_KEY}' THEN $4 ELSE ${PROMPT_TAG_VALUE} END AS prompt),
-       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
-                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
-      [this.ws, name, key, value],
-      `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
-    );
+    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(ev, W_SET_REGISTERED_MODEL_TAG, [this.ws, name, key, value]);
     if (!r) return undefined;
     return { previous: r.had ? r.previous : undefined, promptTag: r.prompt };
   }
@@ -373,36 +452,13 @@ export class RegistryQueries {
    * (null if new), or undefined if the version does not exist.
    */
   async setAlias(name: string, alias: string, version: number, ev: InlineEvents): Promise<{ previous: number | null; promptTag: string | null } | undefined> {
-    const r = await this.write<{ previous: number | null; prompt: string | null }>(
-      ev,
-      'w_set_alias',
-      `${LIVE_VERSION_LOCKED}, prev AS (SELECT version FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $4),
-       up AS (
-         INSERT INTO registered_model_aliases (workspace, name, alias, version)
-         SELECT workspace, name, $4, version FROM lv
-         ON CONFLICT ON CONSTRAINT registered_model_alias_pk DO UPDATE SET version = EXCLUDED.version RETURNING 1),
-       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
-       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
-                        (SELECT jsonb_build_object('version', version::text) FROM prev) AS before FROM up, pr)`,
-      [this.ws, name, version, alias],
-      `SELECT (SELECT version FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
-    );
+    const r = await this.write<{ previous: number | null; prompt: string | null }>(ev, W_SET_ALIAS, [this.ws, name, version, alias]);
     return r && { previous: r.previous, promptTag: r.prompt };
   }
 
   /** Deletes the alias (a missing one is a no-op), with its events when the model exists. */
   async deleteAlias(name: string, alias: string, ev: InlineEvents): Promise<{ exists: boolean; deletedVersion: number | undefined; promptTag: string | null }> {
-    const r = (await this.write<{ exists: boolean; version: number | null; prompt: string | null }>(
-      ev,
-      'w_delete_alias',
-      `m AS (SELECT 1 FROM registered_models WHERE workspace = $1 AND name = $2),
-       d AS (DELETE FROM registered_model_aliases WHERE workspace = $1 AND name = $2 AND alias = $3 RETURNING version),
-       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
-       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
-                        (SELECT jsonb_build_object('version', version::text) FROM d) AS before FROM m, pr)`,
-      [this.ws, name, alias],
-      `SELECT EXISTS (SELECT 1 FROM m) AS exists, (SELECT version FROM d) AS version, pr.prompt{ev} FROM pr`,
-    ))!;
+    const r = (await this.write<{ exists: boolean; version: number | null; prompt: string | null }>(ev, W_DELETE_ALIAS, [this.ws, name, alias]))!;
     return { exists: r.exists, deletedVersion: r.version ?? undefined, promptTag: r.prompt };
   }
 
@@ -456,32 +512,9 @@ export class RegistryQueries {
    * retries the same way on its side).
    */
   async insertModelVersion(name: string, mv: NewModelVersion, ev: InlineEvents): Promise<ModelVersionRow | undefined> {
-    const MAX_MAX = `coalesce((SELECT max(version) FROM model_versions WHERE workspace = $1 AND name = $2), 0)`;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.write<ModelVersionRow>(
-          ev,
-          'w_insert_model_version',
-          `m AS (UPDATE registered_models SET last_updated_time = $3 WHERE workspace = $1 AND name = $2 RETURNING workspace, name),
-           c AS (
-             INSERT INTO model_version_counters AS k (workspace, name, last_version)
-             SELECT m.workspace, m.name, ${MAX_MAX} + 1 FROM m
-             ON CONFLICT ON CONSTRAINT model_version_counters_pk DO UPDATE SET last_version = greatest(k.last_version, ${MAX_MAX}) + 1
-             RETURNING workspace, name, last_version),
-           v AS (
-             INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time, description, current_stage,
-                                         source, storage_location, run_id, run_link, status)
-             SELECT c.workspace, c.name, c.last_version, $3::bigint, $3::bigint, $4::varchar, 'None', $5::varchar, $6::varchar, $7::varchar, $8::varchar, 'READY'
-               FROM c
-             RETURNING *),
-           t AS (
-             INSERT INTO model_version_tags (workspace, name, version, key, value)
-             SELECT v.workspace, v.name, v.version, tg.key, tg.value FROM v, unnest($9::text[], $10::text[]) AS tg(key, value)
-             RETURNING key, value),
-           facts AS (SELECT version, NULL::boolean AS prompt, NULL::jsonb AS before FROM v)`,
-          [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])],
-          `SELECT ${MV_FIELDS('v')}, (SELECT json_agg(json_build_array(t.key, t.value) ORDER BY t.key) FROM t) AS tags{ev} FROM v`,
-        );
+        return await this.write<ModelVersionRow>(ev, W_INSERT_MODEL_VERSION, [this.ws, name, mv.now, mv.description, mv.source, mv.storageLocation, mv.runId, mv.runLink, mv.tags.map((t) => t[0]), mv.tags.map((t) => t[1])]);
       } catch (err) {
         // In a transaction the failed statement has aborted it: only a statement of its own can be retried.
         if (this.tx || attempt >= VERSION_RETRIES || !violates(err, 'model_version_pk')) throw err;
@@ -571,20 +604,7 @@ export class RegistryQueries {
 
   /** Upserts a tag of a live version, with its events; undefined when there is no such version. */
   async setModelVersionTag(name: string, version: number, key: string, value: string | null, ev: InlineEvents): Promise<{ previous: string | null | undefined; promptTag: string | null } | undefined> {
-    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(
-      ev,
-      'w_set_model_version_tag',
-      `${LIVE_VERSION_LOCKED}, prev AS (SELECT value FROM model_version_tags WHERE workspace = $1 AND name = $2 AND version = $3::bigint AND key = $4),
-       up AS (
-         INSERT INTO model_version_tags (workspace, name, version, key, value)
-         SELECT workspace, name, version, $4, $5 FROM lv
-         ON CONFLICT ON CONSTRAINT model_version_tag_pk DO UPDATE SET value = EXCLUDED.value RETURNING 1),
-       pr AS (SELECT ${PROMPT_TAG_VALUE} AS prompt),
-       facts AS (SELECT NULL::integer AS version, ${IS_PROMPT_SQL('pr.prompt')} AS prompt,
-                        (SELECT jsonb_build_object('value', value) FROM prev) AS before FROM up, pr)`,
-      [this.ws, name, version, key, value],
-      `SELECT EXISTS (SELECT 1 FROM prev) AS had, (SELECT value FROM prev) AS previous, pr.prompt{ev} FROM facts, pr`,
-    );
+    const r = await this.write<{ had: boolean; previous: string | null; prompt: string | null }>(ev, W_SET_MODEL_VERSION_TAG, [this.ws, name, version, key, value]);
     if (!r) return undefined;
     return { previous: r.had ? r.previous : undefined, promptTag: r.prompt };
   }
