@@ -56,8 +56,17 @@ type Fields = Readonly<Record<string, FieldKind>>;
 
 class ParseError extends Error {}
 
+/** jsonName's answers: field names come from the spec only (a few hundred), and every request asks again. */
+const jsonNames = new Map<string, string>();
+
 /** protobuf's ToJsonName: `archive_existing_versions` -> `archiveExistingVersions`. */
 function jsonName(name: string): string {
+  let json = jsonNames.get(name);
+  if (json === undefined) jsonNames.set(name, (json = toJsonName(name)));
+  return json;
+}
+
+function toJsonName(name: string): string {
   let out = '';
   let upper = false;
   for (const ch of name) {
@@ -342,18 +351,20 @@ function checkListLengths(fields: Fields, js: unknown): void {
   if (!isDict(js)) return;
   for (const name in fields) {
     const kind = fields[name]!;
-    for (const key of new Set([name, jsonName(name)])) {
-      if (!Object.hasOwn(js, key)) continue;
-      const value = js[key];
-      if (kind.kind === 'repeated' && Array.isArray(value)) {
-        if (value.length > MAX_LIST_ITEMS) {
-          throw MlflowError.invalid(`Too many values for parameter '${name}': ${value.length} given, at most ${MAX_LIST_ITEMS} allowed.`);
-        }
-        if (kind.item.kind === 'message') for (const item of value) checkListLengths(kind.item.fields, item);
-      } else if (kind.kind === 'message') {
-        checkListLengths(kind.fields, value);
-      }
+    const json = jsonName(name);
+    if (Object.hasOwn(js, name)) checkListLength(name, kind, js[name]);
+    if (json !== name && Object.hasOwn(js, json)) checkListLength(name, kind, js[json]);
+  }
+}
+
+function checkListLength(name: string, kind: FieldKind, value: unknown): void {
+  if (kind.kind === 'repeated' && Array.isArray(value)) {
+    if (value.length > MAX_LIST_ITEMS) {
+      throw MlflowError.invalid(`Too many values for parameter '${name}': ${value.length} given, at most ${MAX_LIST_ITEMS} allowed.`);
     }
+    if (kind.item.kind === 'message') for (const item of value) checkListLengths(kind.item.fields, item);
+  } else if (kind.kind === 'message') {
+    checkListLengths(kind.fields, value);
   }
 }
 
