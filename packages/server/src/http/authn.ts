@@ -500,82 +500,104 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     return user.isAdmin ? next() : decide(c, next, user, found, mark);
   }
 
-  /** A non-admin user's request: the matched route's rule decides, fail closed. */
-  async function decide(c: Context, next: Next, user: AuthUser, found: Found, mark: number | undefined): Promise<Response | void> {
+  /**
+   * A non-admin user's request: the matched route's rule decides, fail closed. Not async itself: each
+   * kind of rule that waits for something has its own (small) async function.
+   */
+  function decide(c: Context, next: Next, user: AuthUser, found: Found, mark: number | undefined): Promise<Response | void> {
     const rule = found?.route.rule;
-    if (!found || !rule) return forbidden();
-    const fresh = freshSince(mark);
-    const { op } = found.route;
+    if (!found || !rule) return Promise.resolve(forbidden());
     const level = rule.level as string;
 
     if (level === 'authenticated') return next();
-    if (level === 'admin') return forbidden();
+    if (level === 'admin') return Promise.resolve(forbidden());
     if (ACCOUNT_RESOURCES.has(rule.resource)) {
       // Decided by the auth service with the auth tables (http/handlers/auth.ts).
       if (ACCOUNT_LEVELS.has(level) || (rule.resource === 'grant' && level === 'MANAGE')) return next();
-      return forbidden();
+      return Promise.resolve(forbidden());
     }
-    const ws = workspaceOf(c);
     if (level === 'filtered') {
       // listWorkspaces: every user may list; the handler shows them their workspaces only.
       if (rule.resource === 'workspace') return next();
-      if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return forbidden();
-      if (rule.mlflow.includes(SEARCH_VERSIONS_VALIDATOR)) {
-        const search = op && requestOf(op, await parse(c, op, found.index), 'searchModelVersions');
-        if (!search || !(await searchVersionsAllowed(ws, user, search, fresh))) return forbidden();
-      }
-      c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES, fresh), false, ws, policy) as never);
-      return next();
+      if (rule.resource !== 'registered_model' && rule.resource !== 'model_version') return Promise.resolve(forbidden());
+      return decideFiltered(c, next, user, found, rule, freshSince(mark));
     }
-    if (!LEVEL_ACTION[level] || !op) return forbidden();
-
+    const { op } = found.route;
+    if (!LEVEL_ACTION[level] || !op) return Promise.resolve(forbidden());
     switch (rule.resource) {
-      case 'workspace': {
-        if (rule.effect === 'grant-creator-manage') {
-          const create = requestOf(op, await parse(c, op, found.index), 'createRegisteredModel');
-          return create && (await createAllowed(ws, user, create, fresh)) ? next() : forbidden();
-        }
-        if (rule.name) {
-          // getWorkspace (validate_can_view_workspace): the workspace the path names.
-          const req = await parse(c, op, found.index);
-          const named = req.fields[rule.name.field];
-          return level === 'READ' && typeof named === 'string' && (await canViewWorkspace(user, named)) ? next() : forbidden();
-        }
-        const grants = await grantsOf(user, ws, [], fresh);
-        return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
-      }
+      case 'workspace':
+        return decideWorkspace(c, next, user, found.index, rule, op, freshSince(mark));
       case 'registered_model':
-      case 'model_version': {
-        if (!rule.name) return forbidden();
-        const req = await parse(c, op, found.index);
-        // parseRequest puts path parameters among the fields too (read with the route's own parameters).
-        const raw = req.fields[rule.name.field];
-        let name = typeof raw === 'string' ? raw : '';
-        if (op.path.includes(HISTORY_PREFIX)) {
-          // History names may be earlier names: the permission is the model's that bears it now.
-          const current = name && opts.resolveHistoryName ? await opts.resolveHistoryName(ws, name) : undefined;
-          if (current === undefined) return forbidden();
-          name = current;
-        }
-        const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, op, req, f);
-        if (mark !== undefined && level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) {
-          // A read's validators need nothing beyond the model's access (createVersionExtrasAllowed is a write's).
-          const kept = () => {
-            const access = keptAccess(ws, user, name);
-            return access && modelRuleAllows(rule, name, access);
-          };
-          return speculative(c, next, mark, decide, kept);
-        }
-        return (await decide(fresh)) ? next() : forbidden();
-      }
-      case 'artifact': {
-        const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, found.index) : undefined;
-        return (await artifactAllowed(ws, user, artifactPath(c, op, req), level, fresh)) ? next() : forbidden();
-      }
+      case 'model_version':
+        return decideModel(c, next, user, found.index, rule, op, mark);
+      case 'artifact':
+        return decideArtifact(c, next, user, found.index, rule, op, freshSince(mark));
       default:
         // webhook, registry, server with a grant level, or a resource added later: fail closed.
-        return forbidden();
+        return Promise.resolve(forbidden());
     }
+  }
+
+  /** The filtered searches: what the user may list (and, for versions, a run_id filter's own check). */
+  async function decideFiltered(c: Context, next: Next, user: AuthUser, found: NonNullable<Found>, rule: PermissionRule, fresh: Fresh): Promise<Response | void> {
+    const ws = workspaceOf(c);
+    const { op } = found.route;
+    if (rule.mlflow.includes(SEARCH_VERSIONS_VALIDATOR)) {
+      const search = op && requestOf(op, await parse(c, op, found.index), 'searchModelVersions');
+      if (!search || !(await searchVersionsAllowed(ws, user, search, fresh))) return forbidden();
+    }
+    c.set(READ_KEY as never, readDecision(await grantsOf(user, ws, REGISTRY_TYPES, fresh), false, ws, policy) as never);
+    return next();
+  }
+
+  /** A workspace rule: creating a model in it, viewing the workspace the path names, or using it. */
+  async function decideWorkspace(c: Context, next: Next, user: AuthUser, index: number, rule: PermissionRule, op: OperationSpec, fresh: Fresh): Promise<Response | void> {
+    const ws = workspaceOf(c);
+    const level = rule.level as string;
+    if (rule.effect === 'grant-creator-manage') {
+      const create = requestOf(op, await parse(c, op, index), 'createRegisteredModel');
+      return create && (await createAllowed(ws, user, create, fresh)) ? next() : forbidden();
+    }
+    if (rule.name) {
+      // getWorkspace (validate_can_view_workspace): the workspace the path names.
+      const req = await parse(c, op, index);
+      const named = req.fields[rule.name.field];
+      return level === 'READ' && typeof named === 'string' && (await canViewWorkspace(user, named)) ? next() : forbidden();
+    }
+    const grants = await grantsOf(user, ws, [], fresh);
+    return canCreateInWorkspace(grants, ws, policy) && (level === 'USE' || level === 'READ') ? next() : forbidden();
+  }
+
+  /** A registered_model / model_version rule on the model the request names (a read: decided on kept answers, see `speculative`). */
+  async function decideModel(c: Context, next: Next, user: AuthUser, index: number, rule: PermissionRule, op: OperationSpec, mark: number | undefined): Promise<Response | void> {
+    if (!rule.name) return forbidden();
+    const ws = workspaceOf(c);
+    const req = await parse(c, op, index);
+    // parseRequest puts path parameters among the fields too (read with the route's own parameters).
+    const raw = req.fields[rule.name.field];
+    let name = typeof raw === 'string' ? raw : '';
+    if (op.path.includes(HISTORY_PREFIX)) {
+      // History names may be earlier names: the permission is the model's that bears it now.
+      const current = name && opts.resolveHistoryName ? await opts.resolveHistoryName(ws, name) : undefined;
+      if (current === undefined) return forbidden();
+      name = current;
+    }
+    const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, op, req, f);
+    if (mark !== undefined && rule.level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) {
+      // A read's validators need nothing beyond the model's access (createVersionExtrasAllowed is a write's).
+      const kept = () => {
+        const access = keptAccess(ws, user, name);
+        return access && modelRuleAllows(rule, name, access);
+      };
+      return speculative(c, next, mark, decide, kept);
+    }
+    return (await decide(freshSince(mark))) ? next() : forbidden();
+  }
+
+  /** An artifact rule: the path the handler will serve, judged as MLflow's artifact proxy does. */
+  async function decideArtifact(c: Context, next: Next, user: AuthUser, index: number, rule: PermissionRule, op: OperationSpec, fresh: Fresh): Promise<Response | void> {
+    const req = rule.name && rule.name.in !== 'path' ? await parse(c, op, index) : undefined;
+    return (await artifactAllowed(workspaceOf(c), user, artifactPath(c, op, req), rule.level as string, fresh)) ? next() : forbidden();
   }
 
   // Not async, and small: a warm admin (or public) request allocates no frame of `decide`.
