@@ -18,14 +18,14 @@
  */
 import crypto from 'node:crypto';
 import type { JWTPayload, JWSHeaderParameters, FlattenedJWSInput, CryptoKey } from 'jose';
-
-/** jose, loaded on first use: only a server with AUTH_OIDC_ISSUER verifies JWTs (loaded, it keeps ~7 MB resident). */
-let joseModule: Promise<typeof import('jose')> | undefined;
-const jose = () => (joseModule ??= import('jose'));
 import type { Logger } from '../log.js';
 import type { AuthDatabase, AuthUser } from './store.js';
 import { hashPassword } from './passwords.js';
 import { BearerCache } from './tokens.js';
+
+/** jose, loaded on first use: only a server with AUTH_OIDC_ISSUER verifies JWTs (loaded, it keeps ~7 MB resident). */
+let joseModule: Promise<typeof import('jose')> | undefined;
+const jose = () => (joseModule ??= import('jose'));
 
 export interface OidcConfig {
   /** AUTH_OIDC_ISSUER: the `iss` every token must carry, and where discovery is read. */
@@ -112,7 +112,7 @@ export interface OidcVerifierOptions {
 
 /** Verifies OIDC JWTs and maps them to local users (created just in time). */
 export class OidcVerifier {
-  private jwks: Promise<KeyResolver> | undefined;
+  private jwks: KeyResolver | undefined;
   private discovering: Promise<KeyResolver> | undefined;
   private lastDiscoveryFailure = 0;
   private readonly inflight = new Map<string, Promise<AuthUser | undefined>>();
@@ -121,9 +121,7 @@ export class OidcVerifier {
     private readonly cfg: OidcConfig,
     private readonly db: AuthDatabase,
     private readonly opts: OidcVerifierOptions,
-  ) {
-    if (cfg.jwksUrl) this.jwks = this.remote(cfg.jwksUrl);
-  }
+  ) {}
 
   get cache(): BearerCache<AuthUser> {
     return this.opts.cache;
@@ -140,10 +138,7 @@ export class OidcVerifier {
     if (!this.discovering) {
       if (Date.now() - this.lastDiscoveryFailure < DISCOVERY_RETRY_MS) throw new Error('OIDC discovery failed recently');
       this.discovering = this.discover().then(
-        (k) => {
-          this.jwks = Promise.resolve(k);
-          return k;
-        },
+        (k) => (this.jwks = k),
         (err: unknown) => {
           this.lastDiscoveryFailure = Date.now();
           this.discovering = undefined;
@@ -156,6 +151,7 @@ export class OidcVerifier {
   }
 
   private async discover(): Promise<KeyResolver> {
+    if (this.cfg.jwksUrl) return this.remote(this.cfg.jwksUrl);
     const url = `${this.cfg.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`${url} answered ${res.status}`);

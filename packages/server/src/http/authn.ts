@@ -582,16 +582,16 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
       if (current === undefined) return forbidden();
       name = current;
     }
-    const decide = (f: Fresh) => modelAllowed(ws, user, rule, name, op, req, f);
+    const allowed = (f: Fresh) => modelAllowed(ws, user, rule, name, op, req, f);
     if (mark !== undefined && rule.level === 'READ' && isRead(c) && opts.keptVersion && opts.grantCache?.live) {
       // A read's validators need nothing beyond the model's access (createVersionExtrasAllowed is a write's).
       const kept = () => {
         const access = keptAccess(ws, user, name);
         return access && modelRuleAllows(rule, name, access);
       };
-      return speculative(c, next, mark, decide, kept);
+      return speculative(c, next, mark, allowed, kept);
     }
-    return (await decide(freshSince(mark))) ? next() : forbidden();
+    return (await allowed(freshSince(mark))) ? next() : forbidden();
   }
 
   /** An artifact rule: the path the handler will serve, judged as MLflow's artifact proxy does. */
