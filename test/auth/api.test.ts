@@ -319,7 +319,7 @@ describe.skipIf(skip)('auth API side by side with mlflow server --app-name basic
     outer.use(async (c, next) => {
       const header = c.req.header('authorization');
       const creds = parseBasicAuthorization(header);
-      const user = creds ? await authenticator.authenticate(header!, creds) : undefined;
+      const user = creds ? await authenticator.authenticate(creds) : undefined;
       if (!user) {
         return new Response(
           'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',

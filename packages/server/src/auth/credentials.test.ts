@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Authenticator, CredentialCache, parseAuthorization, parseBasicAuthorization } from './credentials.js';
+import { Authenticator, canonicalBasic, CredentialCache, parseAuthorization, parseBasicAuthorization } from './credentials.js';
 import { runPython, SKIP_PYTHON } from './python.test-support.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -121,7 +121,7 @@ describe('CredentialCache', () => {
 });
 
 describe('Authenticator', () => {
-  const login = <U>(auth: Authenticator<U>, u: string, p: string) => auth.authenticate(basic(u, p), { username: u, password: p });
+  const login = <U>(auth: Authenticator<U>, u: string, p: string) => auth.authenticate({ username: u, password: p });
 
   it('verifies once per credential, shares concurrent checks, caches successes only', async () => {
     const verify = vi.fn(async (u: string, p: string) => {
@@ -144,6 +144,34 @@ describe('Authenticator', () => {
     expect(auth.kept(basic('alice', 'right-password'))).toBeUndefined();
     await login(auth, 'alice', 'right-password');
     expect(verify).toHaveBeenCalledTimes(4);
+  });
+
+  it('keeps one entry per credential, whatever spelling carried it, and checks its password once', async () => {
+    const verify = vi.fn(async (u: string, p: string) => (p === 'right-password' ? { id: 1, username: u } : undefined));
+    const cache = new CredentialCache<{ id: number; username: string }>({ maxEntries: 100, ttlMs: 60_000 });
+    const auth = new Authenticator({ verifyCredentials: verify }, cache);
+    const b64 = Buffer.from('alice:right-password').toString('base64');
+    const spellings = [`basic ${b64}`, `BASIC ${b64}`, `Basic \t ${b64} \t`, `bAsIc ${b64}   `];
+    for (const header of spellings) {
+      const parsed = parseAuthorization(header);
+      expect(parsed && 'username' in parsed ? await auth.authenticate(parsed) : undefined).toEqual({ id: 1, username: 'alice' });
+      // Another spelling never hits the warm path: it is parsed, and found under the canonical header.
+      expect(auth.kept(header)).toBeUndefined();
+    }
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(cache.size).toBe(1);
+    expect(auth.kept(canonicalBasic('alice', 'right-password'))).toEqual({ id: 1, username: 'alice' });
+    expect(canonicalBasic('alice', 'right-password')).toBe(`Basic ${b64}`);
+    // base64's unused bits: 'Ym9iOnJpZ2g=' is 'bob:righ'; 'Ym9iOnJpZ2h=' spells the same bytes with them set.
+    const even = parseAuthorization('Basic Ym9iOnJpZ2g=');
+    const odd = parseAuthorization('Basic Ym9iOnJpZ2h=');
+    expect(even).toEqual({ scheme: 'basic', username: 'bob', password: 'righ' });
+    expect(odd).toEqual(even);
+    verify.mockImplementation(async (u: string) => ({ id: 2, username: u }));
+    await auth.authenticate(odd as { username: string; password: string });
+    await auth.authenticate(even as { username: string; password: string });
+    expect(verify).toHaveBeenCalledTimes(2);
+    expect(cache.size).toBe(2);
   });
 
   it('does not cache a verification that raced an invalidation', async () => {

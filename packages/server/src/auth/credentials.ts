@@ -70,8 +70,8 @@ interface Entry<U> {
  * prefixed with a random per-process key: the plain password is never stored, and a digest read out of
  * memory is no use for an offline guess without the key. (Not HMAC: the digest is a lookup key no one can
  * query, so length extension is moot, and one-shot crypto.hash costs a quarter of an HMAC object per
- * request.) Two spellings of one credential (the scheme's case, spaces) are two entries, each verified
- * once. Only successes are cached. invalidateUser drops every entry of a user (password or admin flag
+ * request.) The Authenticator keeps each credential under its canonical header only (canonicalBasic).
+ * Only successes are cached. invalidateUser drops every entry of a user (password or admin flag
  * changed, user deleted); other replicas call it when they hear the change on the change feed
  * (auth/changes.ts, auth/decision-cache.ts); where no feed reaches them (or it is down) the TTL bounds
  * the staleness, as in MLflow (auth_cache_ttl_seconds).
@@ -150,6 +150,14 @@ export class CredentialCache<U> {
   }
 }
 
+/**
+ * The one spelling of Basic credentials that the credential cache keeps: what clients send (requests,
+ * MLflow's client), so that theirs is found by Authenticator.kept without parsing. A header without a
+ * colon means an empty password, as `user:` does.
+ */
+export const canonicalBasic = (username: string, password: string): string =>
+  `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+
 /** What the authenticator needs from the store (AuthStore satisfies it). */
 export interface CredentialVerifier<U> {
   verifyCredentials(username: string, password: string): Promise<U | undefined>;
@@ -170,16 +178,25 @@ export class Authenticator<U> {
     readonly cache: CredentialCache<U>,
   ) {}
 
-  /** The user of a Basic Authorization header verified earlier and still cached (no promise: the warm path). */
+  /**
+   * The user of a Basic Authorization header verified earlier and still cached (no promise: the warm
+   * path). Only a canonical header (canonicalBasic) is found here; another spelling goes to `authenticate`.
+   */
   kept(header: string): U | undefined {
     return this.cache.get(header);
   }
 
-  /** The user of `header`, whose Basic credentials parse as `credential` (parseAuthorization), verified unless cached. */
-  async authenticate(header: string, credential: { username: string; password: string }): Promise<U | undefined> {
+  /**
+   * The user of Basic credentials (as parseAuthorization found them), verified unless cached. They are
+   * cached under their canonical header (canonicalBasic), whatever spelling carried them: another
+   * spelling of a verified credential (the scheme's case, blanks, base64's unused bits) is a hit here
+   * and adds no entry, so no one can fill the cache, or cost a password check, by re-spelling one.
+   */
+  async authenticate(credential: { username: string; password: string }): Promise<U | undefined> {
+    const { username, password } = credential;
+    const header = canonicalBasic(username, password);
     const hit = this.cache.get(header);
     if (hit !== undefined) return hit;
-    const { username, password } = credential;
     const key = this.cache.digest(header);
     const pending = this.inflight.get(key);
     if (pending) return pending.promise;

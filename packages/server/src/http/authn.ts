@@ -484,7 +484,7 @@ export function authnMiddleware(opts: AuthnOptions): MiddlewareHandler {
     if (!cred) return unauthenticated();
     let user: AuthUser | undefined;
     if ('username' in cred) {
-      user = await authenticator.authenticate(header!, cred);
+      user = await authenticator.authenticate(cred);
       if (!user) return unauthenticated();
       c.set(METHOD_KEY as never, 'basic' as never);
     } else {
