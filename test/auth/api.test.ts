@@ -13,8 +13,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-// 'hono' is the server package's dependency, not the root's.
-import { Hono } from '../../packages/server/node_modules/hono/dist/index.js';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Handler, type Handlers } from '../../packages/server/src/http/app.js';
 import { operations, type OperationId } from '../../packages/server/src/gen/operations.gen.js';

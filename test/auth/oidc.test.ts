@@ -9,8 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// jose is the server package's dependency, not the root's.
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from '../../packages/server/node_modules/jose/dist/webapi/index.js';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { backends, startTestServer, type TestServer } from '../helpers/server.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { AuthStore } from '../../packages/server/src/auth/store.js';

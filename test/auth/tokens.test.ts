@@ -37,7 +37,7 @@ describe.each(backends())('personal access tokens (%s)', (backend) => {
     }
     return { status: res.status, body: json, headers: res.headers };
   };
-  const createToken = (auth: string, body: unknown) => req(auth, 'POST', '/api/2.0/mlflow-ts/tokens/create', body);
+  const createToken = (auth: string | undefined, body: unknown) => req(auth, 'POST', '/api/2.0/mlflow-ts/tokens/create', body);
   const tokenStore = () => new TokenStore(srv.server.db);
 
   beforeAll(async () => {

@@ -9,7 +9,7 @@ export const MB = 1024 * 1024;
 export interface SendOptions {
   method: string;
   path: string;
-  headers?: Record<string, string | number>;
+  headers?: http.OutgoingHttpHeaders;
   /** First bytes of the body (e.g. the start of a JSON document). */
   head?: Buffer | string;
   /** Bytes of filler written after `head`, in chunks of `chunkSize` (default 64 KiB) of `fill`. */

@@ -286,7 +286,7 @@ describe('retries of calls that are not idempotent (creates)', () => {
 
   it('retries a create whose connection was refused (the request was never sent)', async () => {
     // A port nothing listens on; after the first attempt fails, a server starts listening there.
-    const probe = await scripted(created);
+    const probe = await scripted((_r, res) => created(res));
     const { port } = new URL(probe.url);
     await probe.close();
     servers.splice(servers.indexOf(probe), 1);
