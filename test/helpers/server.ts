@@ -14,11 +14,51 @@ import { createServer, type Server } from '../../packages/server/src/server.js';
 import { listen } from '../../packages/server/src/http/listen.js';
 import { recordFetchResponse } from './spec-responses.js';
 
-export type Backend = 'pglite' | 'postgres';
+/** Where a test server keeps its metadata: the embedded engine, PostgreSQL, or S3 (METADATA_STORE=s3). */
+export type Backend = DatabaseBackend | 's3';
+export type DatabaseBackend = 'pglite' | 'postgres';
 
 /** Backends to run database suites on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
-export function backends(): Backend[] {
+export function backends(): DatabaseBackend[] {
   return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/**
+ * Backends of the suites that also run with the metadata in S3: backends(), plus `s3` when
+ * S3_TEST_ENDPOINT names an S3-protocol server (CI starts moto; scripts/ci/s3.sh).
+ */
+export function backendsWithS3(): Backend[] {
+  return process.env.S3_TEST_ENDPOINT ? [...backends(), 's3'] : backends();
+}
+
+export type S3MetadataBucket = Awaited<ReturnType<typeof s3MetadataEnv>>;
+
+/** A bucket that several test servers share with METADATA_STORE=s3 (replicas); `cleanup` empties it. */
+export const sharedS3MetadataBucket = (): Promise<S3MetadataBucket> => s3MetadataEnv();
+
+/** A fresh bucket for a server with METADATA_STORE=s3, and the environment that points it there (artifacts too). */
+async function s3MetadataEnv(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const endpoint = process.env.S3_TEST_ENDPOINT;
+  if (!endpoint) throw new Error('S3_TEST_ENDPOINT is not set');
+  const { S3Admin } = await import('../../packages/server/src/artifacts/s3-admin.js');
+  const admin = new S3Admin({ endpoint, accessKeyId: 'testing', secretAccessKey: 'testing' });
+  const bucket = `meta-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  await admin.createBucket(bucket);
+  return {
+    env: {
+      METADATA_STORE: 's3',
+      S3_BUCKET: bucket,
+      S3_PREFIX: 'artifacts',
+      S3_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+    },
+    cleanup: async () => {
+      await admin.empty(bucket).catch(() => {});
+      admin.close();
+    },
+  };
 }
 
 /**
@@ -58,12 +98,18 @@ export interface TestServer {
 export async function startTestServer(
   backend: Backend,
   env: Record<string, string> = {},
-  opts: { databaseUrl?: string; dataDir?: string } = {},
+  opts: {
+    databaseUrl?: string;
+    dataDir?: string;
+    /** Backend s3: the bucket to share with other servers (the caller cleans it up); else a fresh one. */
+    s3?: Promise<S3MetadataBucket> | S3MetadataBucket;
+  } = {},
 ): Promise<TestServer> {
   const ownDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-test-'));
   const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const s3 = backend === 's3' ? await (opts.s3 ?? s3MetadataEnv()) : undefined;
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...s3?.env, ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const server = await createServer(config, createLogger(config.logLevel));
   // The listener main.ts uses, so that socket-level limits and timeouts are those of production.
   const { server: http, port } = await listen(server.app, { port: 0, host: '127.0.0.1', limits: config.limits });
@@ -94,6 +140,7 @@ export async function startTestServer(
       await server.close();
       // A data directory the caller passed in may be reopened; one made here is this server's alone.
       if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.s3) await s3?.cleanup();
     },
   };
 }

@@ -1,33 +1,50 @@
 /**
- * Concurrency on PostgreSQL, across two server instances (each with its own connection pool) on
- * one database: simultaneous version creations on one model get exactly the numbers 1..N and never
- * an error; a rename racing version creations (and a delete racing them) never leaves a version
- * whose model does not exist. PGlite is single-process, so this suite needs TEST_DATABASE_URL.
+ * Concurrency across two server instances on one store: on one PostgreSQL (each with its own
+ * connection pool), and with METADATA_STORE=s3 on one bucket (each replica with its own copy, every
+ * commit a conditional write to the change log). Simultaneous version creations on one model get
+ * exactly the numbers 1..N and never an error; a rename racing version creations (and a delete racing
+ * them) never leaves a version whose model does not exist. PGlite is single-process, so this suite
+ * needs TEST_DATABASE_URL or S3_TEST_ENDPOINT.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
+import { createTestDatabase, sharedS3MetadataBucket, startTestServer, type S3MetadataBucket, type TestServer } from '../helpers/server.js';
 import { Client, uniq } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
 // Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
 useSpecValidation();
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('concurrency across two servers on one PostgreSQL (postgres)', () => {
+const stores = [
+  { store: 'one PostgreSQL', backend: 'postgres' as const, skip: !process.env.TEST_DATABASE_URL },
+  { store: 'one S3 bucket (METADATA_STORE=s3)', backend: 's3' as const, skip: !process.env.S3_TEST_ENDPOINT },
+];
+
+describe.each(stores)('concurrency across two servers on $store ($backend)', ({ backend, skip }) => {
   let a: TestServer;
   let b: TestServer;
   let ca: Client;
   let cb: Client;
+  let bucket: S3MetadataBucket | undefined;
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    a = await startTestServer('postgres', {}, { databaseUrl });
-    b = await startTestServer('postgres', {}, { databaseUrl });
+    if (skip) return;
+    if (backend === 'postgres') {
+      const databaseUrl = await createTestDatabase();
+      a = await startTestServer('postgres', {}, { databaseUrl });
+      b = await startTestServer('postgres', {}, { databaseUrl });
+    } else {
+      bucket = await sharedS3MetadataBucket();
+      a = await startTestServer('s3', {}, { s3: bucket });
+      b = await startTestServer('s3', {}, { s3: bucket });
+    }
     ca = new Client(a);
     cb = new Client(b);
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await bucket?.cleanup();
   });
+  const it = skip ? vitestIt.skip : vitestIt;
 
   const orphans = () =>
     a.server.db.query(

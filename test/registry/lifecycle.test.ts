@@ -6,14 +6,14 @@
  * live version over all stages).
  */
 import { describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { expectError, sleep, uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
 // Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
 useSpecValidation();
 
-describe.each(backends())('lifecycle (%s)', (backend) => {
+describe.each(backendsWithS3())('lifecycle (%s)', (backend) => {
   const c = useServer(backend);
 
   const sql = <T = any>(text: string, params: unknown[] = []) => c.s.server.db.query<T>(text, params);

@@ -6,7 +6,7 @@
  * 3.17.2.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { expectError, uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -16,7 +16,7 @@ useSpecValidation();
 const KEY = 'mlflow.prompt.is_prompt';
 const tag = (value: string) => ({ key: KEY, value });
 
-describe.each(backends())('prompts (%s)', (backend) => {
+describe.each(backendsWithS3())('prompts (%s)', (backend) => {
   const c = useServer(backend);
   let p: string;
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  * MLflow 3.17.2's exact messages.
  */
 import { describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { expectError, invalidValue, missing, uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -14,7 +14,7 @@ useSpecValidation();
 const notFound = (name: string) => `Registered Model with name=${name} not found`;
 const versionNotFound = (name: string, v: string | number) => `Model Version (name=${name}, version=${v}) not found`;
 
-describe.each(backends())('registered models (%s)', (backend) => {
+describe.each(backendsWithS3())('registered models (%s)', (backend) => {
   const c = useServer(backend);
 
   describe('create', () => {

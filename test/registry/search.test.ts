@@ -5,7 +5,7 @@
  * walking every page with small max_results. Deleted versions never appear.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { expectError, sleep, uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -15,7 +15,7 @@ useSpecValidation();
 /** MLflow prints Python sets in hash order: accept any order of the given keys. */
 const pySet = (keys: string[]) => `\\{${keys.map(() => `'(?:${keys.join('|')})'`).join(', ')}\\}`;
 
-describe.each(backends())('search (%s)', (backend) => {
+describe.each(backendsWithS3())('search (%s)', (backend) => {
   const c = useServer(backend);
 
   const rmNames = async (filter: string, extra: Record<string, any> = {}) =>

@@ -5,14 +5,14 @@
  * other orders, and tag values far beyond a btree entry's limit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
 // Every response these tests receive is checked against openapi/openapi.yaml (issue 17).
 useSpecValidation();
 
-describe.each(backends())('tag-equality search (%s)', (backend) => {
+describe.each(backendsWithS3())('tag-equality search (%s)', (backend) => {
   const c = useServer(backend);
   let p: string;
   let red: string[];

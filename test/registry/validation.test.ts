@@ -5,7 +5,7 @@
  * 3.17.2's; where MLflow answers 500 we answer 400 with its text.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../helpers/server.js';
+import { backendsWithS3 } from '../helpers/server.js';
 import { expectError, invalidValue, localSourceMessage, mustIdentify, relativeSourceMessage, uniq, useServer } from './util.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -21,7 +21,7 @@ const hostAddressed = (scheme: string) =>
   'so the server would connect to the host named in the URI. Set the MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES environment variable on the server to allow it.';
 const PROMPT_TAG = { key: 'mlflow.prompt.is_prompt', value: 'true' };
 
-describe.each(backends())('validation (%s)', (backend) => {
+describe.each(backendsWithS3())('validation (%s)', (backend) => {
   const c = useServer(backend);
   let model: string;
   beforeAll(async () => {

@@ -47,6 +47,12 @@ export interface Config {
   dbPoolMax: number;
   /** READ_CACHE_MB: the read cache's memory budget in bytes (0 = off). */
   readCacheBytes: number;
+  /**
+   * METADATA_STORE: where the registry's metadata lives. `database` (PostgreSQL at DATABASE_URL, else
+   * the embedded engine under dataDir) or `s3` (a change log in the S3_* bucket, under `prefix`,
+   * replayed by every replica; store/s3-log/replicated.ts).
+   */
+  metadataStore: { kind: 'database' } | { kind: 's3'; prefix: string };
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */
   s3: S3Config | undefined;
@@ -350,6 +356,30 @@ function workspacesConfig(env: Env): WorkspacesConfig {
 }
 
 /** ARTIFACTS_STORE, checked against the settings each store needs. */
+/** The key prefix's segments ('' has none). */
+const segments = (prefix: string) => prefix.split('/').filter(Boolean);
+/** Whether one key prefix lies within the other (segment by segment; '' holds every key). */
+const nested = (a: string[], b: string[]) => a.slice(0, b.length).every((x, i) => x === b[i]) || b.slice(0, a.length).every((x, i) => x === a[i]);
+
+function metadataStore(env: Env, s3: S3Config | undefined): Config['metadataStore'] {
+  const kind = oneOf(env, 'METADATA_STORE', ['database', 's3'] as const, 'database');
+  if (kind === 'database') return { kind };
+  if (!s3) throw new ConfigError('METADATA_STORE=s3 needs S3_BUCKET (the bucket that holds the metadata)');
+  if (str(env, 'DATABASE_URL')) throw new ConfigError('METADATA_STORE=s3 keeps the metadata in S3: unset DATABASE_URL (or unset METADATA_STORE to use the database)');
+  const prefix = (str(env, 'S3_METADATA_PREFIX') ?? 'registry-metadata').replace(/^\/+|\/+$/g, '');
+  if (!prefix) throw new ConfigError('S3_METADATA_PREFIX must name a key prefix (the metadata never shares keys with artifacts)');
+  const store = artifactsStore(env, s3);
+  // Artifact keys are chosen by clients: none may ever land among the metadata's (or the reverse).
+  if (store === 's3' && nested(segments(prefix), segments(s3.prefix)))
+    throw new ConfigError(
+      `METADATA_STORE=s3: the metadata (S3_METADATA_PREFIX=${prefix}) and the artifacts (S3_PREFIX=${s3.prefix || '(the whole bucket)'}) ` +
+        'must not share keys; set S3_PREFIX to another prefix, e.g. S3_PREFIX=artifacts',
+    );
+  if (store === 'postgres') throw new ConfigError('ARTIFACTS_STORE=postgres needs a database: with METADATA_STORE=s3 use ARTIFACTS_STORE=s3');
+  if (env.AUTH === 'basic') throw new ConfigError('AUTH=basic is not available with METADATA_STORE=s3 yet: use METADATA_STORE=database (PostgreSQL) for authentication');
+  return { kind, prefix };
+}
+
 function artifactsStore(env: Env, s3: S3Config | undefined): Config['artifactsStore'] {
   const store = oneOf(env, 'ARTIFACTS_STORE', ['local', 's3', 'postgres'] as const, s3 ? 's3' : 'local');
   if (store === 's3' && !s3) throw new ConfigError('ARTIFACTS_STORE=s3 needs S3_BUCKET');
@@ -560,6 +590,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
   const host = str(env, 'HOST') ?? '127.0.0.1';
+  const metadata = metadataStore(env, s3);
   return {
     port: int(env, 'PORT', 8000, 0, 65535),
     host,
@@ -567,7 +598,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR') ?? 'data'),
     embeddedWasmOptimize: bool(env, 'EMBEDDED_WASM_OPTIMIZE', false),
     dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 1000),
-    readCacheBytes: readCacheBytes(env),
+    readCacheBytes: metadata.kind === 's3' ? 0 : readCacheBytes(env),
+    metadataStore: metadata,
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     s3,
     artifactsStore: artifactsStore(env, s3),

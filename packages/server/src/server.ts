@@ -63,6 +63,19 @@ const notBuilt =
     throw MlflowError.notImplemented(`${what} is not available on this server yet.`);
   };
 
+/** The metadata database of METADATA_STORE: PostgreSQL, the embedded engine, or the embedded engine replicated through S3. */
+async function openMetadata(config: Config, log: Logger, auth: boolean): Promise<Database> {
+  const m = config.metadataStore;
+  if (m.kind === 's3') {
+    const [{ S3ChangeLog }, { openReplicated }] = await Promise.all([import('./store/s3-log/change-log.js'), import('./store/s3-log/replicated.js')]);
+    const changes = await S3ChangeLog.open({ s3: config.s3!, prefix: m.prefix, sessionToken: config.artifacts.s3SessionToken });
+    return openReplicated({ log: changes, logger: log, open: { auth, optimizeWasm: config.embeddedWasmOptimize } });
+  }
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth })
+    : openPglite(path.join(config.dataDir, 'db'), log, { auth, optimizeWasm: config.embeddedWasmOptimize });
+}
+
 export async function createServer(config: Config, log: Logger): Promise<Server> {
   // First: a bad MLFLOW_UI_DIR stops the start before anything is opened.
   const uiDir = await findUiDir(config.observability.uiDir, log);
@@ -70,9 +83,7 @@ export async function createServer(config: Config, log: Logger): Promise<Server>
   // The auth tables live in the server's database (migrated after the registry's, in the same lock)
   // unless AUTH_DATABASE_URL names another one.
   const authInMain = authOn && config.auth.databaseUrl === undefined;
-  const db = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth: authInMain })
-    : await openPglite(path.join(config.dataDir, 'db'), log, { auth: authInMain, optimizeWasm: config.embeddedWasmOptimize });
+  const db = await openMetadata(config, log, authInMain);
   let authDb: Database | undefined;
   let auth: { deps: AuthDeps; edge: AuthnDeps; grants: GrantEffects; tokens: TokenDeps; store: AuthStore; policy: PermissionPolicy } | undefined;
   try {

@@ -1,0 +1,142 @@
+/**
+ * The S3 side of METADATA_STORE=s3 (see replicated.ts): an append-only log of committed changes, one
+ * JSON object per commit under `<prefix>/log/<seq>.json`, seq = 1, 2, 3, … with no gaps.
+ *
+ * The log is the only thing replicas share, and S3's conditional writes are its only lock: a commit is
+ * the creation of the next key with `If-None-Match: *`, which exactly one writer wins (S3, MinIO and
+ * moto answer 412 to the others). A replica that loses has missed a commit: it catches up and tries
+ * again. So the commits of every replica form one order that all of them replay, and none is lost.
+ * Listing is strongly consistent on S3, so a replica that lists after a commit sees it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from '../../config.js';
+
+/** A committed change: the row images a transaction wrote (capture.ts) and the sequences it moved. */
+export interface LogEntry {
+  format: 1;
+  seq: number;
+  /** When it was committed (ms since the epoch), for people reading the log. */
+  at: number;
+  changes: RowChange[];
+  /** Sequence name → its value after the commit, for those the commit moved. */
+  sequences: Record<string, number>;
+}
+
+export interface RowChange {
+  /** Table name (schema public). */
+  t: string;
+  op: 'I' | 'U' | 'D';
+  /** The row before (U, D). */
+  old?: Record<string, unknown>;
+  /** The row after (I, U). */
+  new?: Record<string, unknown>;
+}
+
+/** Another replica committed `seq` first. */
+export class LogConflict extends Error {
+  constructor(readonly seq: number) {
+    super(`log entry ${seq} was written by another replica first`);
+  }
+}
+
+const SEQ_DIGITS = 20;
+const pad = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
+
+export interface ChangeLogOptions {
+  s3: S3Config;
+  /** Key prefix of the metadata (S3_METADATA_PREFIX), without slashes at either end. */
+  prefix: string;
+  sessionToken?: string;
+}
+
+export class S3ChangeLog {
+  readonly description: string;
+  private readonly logPrefix: string;
+
+  private constructor(
+    private readonly client: S3Client,
+    private readonly sdk: typeof import('@aws-sdk/client-s3'),
+    private readonly bucket: string,
+    prefix: string,
+  ) {
+    this.logPrefix = `${prefix ? `${prefix}/` : ''}log/`;
+    this.description = `s3://${bucket}/${this.logPrefix}`;
+  }
+
+  /** Loads the AWS SDK (only this mode and the S3 artifact store need it). */
+  static async open(opts: ChangeLogOptions): Promise<S3ChangeLog> {
+    const sdk = await import('@aws-sdk/client-s3');
+    const { s3 } = opts;
+    const client = new sdk.S3Client({
+      region: s3.region,
+      ...(s3.accessKeyId && s3.secretAccessKey
+        ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: opts.sessionToken } }
+        : {}),
+      ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: true } : {}),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    return new S3ChangeLog(client, sdk, s3.bucket, opts.prefix.replace(/^\/+|\/+$/g, ''));
+  }
+
+  private key(seq: number): string {
+    return `${this.logPrefix}${pad(seq)}.json`;
+  }
+
+  /** The sequence numbers committed after `after`, in order (one LIST per 1,000). */
+  async listAfter(after: number): Promise<number[]> {
+    const out: number[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new this.sdk.ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.logPrefix,
+          ...(token ? { ContinuationToken: token } : { StartAfter: this.key(after) }),
+        }),
+      );
+      for (const o of res.Contents ?? []) {
+        const m = /^(\d{20})\.json$/.exec(o.Key!.slice(this.logPrefix.length));
+        if (m) out.push(Number(m[1]));
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async read(seq: number): Promise<LogEntry> {
+    const res = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(seq) }));
+    const entry = JSON.parse(await res.Body!.transformToString('utf8')) as LogEntry;
+    if (entry.format !== 1 || entry.seq !== seq) throw new Error(`${this.key(seq)} is not a change-log entry of this server (format ${String(entry.format)})`);
+    return entry;
+  }
+
+  /** Commits `entry` as number entry.seq, unless another replica did first (LogConflict). */
+  async append(entry: LogEntry): Promise<void> {
+    try {
+      await this.client.send(
+        new this.sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(entry.seq),
+          Body: JSON.stringify(entry),
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: taken. 409 (ConditionalRequestConflict): another conditional write of that key is in flight.
+      if (status === 412 || status === 409) throw new LogConflict(entry.seq);
+      throw err;
+    }
+  }
+
+  /** Whether the bucket answers (readiness). */
+  async check(): Promise<void> {
+    await this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.logPrefix, MaxKeys: 1 }));
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * METADATA_STORE=s3: the registry's metadata kept in an S3 bucket, with no database server.
+ *
+ * Each replica runs the embedded engine in memory, with the same migrations as every other mode, and
+ * the bucket holds the change log (change-log.ts) that all replicas replay. So every query the registry,
+ * webhooks, workspaces and history already run works unchanged here: the semantics are PostgreSQL's.
+ *
+ * - A read first catches up: one LIST of the log after the last entry applied here (shared by the reads
+ *   waiting at that moment), and the entries found are applied. A read therefore sees every change any
+ *   replica committed before it arrived.
+ * - A write runs in a local transaction whose row changes a trigger captures (capture.ts). Before COMMIT
+ *   they are appended to the log as the next entry, with a conditional create; if another replica took
+ *   that number first, the transaction rolls back, catches up and runs again (the service's code is
+ *   re-run on the new state, as after a serialisation failure). A write with no row changes ships nothing.
+ * - Standalone statements run read-only; one that turns out to write (SQLSTATE 25006) is run again as a
+ *   write transaction of its own.
+ * - An append whose outcome is unknown (the bucket did not answer) rolls back and answers 503: the entry
+ *   may exist, and then it is applied by the next catch-up, as any other replica's.
+ */
+import { MlflowError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { openPglite, type Database, type Executor, type OpenOptions } from '../db.js';
+import { ChangeApplier, installCapture, sequenceValues, takeCaptured } from './capture.js';
+import { LogConflict, type LogEntry, type S3ChangeLog } from './change-log.js';
+
+/** Commits tried before a write gives up with 503 (each loss means another replica committed meanwhile). */
+const MAX_ATTEMPTS = 20;
+/** Log entries fetched at once while catching up. */
+const FETCH_CONCURRENCY = 16;
+
+const READ_ONLY_SQLSTATE = '25006';
+
+const isReadOnlyViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === READ_ONLY_SQLSTATE;
+
+const unavailable = (what: string, cause: unknown) =>
+  new MlflowError('TEMPORARILY_UNAVAILABLE', `${what}; retry later.`, { cause });
+
+/** A mutual exclusion for async sections (applying entries and committing never interleave). */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+export interface ReplicatedOptions {
+  log: S3ChangeLog;
+  logger: Logger;
+  open?: OpenOptions;
+  /** Clock for entries' `at` (tests). */
+  now?: () => number;
+}
+
+export interface ReplicatedDatabase extends Database {
+  /** The last log entry applied here (tests, metrics). */
+  readonly position: number;
+  /** Applies what the log holds beyond `position` (what every read does first). */
+  catchUp(): Promise<void>;
+}
+
+export async function openReplicated(opts: ReplicatedOptions): Promise<ReplicatedDatabase> {
+  const { log, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const local = await openPglite(undefined, logger, opts.open);
+  await installCapture(local);
+  // Everything outside a write transaction is read-only: a statement that writes fails (25006) instead
+  // of changing the local copy unseen by the log, and is then run as a write (see `query`).
+  await local.query('SET default_transaction_read_only = on');
+
+  const applier = new ChangeApplier();
+  const exclusive = new Mutex();
+  let position = 0;
+  let known = await sequenceValues(local);
+
+  /** Applies the entries after `position` (under `exclusive`). */
+  async function applyNew(): Promise<void> {
+    const seqs = await log.listAfter(position);
+    for (let i = 0; i < seqs.length; i += FETCH_CONCURRENCY) {
+      const batch = seqs.slice(i, i + FETCH_CONCURRENCY);
+      const entries = await Promise.all(batch.map((s) => log.read(s)));
+      for (const entry of entries) {
+        if (entry.seq !== position + 1) throw new Error(`the change log skips from ${position} to ${entry.seq}`);
+        await local.transaction(async (tx) => {
+          await tx.query('SET TRANSACTION READ WRITE');
+          await tx.query('SET LOCAL session_replication_role = replica');
+          await applier.apply(tx, entry.changes, entry.sequences);
+        });
+        position = entry.seq;
+        for (const [name, value] of Object.entries(entry.sequences)) known.set(name, value);
+      }
+    }
+  }
+
+  // Catch-ups are shared: a caller joins the next LIST to start, never one already under way (which
+  // may have been sent before the caller's request arrived).
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  function catchUp(): Promise<void> {
+    if (queued) return queued;
+    const start = (): Promise<void> => exclusive.run(applyNew);
+    if (!running) {
+      running = start().finally(() => (running = undefined));
+      return running;
+    }
+    queued = running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        running = start().finally(() => (running = undefined));
+        return running;
+      });
+    return queued;
+  }
+
+  async function caughtUp(): Promise<void> {
+    try {
+      await catchUp();
+    } catch (err) {
+      throw unavailable('The metadata bucket is unavailable (catching up with the change log failed)', err);
+    }
+  }
+
+  /** Runs `fn` as one write: catch up, run, ship the captured changes as the next entry, commit. */
+  async function write<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await caughtUp();
+      let conflict = false;
+      try {
+        return await exclusive.run(async () => {
+          // Entries that arrived between the catch-up and this turn are applied first.
+          await applyNew();
+          const seq = position + 1;
+          let moved: Record<string, number> = {};
+          const result = await local.transaction(async (tx) => {
+            await tx.query('SET TRANSACTION READ WRITE');
+            const value = await fn(tx);
+            const changes = await takeCaptured(tx);
+            const values = await sequenceValues(tx);
+            moved = {};
+            for (const [name, v] of values) if (v !== null && v !== known.get(name)) moved[name] = v;
+            if (changes.length === 0 && Object.keys(moved).length === 0) return value;
+            const entry: LogEntry = { format: 1, seq, at: now(), changes, sequences: moved };
+            try {
+              await log.append(entry);
+            } catch (err) {
+              if (err instanceof LogConflict) throw err;
+              throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
+            }
+            position = seq;
+            return value;
+          });
+          for (const [name, v] of Object.entries(moved)) known.set(name, v);
+          return result;
+        });
+      } catch (err) {
+        if (!(err instanceof LogConflict)) throw err;
+        conflict = true;
+        if (attempt >= MAX_ATTEMPTS) throw unavailable(`The change could not be committed: ${MAX_ATTEMPTS} other changes were committed first`, err);
+      }
+      if (conflict) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+    }
+  }
+
+  logger.info('metadata store ready', { kind: 's3', log: log.description });
+  const db: ReplicatedDatabase = {
+    kind: 'pglite',
+    mlflowOwned: false,
+    get position() {
+      return position;
+    },
+    catchUp: caughtUp,
+    async query<T>(text: string, params?: readonly unknown[]): Promise<T[]> {
+      await caughtUp();
+      try {
+        return await local.query<T>(text, params);
+      } catch (err) {
+        if (!isReadOnlyViolation(err)) throw err;
+      }
+      return write((tx) => tx.query<T>(text, params));
+    },
+    transaction: write,
+    async close() {
+      await exclusive.run(async () => undefined);
+      await local.close();
+      log.close();
+    },
+  };
+  await caughtUp();
+  return db;
+}
