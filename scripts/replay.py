@@ -497,6 +497,11 @@ def write_report(path: pathlib.Path, outcomes: list[Outcome], deviations: dict, 
 # ---------------------------------------------------------------------------------------------
 
 
+# Where our server keeps its metadata in a replay (--ours-db), as the report names it.
+OURS_STORES = {"postgres": "a fresh PostgreSQL database", "pglite": "PGlite",
+               "s3": "a fresh S3 bucket (METADATA_STORE=s3, S3_TEST_ENDPOINT)"}
+
+
 def replay(
     *,
     corpus: pathlib.Path = CORPUS,
@@ -535,17 +540,22 @@ def replay(
             on_cleanup(p.stop, first=True)
             return p.url
         db = None
+        env = None
         if ours_db == "postgres":
             db = harness.create_database("replay_ours")
             on_cleanup(lambda: harness.drop_database(db))
-        log(f"replay: starting our server on {'a fresh PostgreSQL database' if db else 'PGlite'}")
-        p = harness.start_ours(db)
+        if ours_db == "s3":
+            bucket = harness.S3MetadataBucket()
+            on_cleanup(bucket.cleanup)
+            env = bucket.env
+        log(f"replay: starting our server on {OURS_STORES[ours_db]}")
+        p = harness.start_ours(db, env=env)
         on_cleanup(p.stop, first=True)
         return p.url
 
     ours_desc = ours_url or ""
     if ours_url is None:
-        ours_desc = f"node packages/server/src/main.ts on {'PostgreSQL' if ours_db == 'postgres' else 'PGlite'}"
+        ours_desc = f"node packages/server/src/main.ts on {OURS_STORES[ours_db]}"
         if ours_is_mlflow:
             ours_desc = "a second mlflow server (self-check of the runner)"
     try:
@@ -603,8 +613,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", type=pathlib.Path, default=REPORT)
     ap.add_argument("--mlflow-url", help="use this running (fresh) mlflow server")
     ap.add_argument("--ours-url", help="use this running (fresh) server of ours")
-    ap.add_argument("--ours-db", choices=("postgres", "pglite"), default="postgres",
-                    help="database of our server when started here (default: a fresh PostgreSQL database)")
+    ap.add_argument("--ours-db", choices=tuple(OURS_STORES), default="postgres",
+                    help="where our server keeps its metadata when started here (default: a fresh PostgreSQL "
+                         "database; s3: METADATA_STORE=s3 on a fresh bucket of the S3 server at S3_TEST_ENDPOINT)")
     ap.add_argument("--self-check", action="store_true",
                     help="replay to two fresh mlflow servers: shows what the normalisation leaves (only the "
                          "database error texts, which embed timestamps)")

@@ -50,6 +50,11 @@ export const S3_PREFIX = 'mlflow/artifacts';
 
 const postgresEnv = async (extra: Record<string, string> = {}) => ({ ARTIFACTS_STORE: 'postgres', ...extra });
 
+const s3Env = async (extra: Record<string, string> = {}) => {
+  const bucket = await createBucket();
+  return { S3_BUCKET: bucket, S3_PREFIX, S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS, ...extra };
+};
+
 export const ADAPTERS: AdapterEnv[] = [
   { name: 'local', backend: 'pglite', label: 'local', skip: false, env: async (extra = {}) => ({ ...extra }) },
   {
@@ -57,14 +62,14 @@ export const ADAPTERS: AdapterEnv[] = [
     backend: 'pglite',
     label: 's3',
     skip: !S3_ENDPOINT,
-    env: async (extra = {}) => {
-      const bucket = await createBucket();
-      return { S3_BUCKET: bucket, S3_PREFIX, S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS, ...extra };
-    },
+    env: s3Env,
   },
   { name: 'postgres', backend: 'pglite', label: 'postgres on PGlite', skip: false, env: postgresEnv },
   { name: 'postgres', backend: 'postgres', label: 'postgres on PostgreSQL', skip: !process.env.TEST_DATABASE_URL, env: postgresEnv },
 ];
+
+/** The S3 store with the metadata in the same bucket (METADATA_STORE=s3, under registry-metadata/): for the contract and traversal suites. */
+export const METADATA_S3_ADAPTER: AdapterEnv = { name: 's3', backend: 's3', label: 's3, metadata in S3 too', skip: !S3_ENDPOINT, env: s3Env };
 
 export interface RawResponse {
   status: number;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ADAPTERS, rawRequest, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
+import { ADAPTERS, METADATA_S3_ADAPTER, rawRequest, S3_PREFIX, s3Admin, snapshotTree, type RawResponse } from './helpers.js';
 import { errorBody } from '../../packages/server/src/errors.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -117,7 +117,7 @@ const ROUTES: { method: string; route: string; body?: string }[] = [
 ];
 const PREFIXES = ['/api/2.0', '/ajax-api/2.0'];
 
-for (const adapter of ADAPTERS) {
+for (const adapter of [...ADAPTERS, METADATA_S3_ADAPTER]) {
   describe.skipIf(adapter.skip)(`artifact path traversal (${adapter.label})`, () => {
     let s: TestServer;
     let env: Record<string, string>;

@@ -108,7 +108,9 @@ export async function startTestServer(
   const ownDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-test-'));
   const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
-  const s3 = backend === 's3' ? await (opts.s3 ?? s3MetadataEnv()) : undefined;
+  // Backend s3 with S3_BUCKET in `env`: the metadata goes to that bucket too (the caller's, who cleans it up).
+  const callersBucket = env.S3_BUCKET ? { env: { METADATA_STORE: 's3' }, cleanup: async () => {} } : undefined;
+  const s3 = backend === 's3' ? await (opts.s3 ?? callersBucket ?? s3MetadataEnv()) : undefined;
   const config = loadConfig({ LOG_LEVEL: 'warn', ...s3?.env, ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const server = await createServer(config, createLogger(config.logLevel));
   // The listener main.ts uses, so that socket-level limits and timeouts are those of production.

@@ -5,6 +5,8 @@ Environment:
                       (dropped afterwards); unset: embedded PGlite in a temporary DATA_DIR.
                       test_mlflow_db.py also needs it (default postgres://postgres:postgres@127.0.0.1:5432/postgres).
   TEST_SERVER_URL     use an already running server instead of starting one (local iteration).
+  TEST_OURS_STORE=s3  our server keeps its metadata (and artifacts) in S3 (METADATA_STORE=s3), on a
+                      fresh bucket of the S3 server at S3_TEST_ENDPOINT (emptied and removed afterwards).
   TEST_AGAINST_MLFLOW=1  run the suite against MLflow's own `mlflow server` (on a fresh PostgreSQL
                       database) instead of ours: proves that the tests encode MLflow's behaviour.
   REQUIRE_ARTIFACTS=1 fail, rather than skip, the `artifacts` tests when the server does not serve
@@ -64,9 +66,15 @@ def server_url():
     if os.environ.get("TEST_SERVER_URL"):
         yield os.environ["TEST_SERVER_URL"].rstrip("/")
         return
+    bucket = None
     if os.environ.get("TEST_AGAINST_MLFLOW") == "1":
         db = harness.create_database("pyclient_mlflow")
         proc = harness.start_mlflow(db)
+    elif os.environ.get("TEST_OURS_STORE") == "s3":
+        # Our server with its metadata in S3 (METADATA_STORE=s3), on a fresh bucket.
+        db = None
+        bucket = harness.S3MetadataBucket()
+        proc = harness.start_ours(env=bucket.env)
     else:
         db = harness.create_database("pyclient") if os.environ.get("TEST_DATABASE_URL") else None
         proc = harness.start_ours(db)
@@ -76,6 +84,8 @@ def server_url():
         proc.stop()
         if db:
             harness.drop_database(db)
+        if bucket:
+            bucket.cleanup()
 
 
 @pytest.fixture(autouse=True)

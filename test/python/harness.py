@@ -264,6 +264,34 @@ def start_ours(
     return ServerProcess("ours", cmd, e, str(REPO_ROOT), port, workdir, owns_workdir=True).start(timeout)
 
 
+class S3MetadataBucket:
+    """A fresh bucket on the S3 server at S3_TEST_ENDPOINT, for our server with METADATA_STORE=s3 (its
+    metadata under registry-metadata/, its artifacts under artifacts/). `cleanup` empties and removes it."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        endpoint = os.environ.get("S3_TEST_ENDPOINT")
+        if not endpoint:
+            raise ServerStartError("S3_TEST_ENDPOINT is not set (CI starts moto with scripts/ci/s3.sh)")
+        self.name = f"pymeta-{uuid.uuid4().hex[:12]}"
+        self._s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        self._s3.create_bucket(Bucket=self.name)
+        self.env = {"METADATA_STORE": "s3", "S3_BUCKET": self.name, "S3_PREFIX": "artifacts", "S3_ENDPOINT_URL": endpoint,
+                    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+
+    def cleanup(self) -> None:
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.name):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    self._s3.delete_objects(Bucket=self.name, Delete={"Objects": keys})
+            self._s3.delete_bucket(Bucket=self.name)
+        except Exception:  # the S3 server went first (CI stops it at the end): nothing is left then
+            pass
+
+
 def mlflow_command() -> list[str]:
     exe = pathlib.Path(sys.executable).with_name("mlflow")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mlflow"]

@@ -92,7 +92,10 @@ def _postgres_or_skip():
 def summary():
     _postgres_or_skip()
     ours_db = os.environ.get("REPLAY_OURS_DB", "postgres")
-    return replay.replay(ours_db=ours_db, log=lambda m: print(m, file=sys.stderr))
+    # Each store of ours has its report (REPLAY_OURS_DB=s3: METADATA_STORE=s3, report-s3.md).
+    suffix = "" if ours_db in ("postgres", "pglite") else f"-{ours_db}"
+    return replay.replay(ours_db=ours_db, report=ROOT / "test" / "replay" / f"report{suffix}.md",
+                         raw=ROOT / "test-results" / f"replay-results{suffix}.json", log=lambda m: print(m, file=sys.stderr))
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
  * policy (schemes, SSRF) when private targets are not allowed.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backendsWithS3, startTestServer, type TestServer } from '../helpers/server.js';
 import { Fernet } from '../../packages/server/src/webhooks/fernet.js';
 import { Receiver, eventually } from './receiver.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
@@ -16,7 +16,7 @@ const KEY = Fernet.generateKey();
 const W = '/api/2.0/mlflow/webhooks';
 const EV = (entity: string, action: string) => ({ entity, action });
 
-describe.each(backends())('webhook CRUD (%s)', (backend) => {
+describe.each(backendsWithS3())('webhook CRUD (%s)', (backend) => {
   let s: TestServer;
   let rx: Receiver;
   beforeAll(async () => {
@@ -287,7 +287,7 @@ describe('webhook secrets are never logged', () => {
   }, 120_000);
 });
 
-describe.each(backends())('webhook URL policy (%s)', (backend) => {
+describe.each(backendsWithS3())('webhook URL policy (%s)', (backend) => {
   let s: TestServer;
   let rx: Receiver;
   beforeAll(async () => {

@@ -5,7 +5,7 @@
  * when a webhook is deleted or disabled, and the delivery log of the history API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backendsWithS3, startTestServer, type TestServer } from '../helpers/server.js';
 import { Receiver, eventually, sleep, type Received } from './receiver.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -35,7 +35,7 @@ const ALL_EVENTS = [
 let seq = 0;
 const uniq = (p: string) => `${p}-${Date.now().toString(36)}-${seq++}`;
 
-describe.each(backends())('webhook delivery (%s)', (backend) => {
+describe.each(backendsWithS3())('webhook delivery (%s)', (backend) => {
   let s: TestServer;
   let all: Receiver; // every event, signed
   let mv: Receiver; // model_version.created only, unsigned

@@ -5,7 +5,7 @@
  * deletion and re-creation under the same name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backendsWithS3, startTestServer, type TestServer } from '../helpers/server.js';
 import { sleep } from './receiver.js';
 import { useSpecValidation } from '../helpers/spec-responses.js';
 
@@ -17,7 +17,7 @@ const H = '/api/2.0/mlflow-ts/history';
 
 type Ev = { event_id: number; timestamp: number; entity: string; action: string; name: string; version?: string; alias?: string; data: any; before?: any; webhook: boolean };
 
-describe.each(backends())('audit history (%s)', (backend) => {
+describe.each(backendsWithS3())('audit history (%s)', (backend) => {
   let s: TestServer;
   const ok = async (method: string, path: string, body?: unknown) => {
     const r = await s.call(method, path, body);

@@ -4,7 +4,7 @@
  * the request's workspace. On PGlite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backendsWithS3, startTestServer, type TestServer } from '../helpers/server.js';
 import { expectError, uniq } from '../registry/util.js';
 import { WS_API, WsClient } from './util.js';
 
@@ -12,7 +12,7 @@ const DISABLED = 'Workspace APIs are not available: workspaces are not enabled o
 let n = 0;
 const wsName = (p = 'ws') => `${p}-${++n}-${Math.random().toString(36).slice(2, 7)}`;
 
-describe.each(backends())('workspaces off (%s)', (backend) => {
+describe.each(backendsWithS3())('workspaces off (%s)', (backend) => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer(backend);
@@ -56,7 +56,7 @@ describe.each(backends())('workspaces off (%s)', (backend) => {
   });
 });
 
-describe.each(backends())('workspaces on (%s)', (backend) => {
+describe.each(backendsWithS3())('workspaces on (%s)', (backend) => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer(backend, { MLFLOW_ENABLE_WORKSPACES: 'true', MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, type OperationId } from '../../packages/server/src/gen/operations.gen.js';
-import { backends, startTestServer, type TestServer } from '../helpers/server.js';
+import { backendsWithS3, startTestServer, type TestServer } from '../helpers/server.js';
 import { Receiver, eventually } from '../webhooks/receiver.js';
 import type { Res } from '../registry/util.js';
 import { WsClient } from './util.js';
@@ -14,7 +14,7 @@ import { WsClient } from './util.js';
 const ART = '/api/2.0/mlflow-artifacts';
 const TS = '/api/2.0/mlflow-ts';
 
-describe.each(backends())('workspace isolation over the whole route table (%s)', (backend) => {
+describe.each(backendsWithS3())('workspace isolation over the whole route table (%s)', (backend) => {
   let s: TestServer;
   let rx: Receiver;
   const tag = Math.random().toString(36).slice(2, 8);
