@@ -239,7 +239,7 @@ function fernetKey(env: Env, name: string): string | undefined {
   return raw;
 }
 
-function webhookConfig(env: Env): WebhookConfig {
+function webhookConfig(env: Env, metadata: Config['metadataStore']['kind']): WebhookConfig {
   const requestTimeoutMs = int(env, 'MLFLOW_WEBHOOK_REQUEST_TIMEOUT', 30, 1, 3600) * 1000;
   const leaseMs = int(env, 'WEBHOOK_CLAIM_LEASE_MS', requestTimeoutMs + 30_000, 1000, 86_400_000);
   if (leaseMs < requestTimeoutMs + 1000) {
@@ -258,7 +258,9 @@ function webhookConfig(env: Env): WebhookConfig {
     retryBaseMs,
     retryMaxMs: Math.max(retryBaseMs, int(env, 'WEBHOOK_RETRY_MAX_MS', 60_000, 1, 86_400_000)),
     maxWorkers: int(env, 'MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS', 10, 1, 1000),
-    pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', 500, 10, 3_600_000),
+    // With METADATA_STORE=s3 each poll is a LIST request to the bucket (a read catches up with the change
+    // log), billed by the provider; deliveries are woken by their own replica's commits either way.
+    pollIntervalMs: int(env, 'WEBHOOK_POLL_INTERVAL_MS', metadata === 's3' ? 10_000 : 500, 10, 3_600_000),
     leaseMs,
     deliveryEnabled: bool(env, 'WEBHOOK_DELIVERY_ENABLED', true),
   };
@@ -610,7 +612,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       .split(',')
       .map((x) => x.trim().toLowerCase())
       .filter(Boolean),
-    webhooks: webhookConfig(env),
+    webhooks: webhookConfig(env, metadata.kind),
     artifacts: artifactsConfig(env, s3),
     limits: limitsConfig(env),
     security: securityConfig(env),

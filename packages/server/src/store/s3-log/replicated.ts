@@ -21,7 +21,7 @@ import { MlflowError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openPglite, type Database, type Executor, type OpenOptions } from '../db.js';
 import { ChangeApplier, installCapture, sequenceValues, takeCaptured } from './capture.js';
-import { LogConflict, type LogEntry, type S3ChangeLog } from './change-log.js';
+import { LogConflict, type S3ChangeLog } from './change-log.js';
 
 /** Commits tried before a write gives up with 503 (each loss means another replica committed meanwhile). */
 const MAX_ATTEMPTS = 20;
@@ -128,42 +128,44 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
   /** Runs `fn` as one write: catch up, run, ship the captured changes as the next entry, commit. */
   async function write<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      await caughtUp();
-      let conflict = false;
       try {
-        return await exclusive.run(async () => {
-          // Entries that arrived between the catch-up and this turn are applied first.
-          await applyNew();
-          const seq = position + 1;
-          let moved: Record<string, number> = {};
-          const result = await local.transaction(async (tx) => {
-            await tx.query('SET TRANSACTION READ WRITE');
-            const value = await fn(tx);
-            const changes = await takeCaptured(tx);
-            const values = await sequenceValues(tx);
-            moved = {};
-            for (const [name, v] of values) if (v !== null && v !== known.get(name)) moved[name] = v;
-            if (changes.length === 0 && Object.keys(moved).length === 0) return value;
-            const entry: LogEntry = { format: 1, seq, at: now(), changes, sequences: moved };
-            try {
-              await log.append(entry);
-            } catch (err) {
-              if (err instanceof LogConflict) throw err;
-              throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
-            }
-            position = seq;
-            return value;
-          });
-          for (const [name, v] of Object.entries(moved)) known.set(name, v);
-          return result;
-        });
+        return await exclusive.run(() => writeOnce(fn));
       } catch (err) {
         if (!(err instanceof LogConflict)) throw err;
-        conflict = true;
         if (attempt >= MAX_ATTEMPTS) throw unavailable(`The change could not be committed: ${MAX_ATTEMPTS} other changes were committed first`, err);
       }
-      if (conflict) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+      // Another replica committed first: let the replicas that lost with us spread out a little.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
     }
+  }
+
+  /** One attempt of `write` (under `exclusive`); LogConflict when another replica took the entry's number. */
+  async function writeOnce<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    try {
+      await applyNew();
+    } catch (err) {
+      throw unavailable('The metadata bucket is unavailable (catching up with the change log failed)', err);
+    }
+    const seq = position + 1;
+    let moved: Record<string, number> = {};
+    const result = await local.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ WRITE');
+      const value = await fn(tx);
+      const changes = await takeCaptured(tx);
+      moved = {};
+      for (const [name, v] of await sequenceValues(tx)) if (v !== null && v !== known.get(name)) moved[name] = v;
+      if (changes.length === 0 && Object.keys(moved).length === 0) return value;
+      try {
+        await log.append({ format: 1, seq, at: now(), changes, sequences: moved });
+      } catch (err) {
+        if (err instanceof LogConflict) throw err;
+        throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
+      }
+      position = seq;
+      return value;
+    });
+    for (const [name, v] of Object.entries(moved)) known.set(name, v);
+    return result;
   }
 
   logger.info('metadata store ready', { kind: 's3', log: log.description });
