@@ -9,7 +9,8 @@
  *     bytes), and a third run copies nothing;
  *   - the target runs with AUTH=basic, logged into with TARGET_MLFLOW_TRACKING_* (or MLFLOW_TRACKING_*);
  *   - --no-artifacts copies metadata only; a run stopped at a number filler is completed; an unreachable
- *     or refusing side is named.
+ *     or refusing side is named;
+ *   - the same registry copied into a server with METADATA_STORE=s3 compares equal (moving between modes).
  * The CLI runs as a real process (its bin); the source data is made with the SDK, 8 models at a time.
  */
 import fs from 'node:fs';
@@ -251,5 +252,17 @@ describe.skipIf(skip)('mlflow-registry copy from mlflow server', { timeout: 240_
     const down = await runCli(['copy', '--from', mlflow.url, '--to', 'http://127.0.0.1:9', '--filter', `name = '${name}'`]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^mlflow-registry: target http:\/\/127\.0\.0\.1:9: NETWORK_ERROR/);
+  });
+
+  // How a registry moves to METADATA_STORE=s3 (README "Metadata in S3"): a copy into a server in that mode.
+  it.skipIf(!process.env.S3_TEST_ENDPOINT)('copies the registry into a server whose metadata and artifacts are in S3 (METADATA_STORE=s3)', async () => {
+    const s3 = await startTestServer('s3');
+    try {
+      const res = await runCli([...copyArgs(s3.url), '--concurrency', '4']);
+      expect(res.code, res.stderr).toBe(0);
+      await expectEqual(src, new MlflowRegistryClient({ baseUrl: s3.url }));
+    } finally {
+      await s3.close();
+    }
   });
 });

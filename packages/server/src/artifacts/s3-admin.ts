@@ -5,6 +5,7 @@
  */
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -61,6 +62,12 @@ export class S3Admin {
     for (let i = 0; i < keys.length; i += 1000) {
       await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
     }
+  }
+
+  /** Empties the bucket, then removes it. */
+  async remove(bucket: string): Promise<void> {
+    await this.empty(bucket);
+    await this.client.send(new DeleteBucketCommand({ Bucket: bucket }));
   }
 
   close(): void {

@@ -61,8 +61,13 @@ export async function sequenceValues(ex: Executor): Promise<Map<string, number |
   return new Map(rows.map((r) => [r.name, r.value === null ? null : Number(r.value)]));
 }
 
+/** Rows of one table inserted one after the other are applied by one statement, this many at most. */
+const INSERT_BATCH = 500;
+
 interface TableShape {
   insert: string;
+  /** The insert of a JSON array of rows. */
+  insertMany: string;
   update: string;
   delete: string;
 }
@@ -76,11 +81,21 @@ export class ChangeApplier {
   private readonly shapes = new Map<string, TableShape>();
 
   async apply(tx: Executor, changes: RowChange[], sequences: Record<string, number>): Promise<void> {
-    for (const c of changes) {
+    for (let i = 0; i < changes.length; ) {
+      const c = changes[i]!;
       const shape = await this.shape(tx, c.t);
-      if (c.op === 'I') await tx.query(shape.insert, [c.new]);
-      else if (c.op === 'U') await tx.query(shape.update, [c.old, c.new]);
+      if (c.op === 'I') {
+        // A run of inserts into one table (a bulk load, a version with its tags) in one statement, in order.
+        let end = i + 1;
+        while (end < changes.length && end - i < INSERT_BATCH && changes[end]!.op === 'I' && changes[end]!.t === c.t) end++;
+        if (end - i === 1) await tx.query(shape.insert, [c.new]);
+        else await tx.query(shape.insertMany, [JSON.stringify(changes.slice(i, end).map((x) => x.new))]);
+        i = end;
+        continue;
+      }
+      if (c.op === 'U') await tx.query(shape.update, [c.old, c.new]);
       else await tx.query(shape.delete, [c.old]);
+      i++;
     }
     for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
   }
@@ -107,6 +122,7 @@ export class ChangeApplier {
         : `ctid = (SELECT x.ctid FROM ${t} x, ${rec(param)} r WHERE ${all.map((c) => `x.${c}::text IS NOT DISTINCT FROM r.${c}::text`).join(' AND ')} LIMIT 1)`;
     const shape: TableShape = {
       insert: `INSERT INTO ${t} (${all.join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${all.join(', ')} FROM ${rec(1)}`,
+      insertMany: `INSERT INTO ${t} (${all.join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${all.join(', ')} FROM jsonb_populate_recordset(NULL::${t}, $1::jsonb)`,
       update: `UPDATE ${t} SET (${all.join(', ')}) = (SELECT ${all.join(', ')} FROM ${rec(2)}) WHERE ${match(1)}`,
       delete: `DELETE FROM ${t} WHERE ${match(1)}`,
     };

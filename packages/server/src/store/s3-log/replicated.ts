@@ -27,6 +27,12 @@ import { LogConflict, type S3ChangeLog } from './change-log.js';
 const MAX_ATTEMPTS = 20;
 /** Log entries fetched at once while catching up. */
 const FETCH_CONCURRENCY = 16;
+/**
+ * Row changes after which the planner's statistics are refreshed (ANALYZE): the embedded engine has no
+ * autovacuum, and a copy filled by replay with no statistics plans a tag search over thousands of models
+ * as if the tables were empty.
+ */
+const ANALYZE_AFTER_ROWS = 1000;
 
 const READ_ONLY_SQLSTATE = '25006';
 
@@ -75,7 +81,19 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
   const applier = new ChangeApplier();
   const exclusive = new Mutex();
   let position = 0;
-  let known = await sequenceValues(local);
+  const known = await sequenceValues(local);
+  let unanalysed = 0;
+
+  /** Refreshes the planner's statistics once enough rows changed (see ANALYZE_AFTER_ROWS). */
+  async function analyseIfDue(rows: number): Promise<void> {
+    unanalysed += rows;
+    if (unanalysed < ANALYZE_AFTER_ROWS) return;
+    unanalysed = 0;
+    await local.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ WRITE');
+      await tx.query('ANALYZE');
+    });
+  }
 
   /** Applies the entries after `position` (under `exclusive`). */
   async function applyNew(): Promise<void> {
@@ -92,6 +110,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
         });
         position = entry.seq;
         for (const [name, value] of Object.entries(entry.sequences)) known.set(name, value);
+        await analyseIfDue(entry.changes.length);
       }
     }
   }
@@ -148,6 +167,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     }
     const seq = position + 1;
     let moved: Record<string, number> = {};
+    let rows = 0;
     const result = await local.transaction(async (tx) => {
       await tx.query('SET TRANSACTION READ WRITE');
       const value = await fn(tx);
@@ -162,9 +182,11 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
         throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
       }
       position = seq;
+      rows = changes.length;
       return value;
     });
     for (const [name, v] of Object.entries(moved)) known.set(name, v);
+    await analyseIfDue(rows);
     return result;
   }
 
