@@ -150,5 +150,21 @@ describe('doctor', { timeout: 120_000 }, () => {
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/^fail\s+s3\s+bucket .*-missing: HeadBucket failed \(NotFound 404\)$/m);
   });
+  it.skipIf(!S3_ENDPOINT)('with METADATA_STORE=s3: checks the change log instead of a database; nothing to migrate', async () => {
+    const bucket = await createBucket();
+    const env = { DATA_DIR: dir(), METADATA_STORE: 's3', S3_BUCKET: bucket, S3_PREFIX: 'artifacts', S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS };
+    const status = await runCli(['migrate', 'status'], { env });
+    expect([status.code, status.stdout]).toEqual([0, 'Nothing to migrate: with METADATA_STORE=s3 each replica applies the migrations to its own copy when it starts.\n']);
+    expect(JSON.parse((await runCli(['migrate', 'status', '--json'], { env })).stdout)).toEqual({ migrations: [], pending: 0 });
+    expect((await runCli(['migrate', 'apply'], { env })).code).toBe(0);
+    const res = await runCli(['doctor'], { env });
+    const lines = res.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ok config', 'skip data_dir', 'ok database', 'skip auth_database', 'ok s3', 'skip auth']);
+    expect(res.stdout).toMatch(new RegExp(`^ok\\s+database\\s+METADATA_STORE=s3: change log s3://${bucket}/registry-metadata/log/ readable, 0 entries`, 'm'));
+    expect(res.code).toBe(0);
+    const missing = await runCli(['doctor'], { env: { ...env, S3_BUCKET: `${bucket}-missing` } });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/^fail\s+database\s+METADATA_STORE=s3: change log s3:\/\/.*-missing\/registry-metadata\/log\/: NoSuchBucket 404$/m);
+  });
   if (!S3_ENDPOINT) console.warn(`[test/cli/commands] doctor's S3 check: ${S3_SKIP_MESSAGE}`);
 });

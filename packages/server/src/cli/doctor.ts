@@ -26,8 +26,9 @@ function dbFailure(err: unknown, c: Config): string {
 }
 
 function dataDirCheck(c: Config): Outcome {
-  const used = [...(c.databaseUrl ? [] : ['embedded database']), ...(c.artifactsStore === 'local' ? ['local artifacts'] : [])];
-  if (used.length === 0) return skip('not used (DATABASE_URL and a remote artifact store are set)');
+  const embedded = !c.databaseUrl && c.metadataStore.kind === 'database';
+  const used = [...(embedded ? ['embedded database'] : []), ...(c.artifactsStore === 'local' ? ['local artifacts'] : [])];
+  if (used.length === 0) return skip(`not used (${c.databaseUrl ? 'DATABASE_URL' : 'METADATA_STORE=s3'} and a remote artifact store are set)`);
   try {
     fs.mkdirSync(c.dataDir, { recursive: true });
     const probe = path.join(c.dataDir, `.doctor-${process.pid}`);
@@ -39,7 +40,23 @@ function dataDirCheck(c: Config): Outcome {
   }
 }
 
+/** METADATA_STORE=s3: the change log can be listed (what every read of the server does first). */
+async function changeLogCheck(c: Config, prefix: string): Promise<Outcome> {
+  const { S3ChangeLog } = await import('../store/s3-log/change-log.js');
+  const changes = await S3ChangeLog.open({ s3: c.s3!, prefix, sessionToken: c.artifacts.s3SessionToken });
+  try {
+    const entries = (await changes.listAfter(0)).length;
+    return ok(`METADATA_STORE=s3: change log ${changes.description} readable, ${entries} entries (each replica applies the migrations to its own copy)`);
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+    return fail(`METADATA_STORE=s3: change log ${changes.description}: ${e.code ?? e.name ?? 'error'}${e.$metadata?.httpStatusCode ? ` ${e.$metadata.httpStatusCode}` : ''}`);
+  } finally {
+    changes.close();
+  }
+}
+
 async function databaseCheck(c: Config): Promise<Outcome> {
+  if (c.metadataStore.kind === 's3') return changeLogCheck(c, c.metadataStore.prefix);
   const what = c.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'embedded database';
   try {
     const conn = await openPlain(c.databaseUrl, c);
@@ -142,7 +159,7 @@ export async function doctor(parsed: Parsed): Promise<number> {
   let c: Config | undefined;
   try {
     c = loadConfig();
-    print('config', ok(`${c.databaseUrl ? 'PostgreSQL' : 'embedded database'}, artifacts ${c.artifactsStore}, AUTH=${c.auth.mode}, listens on ${c.host}:${c.port}`));
+    print('config', ok(`${c.metadataStore.kind === 's3' ? 'metadata in S3' : c.databaseUrl ? 'PostgreSQL' : 'embedded database'}, artifacts ${c.artifactsStore}, AUTH=${c.auth.mode}, listens on ${c.host}:${c.port}`));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     print('config', fail(err.message));

@@ -68,8 +68,15 @@ export async function migrationStates(c: Config): Promise<MigrationState[]> {
 
 const where = (c: Config) => (c.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${path.join(c.dataDir, 'db')}`);
 
+/** METADATA_STORE=s3 has no shared schema to migrate: each replica migrates its own copy at start. */
+const S3_NOTHING = 'Nothing to migrate: with METADATA_STORE=s3 each replica applies the migrations to its own copy when it starts.\n';
+
 export async function status(parsed: Parsed): Promise<number> {
   const c = config();
+  if (c.metadataStore.kind === 's3') {
+    process.stdout.write(parsed.values.json ? `${JSON.stringify({ migrations: [], pending: 0 })}\n` : S3_NOTHING);
+    return 0;
+  }
   let states: MigrationState[];
   try {
     states = await migrationStates(c);
@@ -91,6 +98,10 @@ export async function status(parsed: Parsed): Promise<number> {
 
 export async function apply(): Promise<number> {
   const c = config();
+  if (c.metadataStore.kind === 's3') {
+    process.stdout.write(S3_NOTHING);
+    return 0;
+  }
   let count = 0;
   const log = migrationLogger((line) => {
     count++;

@@ -54,7 +54,7 @@ export async function serve(): Promise<void> {
   log.info('listening', {
     url: `http://${config.host}:${listener.port}`,
     version: VERSION,
-    database: config.databaseUrl ? 'postgres' : 'pglite',
+    database: config.metadataStore.kind === 's3' ? 's3' : config.databaseUrl ? 'postgres' : 'pglite',
     dataDir: config.dataDir,
   });
 
