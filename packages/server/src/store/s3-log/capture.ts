@@ -3,7 +3,9 @@
  * database is recorded, as row images, by a trigger; a commit ships them to the change log and the other
  * replicas apply them. Row images, not statements: a statement may use the clock or random values
  * (clock_timestamp(), gen_random_uuid()), and replaying it would give each replica other values.
- * Sequences are not rows: their values are shipped beside them.
+ * Sequences are not rows: their values are shipped beside them. Row images travel as JSON: every integer
+ * column of the schema holds values far below 2^53 (millisecond timestamps, version numbers, counters), and
+ * there are no numeric, float or bytea columns, so JSON numbers and strings carry them exactly.
  */
 import type { Executor } from '../db.js';
 import type { RowChange } from './change-log.js';
@@ -36,6 +38,14 @@ END $$`);
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 ORDER BY c.relname`,
     [CAPTURED],
   );
+  // The assumption of the file's header, checked: a column JSON would not carry exactly stops the start.
+  const inexact = await db.query<{ col: string }>(
+    `SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) AS col
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.atttypid IN ('numeric'::regtype, 'float4'::regtype, 'float8'::regtype, 'bytea'::regtype, 'money'::regtype)`,
+  );
+  if (inexact.length > 0) throw new Error(`METADATA_STORE=s3 cannot replicate these columns exactly as JSON: ${inexact.map((r) => r.col).join(', ')}`);
   for (const { name } of tables) {
     await db.query(`CREATE OR REPLACE TRIGGER __mlflow_ts_capture AFTER INSERT OR UPDATE OR DELETE ON ${ident(name)} FOR EACH ROW EXECUTE FUNCTION __mlflow_ts_capture()`);
     await db.query(`CREATE OR REPLACE TRIGGER __mlflow_ts_refuse_truncate BEFORE TRUNCATE ON ${ident(name)} FOR EACH STATEMENT EXECUTE FUNCTION __mlflow_ts_refuse_truncate()`);
