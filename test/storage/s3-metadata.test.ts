@@ -19,8 +19,13 @@ const S3 = { S3_BUCKET: 'b', S3_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_K
 describe('METADATA_STORE configuration', () => {
   it('is the database unless asked for; s3 needs a bucket and no DATABASE_URL', () => {
     expect(loadConfig({}).metadataStore).toEqual({ kind: 'database' });
-    expect(loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3' }).metadataStore).toEqual({ kind: 's3', prefix: 'registry-metadata' });
-    expect(loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3', S3_METADATA_PREFIX: '/team/meta/' }).metadataStore).toEqual({ kind: 's3', prefix: 'team/meta' });
+    expect(loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3' }).metadataStore).toEqual({ kind: 's3', prefix: 'registry-metadata', snapshotEvery: 1000 });
+    expect(loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3', S3_METADATA_PREFIX: '/team/meta/', S3_METADATA_SNAPSHOT_EVERY: '0' }).metadataStore).toEqual({
+      kind: 's3',
+      prefix: 'team/meta',
+      snapshotEvery: 0,
+    });
+    expect(() => loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3', S3_METADATA_SNAPSHOT_EVERY: 'often' })).toThrow(/S3_METADATA_SNAPSHOT_EVERY must be an integer/);
     expect(() => loadConfig({ METADATA_STORE: 'mongo' })).toThrow(/METADATA_STORE must be one of database, s3/);
     expect(() => loadConfig({ METADATA_STORE: 's3' })).toThrow(/METADATA_STORE=s3 needs S3_BUCKET/);
     expect(() => loadConfig({ ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3', DATABASE_URL: 'postgres://u:p@h/db' })).toThrow(/unset DATABASE_URL/);
@@ -146,8 +151,10 @@ describe.skipIf(!ENDPOINT)('replicas on one bucket (METADATA_STORE=s3)', () => {
   it('keeps one JSON object per commit, numbered 1, 2, 3, … with row images', async () => {
     const s3 = admin();
     try {
-      const keys = await s3.listKeys(bucket.env.S3_BUCKET!, 'registry-metadata/');
+      const keys = await s3.listKeys(bucket.env.S3_BUCKET!, 'registry-metadata/log/');
       expect(keys.length).toBeGreaterThan(100);
+      // Nothing else but snapshots (none yet: one comes every 1,000 entries by default).
+      expect(await s3.listKeys(bucket.env.S3_BUCKET!, 'registry-metadata/')).toEqual(keys);
       expect(keys.every((k) => /^registry-metadata\/log\/\d{20}\.json$/.test(k))).toBe(true);
       expect(keys.map((k) => Number(k.slice('registry-metadata/log/'.length, -5)))).toEqual(keys.map((_, i) => i + 1));
       const entries = await Promise.all(keys.map(async (k) => JSON.parse((await s3.get(bucket.env.S3_BUCKET!, k)).toString())));
@@ -173,6 +180,60 @@ describe.skipIf(!ENDPOINT)('replicas on one bucket (METADATA_STORE=s3)', () => {
       expect((await a.call('GET', '/api/2.0/mlflow/model-versions/get?name=busy&version=4')).status).toBe(200);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe.skipIf(!ENDPOINT)('snapshots (METADATA_STORE=s3)', () => {
+  let bucket: S3MetadataBucket;
+  let a: TestServer;
+  const admin = new S3Admin({ endpoint: ENDPOINT, accessKeyId: 'testing', secretAccessKey: 'testing' });
+
+  beforeAll(async () => {
+    bucket = await sharedS3MetadataBucket();
+    a = await startTestServer('s3', { S3_METADATA_SNAPSHOT_EVERY: '10' }, { s3: bucket });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await bucket?.cleanup();
+    admin.close();
+  });
+
+  it('a replica starting up loads the latest snapshot and replays only what follows it', { timeout: 120_000 }, async () => {
+    for (let i = 0; i < 6; i++) {
+      expect((await a.call('POST', '/api/2.0/mlflow/registered-models/create', { name: `snap-${i}`, tags: [{ key: 'i', value: String(i) }] })).status).toBe(200);
+      expect((await a.call('POST', '/api/2.0/mlflow/model-versions/create', { name: `snap-${i}`, source: `s3://b/${i}` })).status).toBe(200);
+    }
+    expect((await a.call('POST', '/api/2.0/mlflow/registered-models/alias', { name: 'snap-0', alias: 'champion', version: '1' })).status).toBe(200);
+    const keys = async (sub: string) => admin.listKeys(bucket.env.S3_BUCKET!, `registry-metadata/${sub}/`);
+    const numbers = async (sub: string) => (await keys(sub)).map((k) => Number(/(\d{20})\.json$/.exec(k)![1]));
+    // Written in the background once 10 entries have passed.
+    for (let i = 0; i < 100 && (await numbers('snapshots')).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const snaps = await numbers('snapshots');
+    expect(snaps.length).toBeGreaterThan(0);
+    const snapshot = JSON.parse((await admin.get(bucket.env.S3_BUCKET!, (await keys('snapshots'))[0]!)).toString());
+    expect(snapshot).toMatchObject({ format: 1, seq: snaps[0] });
+    expect(Object.keys(snapshot.tables)).toContain('registered_models');
+    expect(Object.keys(snapshot.tables).some((t) => t.startsWith('__mlflow_ts'))).toBe(false);
+
+    // A snapshot stands for every entry up to it: with those entries gone, a new replica must start from it.
+    const latest = Math.max(...snaps);
+    const gone = (await keys('log')).filter((k) => Number(/(\d{20})\.json$/.exec(k)![1]) <= latest);
+    expect(gone.length).toBe(latest);
+    for (const k of gone) await admin.delete(bucket.env.S3_BUCKET!, k);
+
+    const b = await startTestServer('s3', {}, { s3: bucket });
+    try {
+      const search = (s: TestServer) => s.call('GET', '/api/2.0/mlflow/registered-models/search?max_results=1000');
+      expect((await search(b)).body).toEqual((await search(a)).body);
+      expect((await b.call('GET', '/api/2.0/mlflow/registered-models/alias?name=snap-0&alias=champion')).body.model_version.version).toBe('1');
+      // Writes go on from the snapshot's state: the next version number, a new model, seen by the other.
+      expect((await b.call('POST', '/api/2.0/mlflow/model-versions/create', { name: 'snap-5', source: 's3://b/again' })).body.model_version.version).toBe('2');
+      expect((await b.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'after-snapshot' })).status).toBe(200);
+      expect((await a.call('GET', '/api/2.0/mlflow/registered-models/get?name=after-snapshot')).status).toBe(200);
+      expect((await a.call('GET', '/api/2.0/mlflow/model-versions/get?name=snap-5&version=2')).status).toBe(200);
+    } finally {
+      await b.close();
     }
   });
 });

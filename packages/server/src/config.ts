@@ -52,7 +52,7 @@ export interface Config {
    * the embedded engine under dataDir) or `s3` (a change log in the S3_* bucket, under `prefix`,
    * replayed by every replica; store/s3-log/replicated.ts).
    */
-  metadataStore: { kind: 'database' } | { kind: 's3'; prefix: string };
+  metadataStore: { kind: 'database' } | { kind: 's3'; prefix: string; snapshotEvery: number };
   logLevel: LogLevel;
   /** S3 artifact store; undefined means local files under dataDir/artifacts. */
   s3: S3Config | undefined;
@@ -379,7 +379,9 @@ function metadataStore(env: Env, s3: S3Config | undefined): Config['metadataStor
     );
   if (store === 'postgres') throw new ConfigError('ARTIFACTS_STORE=postgres needs a database: with METADATA_STORE=s3 use ARTIFACTS_STORE=s3');
   if (env.AUTH === 'basic') throw new ConfigError('AUTH=basic is not available with METADATA_STORE=s3 yet: use METADATA_STORE=database (PostgreSQL) for authentication');
-  return { kind, prefix };
+  // A replica starting up loads the latest snapshot and replays the entries after it (store/s3-log/replicated.ts).
+  const snapshotEvery = int(env, 'S3_METADATA_SNAPSHOT_EVERY', 1000, 0, 1_000_000);
+  return { kind, prefix, snapshotEvery };
 }
 
 function artifactsStore(env: Env, s3: S3Config | undefined): Config['artifactsStore'] {

@@ -69,7 +69,7 @@ async function openMetadata(config: Config, log: Logger, auth: boolean): Promise
   if (m.kind === 's3') {
     const [{ S3ChangeLog }, { openReplicated }] = await Promise.all([import('./store/s3-log/change-log.js'), import('./store/s3-log/replicated.js')]);
     const changes = await S3ChangeLog.open({ s3: config.s3!, prefix: m.prefix, sessionToken: config.artifacts.s3SessionToken });
-    return openReplicated({ log: changes, logger: log, open: { auth, optimizeWasm: config.embeddedWasmOptimize } });
+    return openReplicated({ log: changes, logger: log, snapshotEvery: m.snapshotEvery, open: { auth, optimizeWasm: config.embeddedWasmOptimize } });
   }
   return config.databaseUrl
     ? openPostgres(config.databaseUrl, config.dbPoolMax, log, { auth })

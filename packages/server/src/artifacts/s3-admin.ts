@@ -6,6 +6,7 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -55,6 +56,10 @@ export class S3Admin {
   async get(bucket: string, key: string): Promise<Buffer> {
     const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from(await res.Body!.transformToByteArray());
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
   async empty(bucket: string): Promise<void> {

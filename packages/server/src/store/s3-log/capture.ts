@@ -52,6 +52,30 @@ END $$`);
   }
 }
 
+/**
+ * The tables whose rows the replicas share (and a snapshot holds): schema public's, but the capture table
+ * and the migration bookkeeping, which each replica keeps for itself.
+ */
+export async function replicatedTables(ex: Executor): Promise<string[]> {
+  const rows = await ex.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 AND NOT starts_with(c.relname, '__mlflow_ts_migrations')
+      ORDER BY c.relname`,
+    [CAPTURED],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Every replicated table's rows, as the JSON text of an object keyed by table (inside the caller's transaction). */
+export async function dumpTables(tx: Executor): Promise<string> {
+  const parts: string[] = [];
+  for (const table of await replicatedTables(tx)) {
+    const [r] = await tx.query<{ rows: string }>(`SELECT coalesce(json_agg(t), '[]'::json)::text AS rows FROM public.${ident(table)} t`);
+    parts.push(`${JSON.stringify(table)}:${r!.rows}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /** The current transaction's captured writes, in order, removed from the capture table. */
 export async function takeCaptured(tx: Executor): Promise<RowChange[]> {
   const rows = await tx.query<{ t: string; op: 'I' | 'U' | 'D'; old_row: Record<string, unknown> | null; new_row: Record<string, unknown> | null }>(
@@ -78,6 +102,8 @@ interface TableShape {
   insert: string;
   /** The insert of a JSON array of rows. */
   insertMany: string;
+  /** Deletes every row (a snapshot's load). */
+  clear: string;
   update: string;
   delete: string;
 }
@@ -110,6 +136,19 @@ export class ChangeApplier {
     for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
   }
 
+  /**
+   * Replaces the rows of the snapshot's tables with its rows, and sets the sequences, inside the caller's
+   * transaction (run as a replica: no triggers, no foreign-key checks while the tables are refilled).
+   */
+  async load(tx: Executor, tables: Record<string, Record<string, unknown>[]>, sequences: Record<string, number>): Promise<void> {
+    for (const [table, rows] of Object.entries(tables)) {
+      const shape = await this.shape(tx, table);
+      await tx.query(shape.clear);
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) await tx.query(shape.insertMany, [JSON.stringify(rows.slice(i, i + INSERT_BATCH))]);
+    }
+    for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
+  }
+
   private async shape(tx: Executor, table: string): Promise<TableShape> {
     const kept = this.shapes.get(table);
     if (kept) return kept;
@@ -135,6 +174,7 @@ export class ChangeApplier {
       insertMany: `INSERT INTO ${t} (${all.join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${all.join(', ')} FROM jsonb_populate_recordset(NULL::${t}, $1::jsonb)`,
       update: `UPDATE ${t} SET (${all.join(', ')}) = (SELECT ${all.join(', ')} FROM ${rec(2)}) WHERE ${match(1)}`,
       delete: `DELETE FROM ${t} WHERE ${match(1)}`,
+      clear: `DELETE FROM ${t}`,
     };
     this.shapes.set(table, shape);
     return shape;

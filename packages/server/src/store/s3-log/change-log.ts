@@ -7,6 +7,10 @@
  * moto answer 412 to the others). A replica that loses has missed a commit: it catches up and tries
  * again. So the commits of every replica form one order that all of them replay, and none is lost.
  * Listing is strongly consistent on S3, so a replica that lists after a commit sees it.
+ *
+ * Snapshots (`<prefix>/snapshots/<seq>.json`): every table's rows as of entry `seq`, written now and then
+ * by any replica, so that a replica starting up loads the latest one and replays only the entries after it.
+ * Entries are never deleted: the log stays the whole history.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config.js';
@@ -32,6 +36,15 @@ export interface RowChange {
   new?: Record<string, unknown>;
 }
 
+/** The state after entry `seq`: every replicated table's rows, and the sequences' values. */
+export interface Snapshot {
+  format: 1;
+  seq: number;
+  at: number;
+  tables: Record<string, Record<string, unknown>[]>;
+  sequences: Record<string, number>;
+}
+
 /** Another replica committed `seq` first. */
 export class LogConflict extends Error {
   constructor(readonly seq: number) {
@@ -52,6 +65,7 @@ export interface ChangeLogOptions {
 export class S3ChangeLog {
   readonly description: string;
   private readonly logPrefix: string;
+  private readonly snapshotPrefix: string;
 
   private constructor(
     private readonly client: S3Client,
@@ -60,6 +74,7 @@ export class S3ChangeLog {
     prefix: string,
   ) {
     this.logPrefix = `${prefix ? `${prefix}/` : ''}log/`;
+    this.snapshotPrefix = `${prefix ? `${prefix}/` : ''}snapshots/`;
     this.description = `s3://${bucket}/${this.logPrefix}`;
   }
 
@@ -83,25 +98,55 @@ export class S3ChangeLog {
     return `${this.logPrefix}${pad(seq)}.json`;
   }
 
-  /** The sequence numbers committed after `after`, in order (one LIST per 1,000). */
-  async listAfter(after: number): Promise<number[]> {
+  /** The numbered objects under `prefix` after number `after`, in order (one LIST per 1,000). */
+  private async numbersAfter(prefix: string, after: number): Promise<number[]> {
     const out: number[] = [];
     let token: string | undefined;
     do {
       const res = await this.client.send(
         new this.sdk.ListObjectsV2Command({
           Bucket: this.bucket,
-          Prefix: this.logPrefix,
-          ...(token ? { ContinuationToken: token } : { StartAfter: this.key(after) }),
+          Prefix: prefix,
+          ...(token ? { ContinuationToken: token } : { StartAfter: `${prefix}${pad(after)}.json` }),
         }),
       );
       for (const o of res.Contents ?? []) {
-        const m = /^(\d{20})\.json$/.exec(o.Key!.slice(this.logPrefix.length));
+        const m = /^(\d{20})\.json$/.exec(o.Key!.slice(prefix.length));
         if (m) out.push(Number(m[1]));
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out;
+  }
+
+  /** The sequence numbers committed after `after`, in order. */
+  listAfter(after: number): Promise<number[]> {
+    return this.numbersAfter(this.logPrefix, after);
+  }
+
+  /** The number of the latest snapshot, or 0 when there is none. */
+  async latestSnapshot(): Promise<number> {
+    return (await this.numbersAfter(this.snapshotPrefix, 0)).at(-1) ?? 0;
+  }
+
+  async readSnapshot(seq: number): Promise<Snapshot> {
+    const key = `${this.snapshotPrefix}${pad(seq)}.json`;
+    const res = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const snap = JSON.parse(await res.Body!.transformToString('utf8')) as Snapshot;
+    if (snap.format !== 1 || snap.seq !== seq) throw new Error(`${key} is not a snapshot of this server (format ${String(snap.format)})`);
+    return snap;
+  }
+
+  /** Writes the snapshot after entry `seq` (its JSON text), unless one is there already (any replica's is as good). */
+  async writeSnapshot(seq: number, body: string): Promise<void> {
+    try {
+      await this.client.send(
+        new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: `${this.snapshotPrefix}${pad(seq)}.json`, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }),
+      );
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 412 && status !== 409) throw err;
+    }
   }
 
   async read(seq: number): Promise<LogEntry> {

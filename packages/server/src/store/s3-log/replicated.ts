@@ -16,11 +16,13 @@
  *   write transaction of its own.
  * - An append whose outcome is unknown (the bucket did not answer) rolls back and answers 503: the entry
  *   may exist, and then it is applied by the next catch-up, as any other replica's.
+ * - Every `snapshotEvery` entries, the replica that reaches that number writes a snapshot (every table's
+ *   rows); a replica starting up loads the latest one and replays only what follows it.
  */
 import { MlflowError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { openPglite, type Database, type Executor, type OpenOptions } from '../db.js';
-import { ChangeApplier, installCapture, sequenceValues, takeCaptured } from './capture.js';
+import { ChangeApplier, dumpTables, installCapture, sequenceValues, takeCaptured } from './capture.js';
 import { LogConflict, type S3ChangeLog } from './change-log.js';
 
 /** Commits tried before a write gives up with 503 (each loss means another replica committed meanwhile). */
@@ -60,6 +62,8 @@ export interface ReplicatedOptions {
   open?: OpenOptions;
   /** Clock for entries' `at` (tests). */
   now?: () => number;
+  /** A snapshot is written after every this many entries (S3_METADATA_SNAPSHOT_EVERY; 0: never). */
+  snapshotEvery?: number;
 }
 
 export interface ReplicatedDatabase extends Database {
@@ -83,6 +87,55 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
   let position = 0;
   const known = await sequenceValues(local);
   let unanalysed = 0;
+  const snapshotEvery = opts.snapshotEvery ?? 1000;
+  let snapshotted = 0;
+  /** The snapshot being written, if any (close waits for it). */
+  let snapshotting: Promise<void> | undefined;
+
+  /** Starts from the latest snapshot, if there is one (before any entry is applied). */
+  async function loadSnapshot(): Promise<void> {
+    const seq = await log.latestSnapshot();
+    if (seq === 0) return;
+    const snap = await log.readSnapshot(seq);
+    await local.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ WRITE');
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await applier.load(tx, snap.tables, snap.sequences);
+    });
+    position = seq;
+    snapshotted = seq;
+    for (const [name, value] of Object.entries(snap.sequences)) known.set(name, value);
+    await analyseIfDue(Number.POSITIVE_INFINITY);
+    logger.info('metadata snapshot loaded', { seq });
+  }
+
+  /**
+   * Writes a snapshot once `snapshotEvery` entries have passed since the last one, in the background: the
+   * rows are read at one position (under `exclusive`), the upload runs after. Failures only delay it.
+   */
+  function snapshotIfDue(): void {
+    if (snapshotEvery <= 0 || snapshotting || position - snapshotted < snapshotEvery) return;
+    snapshotting = (async () => {
+      try {
+        const { seq, body } = await exclusive.run(async () => {
+          const at = position;
+          const text = await local.transaction(async (tx) => {
+            const tables = await dumpTables(tx);
+            const sequences = Object.fromEntries([...(await sequenceValues(tx))].filter(([, v]) => v !== null));
+            return `{"format":1,"seq":${at},"at":${now()},"sequences":${JSON.stringify(sequences)},"tables":${tables}}`;
+          });
+          return { seq: at, body: text };
+        });
+        await log.writeSnapshot(seq, body);
+        snapshotted = seq;
+        logger.info('metadata snapshot written', { seq, bytes: body.length });
+      } catch (err) {
+        logger.warn('metadata snapshot failed', { reason: (err as Error).message });
+      } finally {
+        snapshotting = undefined;
+      }
+    })();
+  }
 
   /** Refreshes the planner's statistics once enough rows changed (see ANALYZE_AFTER_ROWS). */
   async function analyseIfDue(rows: number): Promise<void> {
@@ -113,6 +166,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
         await analyseIfDue(entry.changes.length);
       }
     }
+    snapshotIfDue();
   }
 
   // Catch-ups are shared: a caller joins the next LIST to start, never one already under way (which
@@ -187,6 +241,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     });
     for (const [name, v] of Object.entries(moved)) known.set(name, v);
     await analyseIfDue(rows);
+    snapshotIfDue();
     return result;
   }
 
@@ -209,11 +264,17 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     },
     transaction: write,
     async close() {
+      await snapshotting;
       await exclusive.run(async () => undefined);
       await local.close();
       log.close();
     },
   };
+  try {
+    await loadSnapshot();
+  } catch (err) {
+    throw unavailable('The metadata bucket is unavailable (loading the latest snapshot failed)', err);
+  }
   await caughtUp();
   return db;
 }
