@@ -69,6 +69,7 @@ async function startServer(bucket: string): Promise<Proc> {
       LOG_LEVEL: 'info',
       DATA_DIR: dir,
       METADATA_STORE: 's3',
+      MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64url') + '=',
       S3_BUCKET: bucket,
       S3_PREFIX: 'artifacts',
       S3_ENDPOINT_URL: endpoint,

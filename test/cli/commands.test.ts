@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../packages/server/src/cli/specs.js';
 import { helpText } from '../../packages/server/src/cli/args.js';
-import { createTestDatabase } from '../helpers/server.js';
+import { createTestDatabase, TEST_FERNET_KEY } from '../helpers/server.js';
 import { removeDir, scratchDir } from '../helpers/process.js';
 import { S3_CREDENTIALS, S3_ENDPOINT, S3_SKIP_MESSAGE, createBucket, s3Admin } from '../artifacts/helpers.js';
 import { ROOT, runCli } from './cli.js';
@@ -152,7 +152,7 @@ describe('doctor', { timeout: 120_000 }, () => {
   });
   it.skipIf(!S3_ENDPOINT)('with METADATA_STORE=s3: checks the change log instead of a database; nothing to migrate', async () => {
     const bucket = await createBucket();
-    const env = { DATA_DIR: dir(), METADATA_STORE: 's3', S3_BUCKET: bucket, S3_PREFIX: 'artifacts', S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS };
+    const env = { DATA_DIR: dir(), METADATA_STORE: 's3', MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: TEST_FERNET_KEY, S3_BUCKET: bucket, S3_PREFIX: 'artifacts', S3_ENDPOINT_URL: S3_ENDPOINT!, ...S3_CREDENTIALS };
     const status = await runCli(['migrate', 'status'], { env });
     expect([status.code, status.stdout]).toEqual([0, 'Nothing to migrate: with METADATA_STORE=s3 each replica applies the migrations to its own copy when it starts.\n']);
     expect(JSON.parse((await runCli(['migrate', 'status', '--json'], { env })).stdout)).toEqual({ migrations: [], pending: 0 });

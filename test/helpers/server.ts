@@ -33,6 +33,9 @@ export function backendsWithS3(): Backend[] {
 
 export type S3MetadataBucket = Awaited<ReturnType<typeof s3MetadataEnv>>;
 
+/** The webhook secrets' key of test servers with METADATA_STORE=s3 (which needs one); made per run. */
+export const TEST_FERNET_KEY = randomBytes(32).toString('base64url') + '=';
+
 /** A bucket that several test servers share with METADATA_STORE=s3 (replicas); `cleanup` empties it. */
 export const sharedS3MetadataBucket = (): Promise<S3MetadataBucket> => s3MetadataEnv();
 
@@ -47,6 +50,7 @@ async function s3MetadataEnv(): Promise<{ env: Record<string, string>; cleanup: 
   return {
     env: {
       METADATA_STORE: 's3',
+      MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: TEST_FERNET_KEY,
       S3_BUCKET: bucket,
       S3_PREFIX: 'artifacts',
       S3_ENDPOINT_URL: endpoint,
@@ -109,7 +113,7 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-ts-test-'));
   const databaseUrl = backend === 'postgres' ? (opts.databaseUrl ?? (await createTestDatabase())) : undefined;
   // Backend s3 with S3_BUCKET in `env`: the metadata goes to that bucket too (the caller's, who cleans it up).
-  const callersBucket = env.S3_BUCKET ? { env: { METADATA_STORE: 's3' }, cleanup: async () => {} } : undefined;
+  const callersBucket = env.S3_BUCKET ? { env: { METADATA_STORE: 's3', MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: TEST_FERNET_KEY }, cleanup: async () => {} } : undefined;
   const s3 = backend === 's3' ? await (opts.s3 ?? callersBucket ?? s3MetadataEnv()) : undefined;
   const config = loadConfig({ LOG_LEVEL: 'warn', ...s3?.env, ...env, DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const server = await createServer(config, createLogger(config.logLevel));

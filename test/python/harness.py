@@ -13,6 +13,7 @@ Only the standard library, requests and psycopg2 are used.
 from __future__ import annotations
 
 import atexit
+import base64
 import os
 import pathlib
 import shutil
@@ -278,7 +279,9 @@ class S3MetadataBucket:
         self._s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                                 aws_access_key_id="testing", aws_secret_access_key="testing")
         self._s3.create_bucket(Bucket=self.name)
-        self.env = {"METADATA_STORE": "s3", "S3_BUCKET": self.name, "S3_PREFIX": "artifacts", "S3_ENDPOINT_URL": endpoint,
+        self.env = {"METADATA_STORE": "s3", "S3_BUCKET": self.name,
+                    # METADATA_STORE=s3 needs it (the bucket holds the encrypted webhook secrets).
+                    "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(), "S3_PREFIX": "artifacts", "S3_ENDPOINT_URL": endpoint,
                     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 
     def cleanup(self) -> None:

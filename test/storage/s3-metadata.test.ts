@@ -10,11 +10,12 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
 import { S3Admin } from '../../packages/server/src/artifacts/s3-admin.js';
-import { sharedS3MetadataBucket, startTestServer, type S3MetadataBucket, type TestServer } from '../helpers/server.js';
+import { sharedS3MetadataBucket, startTestServer, TEST_FERNET_KEY, type S3MetadataBucket, type TestServer } from '../helpers/server.js';
 import { removeDir, scratchDir, startServerProcess, type ServerProcess } from '../helpers/process.js';
 
 const ENDPOINT = process.env.S3_TEST_ENDPOINT;
-const S3 = { S3_BUCKET: 'b', S3_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+const KEY = { MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: TEST_FERNET_KEY };
+const S3 = { S3_BUCKET: 'b', S3_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', ...KEY };
 
 describe('METADATA_STORE configuration', () => {
   it('is the database unless asked for; s3 needs a bucket and no DATABASE_URL', () => {
@@ -51,6 +52,11 @@ describe('METADATA_STORE configuration', () => {
     const env = { ...S3, S3_PREFIX: 'artifacts', METADATA_STORE: 's3' };
     expect(() => loadConfig({ ...env, ARTIFACTS_STORE: 'postgres' })).toThrow(/ARTIFACTS_STORE=postgres needs a database/);
     expect(() => loadConfig({ ...env, AUTH: 'basic', MLFLOW_AUTH_ADMIN_PASSWORD: 'a-long-password-1' })).toThrow(/AUTH=basic is not available with METADATA_STORE=s3 yet/);
+    // No key generated and kept in the bucket beside the secrets it encrypts.
+    expect(() => loadConfig({ ...env, MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: '' })).toThrow(/METADATA_STORE=s3 needs MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY/);
+    // The message says how to make one; a key made that way (TEST_FERNET_KEY is) is accepted.
+    expect(() => loadConfig({ ...env, MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: '' })).toThrow("randomBytes(32).toString('base64url') + '='");
+    expect(loadConfig(env).webhooks.secretEncryptionKey).toBe(TEST_FERNET_KEY);
     // The read cache is invalidated by PostgreSQL's change feed, which this mode does not have.
     expect(loadConfig({ ...env, READ_CACHE_MB: '64' }).readCacheBytes).toBe(0);
     // Each webhook poll is a LIST request here.

@@ -379,6 +379,13 @@ function metadataStore(env: Env, s3: S3Config | undefined): Config['metadataStor
     );
   if (store === 'postgres') throw new ConfigError('ARTIFACTS_STORE=postgres needs a database: with METADATA_STORE=s3 use ARTIFACTS_STORE=s3');
   if (env.AUTH === 'basic') throw new ConfigError('AUTH=basic is not available with METADATA_STORE=s3 yet: use METADATA_STORE=database (PostgreSQL) for authentication');
+  // Without it the key would be generated and kept in the metadata, that is in the bucket beside the
+  // secrets it encrypts, readable by anyone who may read the bucket.
+  if (!str(env, 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY'))
+    throw new ConfigError(
+      'METADATA_STORE=s3 needs MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY (a Fernet key): the bucket holds the encrypted webhook secrets, ' +
+        "and a key kept beside them would not protect them. Make one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url') + '=')\"",
+    );
   // A replica starting up loads the latest snapshot and replays the entries after it (store/s3-log/replicated.ts).
   const snapshotEvery = int(env, 'S3_METADATA_SNAPSHOT_EVERY', 1000, 0, 1_000_000);
   return { kind, prefix, snapshotEvery };
