@@ -271,10 +271,16 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     },
   };
   try {
-    await loadSnapshot();
+    try {
+      await loadSnapshot();
+    } catch (err) {
+      throw unavailable('The metadata bucket is unavailable (loading the latest snapshot failed)', err);
+    }
+    await caughtUp();
   } catch (err) {
-    throw unavailable('The metadata bucket is unavailable (loading the latest snapshot failed)', err);
+    await local.close().catch(() => {});
+    log.close();
+    throw err;
   }
-  await caughtUp();
   return db;
 }
