@@ -278,6 +278,25 @@ describe.skipIf(!ENDPOINT)('a bucket that does not answer (METADATA_STORE=s3)', 
   });
 });
 
+describe('a bucket that cannot be reached at start (METADATA_STORE=s3)', () => {
+  it('stops the start with one message naming the bucket, never the credentials', { timeout: 120_000 }, async () => {
+    const dir = scratchDir();
+    try {
+      const p = await startServerProcess({
+        env: { ...S3, S3_BUCKET: 'registry-bucket', S3_PREFIX: 'artifacts', METADATA_STORE: 's3', DATA_DIR: dir, AWS_SECRET_ACCESS_KEY: 'do-not-print-me' },
+        startTimeoutMs: 90_000,
+      }).catch((err: Error) => err);
+      expect(p).toBeInstanceOf(Error);
+      const text = (p as Error).message;
+      expect(text).toMatch(/^server exited with 1:/);
+      expect(text).toMatch(/cannot start: The metadata bucket is unavailable \(loading the latest snapshot failed\); retry later\./);
+      expect(text).not.toContain('do-not-print-me');
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
 describe.skipIf(!ENDPOINT)('two server processes on one bucket (METADATA_STORE=s3)', () => {
   let bucket: S3MetadataBucket;
   const procs: ServerProcess[] = [];
