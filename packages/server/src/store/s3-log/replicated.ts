@@ -12,6 +12,7 @@
  *   they are appended to the log as the next entry, with a conditional create; if another replica took
  *   that number first, the transaction rolls back, catches up and runs again (the service's code is
  *   re-run on the new state, as after a serialisation failure). A write with no row changes ships nothing.
+ *   The writes waiting for their turn commit together, as one entry (group commit, see `write`).
  * - Standalone statements run read-only; one that turns out to write (SQLSTATE 25006) is run again as a
  *   write transaction of its own.
  * - An append whose outcome is unknown (the bucket did not answer) rolls back and answers 503: the entry
@@ -42,6 +43,36 @@ const isReadOnlyViolation = (err: unknown): boolean => (err as { code?: unknown 
 
 const unavailable = (what: string, cause: unknown) =>
   new MlflowError('TEMPORARILY_UNAVAILABLE', `${what}; retry later.`, { cause });
+
+/** Writes committed together at most (one log entry). */
+const MAX_GROUP = 32;
+
+interface PendingWrite {
+  fn: (tx: Executor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** Commits of it lost to another replica so far. */
+  attempts: number;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Runs one write of a group: behind a savepoint when it shares the transaction with others, so that one
+ * that fails is rolled back alone and gets its error. A write alone fails the transaction, as anywhere.
+ */
+async function runIsolated(tx: Executor, fn: (tx: Executor) => Promise<unknown>, shared: boolean): Promise<Outcome> {
+  if (!shared) return { ok: true, value: await fn(tx) };
+  await tx.query('SAVEPOINT write');
+  try {
+    const value = await fn(tx);
+    await tx.query('RELEASE SAVEPOINT write');
+    return { ok: true, value };
+  } catch (error) {
+    await tx.query('ROLLBACK TO SAVEPOINT write');
+    return { ok: false, error };
+  }
+}
 
 /** A mutual exclusion for async sections (applying entries and committing never interleave). */
 class Mutex {
@@ -198,51 +229,86 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     }
   }
 
-  /** Runs `fn` as one write: catch up, run, ship the captured changes as the next entry, commit. */
-  async function write<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await exclusive.run(() => writeOnce(fn));
-      } catch (err) {
-        if (!(err instanceof LogConflict)) throw err;
-        if (attempt >= MAX_ATTEMPTS) throw unavailable(`The change could not be committed: ${MAX_ATTEMPTS} other changes were committed first`, err);
-      }
-      // Another replica committed first: let the replicas that lost with us spread out a little.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
-    }
+  // Group commit: the writes waiting for the next turn run one after the other in ONE local transaction,
+  // each behind a savepoint (one that fails is rolled back alone and gets its error), and ship as ONE log
+  // entry. Their order is the order they would have had one by one; a bucket's round trips, not the
+  // engine, bound the writes per second, and this way a round trip commits all that waited for it.
+  const waiting: PendingWrite[] = [];
+  let turnScheduled = false;
+
+  /** Runs `fn` as a write: catch up, run, ship the captured changes as the next entry, commit. */
+  function write<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject, attempts: 0 });
+      scheduleTurn();
+    });
   }
 
-  /** One attempt of `write` (under `exclusive`); LogConflict when another replica took the entry's number. */
-  async function writeOnce<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+  /** Commits the writes waiting when the next turn of `exclusive` comes (at most MAX_GROUP), then schedules the rest. */
+  function scheduleTurn(): void {
+    if (turnScheduled) return;
+    turnScheduled = true;
+    void exclusive.run(async () => {
+      turnScheduled = false;
+      const group = waiting.splice(0, MAX_GROUP);
+      if (waiting.length > 0) scheduleTurn();
+      if (group.length > 0) await commitGroup(group);
+    });
+  }
+
+  /** One attempt at committing `group` (under `exclusive`); each write is resolved or rejected, or queued again after a lost race. */
+  async function commitGroup(group: PendingWrite[]): Promise<void> {
     try {
       await applyNew();
     } catch (err) {
-      throw unavailable('The metadata bucket is unavailable (catching up with the change log failed)', err);
+      const e = unavailable('The metadata bucket is unavailable (catching up with the change log failed)', err);
+      for (const w of group) w.reject(e);
+      return;
     }
     const seq = position + 1;
+    const outcomes: Outcome[] = [];
     let moved: Record<string, number> = {};
     let rows = 0;
-    const result = await local.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION READ WRITE');
-      const value = await fn(tx);
-      const changes = await takeCaptured(tx);
-      moved = {};
-      for (const [name, v] of await sequenceValues(tx)) if (v !== null && v !== known.get(name)) moved[name] = v;
-      if (changes.length === 0 && Object.keys(moved).length === 0) return value;
-      try {
-        await log.append({ format: 1, seq, at: now(), changes, sequences: moved });
-      } catch (err) {
-        if (err instanceof LogConflict) throw err;
-        throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
+    try {
+      await local.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION READ WRITE');
+        for (const w of group) outcomes.push(await runIsolated(tx, w.fn, group.length > 1));
+        const changes = await takeCaptured(tx);
+        moved = {};
+        for (const [name, v] of await sequenceValues(tx)) if (v !== null && v !== known.get(name)) moved[name] = v;
+        if (changes.length === 0 && Object.keys(moved).length === 0) return;
+        try {
+          await log.append({ format: 1, seq, at: now(), changes, sequences: moved });
+        } catch (err) {
+          if (err instanceof LogConflict) throw err;
+          throw unavailable('The metadata bucket did not confirm the change (it may or may not have been applied)', err);
+        }
+        position = seq;
+        rows = changes.length;
+      });
+    } catch (err) {
+      if (!(err instanceof LogConflict)) {
+        for (const w of group) w.reject(err);
+        return;
       }
-      position = seq;
-      rows = changes.length;
-      return value;
-    });
+      // Another replica committed first: run again on the newer state, ahead of later writes, after a
+      // short pause that spreads out the replicas that lost together.
+      const again = group.filter((w) => ++w.attempts < MAX_ATTEMPTS);
+      for (const w of group) if (!again.includes(w)) w.reject(unavailable(`The change could not be committed: ${MAX_ATTEMPTS} other changes were committed first`, err));
+      setTimeout(() => {
+        waiting.unshift(...again);
+        scheduleTurn();
+      }, Math.random() * Math.min(50, 2 * (again[0]?.attempts ?? 1)));
+      return;
+    }
     for (const [name, v] of Object.entries(moved)) known.set(name, v);
+    group.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) w.resolve(o.value);
+      else w.reject(o.error);
+    });
     await analyseIfDue(rows);
     snapshotIfDue();
-    return result;
   }
 
   logger.info('metadata store ready', { kind: 's3', log: log.description });
