@@ -368,7 +368,7 @@ async function createOps(
       ...(worker ? [{ name: 'webhooks', stats: () => worker.poolStats() }] : []),
     ];
     metrics = await createMetrics(
-      { version: VERSION, database: db.kind, pools, queueDb: db, deliveries: worker && (() => worker.outcomes), cache },
+      { version: VERSION, database: config.metadataStore.kind === 's3' ? 's3' : db.kind, pools, queueDb: db, deliveries: worker && (() => worker.outcomes), cache },
       operationLabels(),
     );
     log.info('metrics enabled', { path: '/metrics' });
