@@ -218,12 +218,16 @@ describe.skipIf(!ENDPOINT)('snapshots (METADATA_STORE=s3)', () => {
 
   beforeAll(async () => {
     bucket = await sharedS3MetadataBucket();
-    a = await startTestServer('s3', { S3_METADATA_SNAPSHOT_EVERY: '10' }, { s3: bucket });
+    a = await startTestServer('s3', { S3_METADATA_SNAPSHOT_EVERY: '10', METRICS_ENABLED: 'true' }, { s3: bucket });
   });
   afterAll(async () => {
     await a?.close();
     await bucket?.cleanup();
     admin.close();
+  });
+
+  it('names its store in the metrics', async () => {
+    expect(await (await a.fetch('/metrics')).text()).toMatch(/^mlflow_registry_info\{version="[^"]+",database="s3"\} 1$/m);
   });
 
   it('a replica starting up loads the latest snapshot and replays only what follows it', { timeout: 120_000 }, async () => {
