@@ -7,7 +7,7 @@
  * (backendsWithS3, METADATA_S3_ADAPTER); this file covers what only this mode has.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
 import { S3Admin } from '../../packages/server/src/artifacts/s3-admin.js';
 import { sharedS3MetadataBucket, startTestServer, TEST_FERNET_KEY, type S3MetadataBucket, type TestServer } from '../helpers/server.js';
@@ -288,11 +288,24 @@ describe.skipIf(!ENDPOINT)('a bucket that does not answer (METADATA_STORE=s3)', 
   it('answers 503 TEMPORARILY_UNAVAILABLE to reads and writes, changes nothing, and recovers', { timeout: 60_000 }, async () => {
     expect((await s.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'before' })).status).toBe(200);
     proxy.cut();
-    const write = await s.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'during' });
+    // The cause is logged on the server's side (the client's message does not carry it).
+    const logged: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (logged.push(String(chunk)), true));
+    let write: Awaited<ReturnType<TestServer['call']>>;
+    let read: Awaited<ReturnType<TestServer['call']>>;
+    try {
+      write = await s.call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'during' });
+      read = await s.call('GET', '/api/2.0/mlflow/registered-models/get?name=before');
+    } finally {
+      spy.mockRestore();
+    }
     expect([write.status, write.body.error_code]).toEqual([503, 'TEMPORARILY_UNAVAILABLE']);
-    const read = await s.call('GET', '/api/2.0/mlflow/registered-models/get?name=before');
     expect([read.status, read.body.error_code]).toEqual([503, 'TEMPORARILY_UNAVAILABLE']);
     expect(JSON.stringify(read.body)).not.toContain('127.0.0.1');
+    const reports = logged.flatMap((chunk) => chunk.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; reason?: string; error?: string }).filter((l) => l.msg === 'metadata store unavailable');
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    expect(reports[0]!.reason).toMatch(/^The metadata bucket is unavailable/);
+    expect(reports[0]!.error).toBeTruthy();
     expect((await s.fetch('/health/ready')).status).toBe(503);
     proxy.restore();
     expect((await s.call('GET', '/api/2.0/mlflow/registered-models/get?name=during')).status).toBe(404);

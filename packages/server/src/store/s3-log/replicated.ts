@@ -41,8 +41,16 @@ const READ_ONLY_SQLSTATE = '25006';
 
 const isReadOnlyViolation = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === READ_ONLY_SQLSTATE;
 
-const unavailable = (what: string, cause: unknown) =>
-  new MlflowError('TEMPORARILY_UNAVAILABLE', `${what}; retry later.`, { cause });
+/**
+ * A 503 for the client, with its cause logged server-side where it is rendered (the bucket's error, or
+ * an entry that cannot be applied): the client's message names neither.
+ */
+function unavailable(what: string, cause: unknown): MlflowError {
+  const e = new MlflowError('TEMPORARILY_UNAVAILABLE', `${what}; retry later.`, { cause });
+  const c = cause as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  e.report = { msg: 'metadata store unavailable', fields: { reason: what, error: `${c?.name ?? 'Error'}: ${c?.message ?? String(cause)}`, status: c?.$metadata?.httpStatusCode } };
+  return e;
+}
 
 /** Writes committed together at most (one log entry). */
 const MAX_GROUP = 32;
