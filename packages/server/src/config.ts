@@ -357,7 +357,6 @@ function workspacesConfig(env: Env): WorkspacesConfig {
   return { enabled: bool(env, 'MLFLOW_ENABLE_WORKSPACES', false) };
 }
 
-/** ARTIFACTS_STORE, checked against the settings each store needs. */
 /** The key prefix's segments ('' has none). */
 const segments = (prefix: string) => prefix.split('/').filter(Boolean);
 /** Whether one key prefix lies within the other (segment by segment; '' holds every key). */
@@ -391,6 +390,7 @@ function metadataStore(env: Env, s3: S3Config | undefined): Config['metadataStor
   return { kind, prefix, snapshotEvery };
 }
 
+/** ARTIFACTS_STORE, checked against the settings each store needs. */
 function artifactsStore(env: Env, s3: S3Config | undefined): Config['artifactsStore'] {
   const store = oneOf(env, 'ARTIFACTS_STORE', ['local', 's3', 'postgres'] as const, s3 ? 's3' : 'local');
   if (store === 's3' && !s3) throw new ConfigError('ARTIFACTS_STORE=s3 needs S3_BUCKET');
@@ -580,6 +580,9 @@ function authConfig(env: Env, host: string): AuthConfig {
   }
   return cfg;
 }
+
+/** The metadata store's name in logs and metrics: `postgres`, `pglite` or `s3`. */
+export const metadataStoreName = (c: Config): 'postgres' | 'pglite' | 's3' => (c.metadataStore.kind === 's3' ? 's3' : c.databaseUrl ? 'postgres' : 'pglite');
 
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const bucket = str(env, 'S3_BUCKET');

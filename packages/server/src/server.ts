@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
-import type { Config } from './config.js';
+import { metadataStoreName, type Config } from './config.js';
 import type { Logger } from './log.js';
 import { MlflowError } from './errors.js';
 import { openPglite, openPostgres, type Database } from './store/db.js';
@@ -368,7 +368,7 @@ async function createOps(
       ...(worker ? [{ name: 'webhooks', stats: () => worker.poolStats() }] : []),
     ];
     metrics = await createMetrics(
-      { version: VERSION, database: config.metadataStore.kind === 's3' ? 's3' : db.kind, pools, queueDb: db, deliveries: worker && (() => worker.outcomes), cache },
+      { version: VERSION, database: metadataStoreName(config), pools, queueDb: db, deliveries: worker && (() => worker.outcomes), cache },
       operationLabels(),
     );
     log.info('metrics enabled', { path: '/metrics' });

@@ -13,6 +13,7 @@ import { verifyPassword } from '../auth/passwords.js';
 import type { Parsed } from './args.js';
 import { openPlain, safeMessage } from './database.js';
 import { migrationStates } from './migrate.js';
+import { s3ClientConfig } from '../artifacts/s3-client-config.js';
 
 type Outcome = { status: 'ok' | 'fail' | 'skip'; detail: string };
 const ok = (detail: string): Outcome => ({ status: 'ok', detail });
@@ -94,14 +95,7 @@ async function s3Check(c: Config): Promise<Outcome> {
   const s3 = c.s3;
   if (!s3) return skip('S3_BUCKET not set');
   const { S3Client, HeadBucketCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({
-    region: s3.region,
-    maxAttempts: 1,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...(s3.accessKeyId && s3.secretAccessKey ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: c.artifacts.s3SessionToken } } : {}),
-    ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: true } : {}),
-  });
+  const client = new S3Client({ ...s3ClientConfig(s3, c.artifacts.s3SessionToken), maxAttempts: 1 });
   const key = `${s3.prefix ? `${s3.prefix}/` : ''}.mlflow-registry-doctor/${crypto.randomUUID()}`;
   const body = crypto.randomBytes(32).toString('hex');
   let step = 'HeadBucket';

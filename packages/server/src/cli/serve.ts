@@ -5,7 +5,7 @@
  * SHUTDOWN_TIMEOUT_MS), then close the database and exit 0. Any start-up failure ends the process with
  * one clear message.
  */
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, metadataStoreName, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { createServer, VERSION } from '../server.js';
 import { listen, type Listener } from '../http/listen.js';
@@ -54,7 +54,7 @@ export async function serve(): Promise<void> {
   log.info('listening', {
     url: `http://${config.host}:${listener.port}`,
     version: VERSION,
-    database: config.metadataStore.kind === 's3' ? 's3' : config.databaseUrl ? 'postgres' : 'pglite',
+    database: metadataStoreName(config),
     dataDir: config.dataDir,
   });
 

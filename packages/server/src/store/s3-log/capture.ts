@@ -33,11 +33,7 @@ END $$`);
 BEGIN
   RAISE EXCEPTION 'TRUNCATE is not replicated (METADATA_STORE=s3)';
 END $$`);
-  const tables = await db.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 ORDER BY c.relname`,
-    [CAPTURED],
-  );
+  const tables = await publicTables(db, true);
   // The assumption of the file's header, checked: a column JSON would not carry exactly stops the start.
   const inexact = await db.query<{ col: string }>(
     `SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) AS col
@@ -46,7 +42,7 @@ END $$`);
         AND a.atttypid IN ('numeric'::regtype, 'float4'::regtype, 'float8'::regtype, 'bytea'::regtype, 'money'::regtype)`,
   );
   if (inexact.length > 0) throw new Error(`METADATA_STORE=s3 cannot replicate these columns exactly as JSON: ${inexact.map((r) => r.col).join(', ')}`);
-  for (const { name } of tables) {
+  for (const name of tables) {
     await db.query(`CREATE OR REPLACE TRIGGER __mlflow_ts_capture AFTER INSERT OR UPDATE OR DELETE ON ${ident(name)} FOR EACH ROW EXECUTE FUNCTION __mlflow_ts_capture()`);
     await db.query(`CREATE OR REPLACE TRIGGER __mlflow_ts_refuse_truncate BEFORE TRUNCATE ON ${ident(name)} FOR EACH STATEMENT EXECUTE FUNCTION __mlflow_ts_refuse_truncate()`);
   }
@@ -56,12 +52,17 @@ END $$`);
  * The tables whose rows the replicas share (and a snapshot holds): schema public's, but the capture table
  * and the migration bookkeeping, which each replica keeps for itself.
  */
-export async function replicatedTables(ex: Executor): Promise<string[]> {
+export function replicatedTables(ex: Executor): Promise<string[]> {
+  return publicTables(ex, false);
+}
+
+/** The tables of schema public but the capture table, with or without the migration bookkeeping. */
+async function publicTables(ex: Executor, withBookkeeping: boolean): Promise<string[]> {
   const rows = await ex.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 AND NOT starts_with(c.relname, '__mlflow_ts_migrations')
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 AND ($2 OR NOT starts_with(c.relname, '__mlflow_ts_migrations'))
       ORDER BY c.relname`,
-    [CAPTURED],
+    [CAPTURED, withBookkeeping],
   );
   return rows.map((r) => r.name);
 }
@@ -98,6 +99,10 @@ export async function sequenceValues(ex: Executor): Promise<Map<string, number |
 /** Rows of one table inserted one after the other are applied by one statement, this many at most. */
 const INSERT_BATCH = 500;
 
+async function setSequences(tx: Executor, sequences: Record<string, number>): Promise<void> {
+  for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
+}
+
 interface TableShape {
   insert: string;
   /** The insert of a JSON array of rows. */
@@ -133,7 +138,7 @@ export class ChangeApplier {
       else await tx.query(shape.delete, [c.old]);
       i++;
     }
-    for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
+    await setSequences(tx, sequences);
   }
 
   /**
@@ -146,7 +151,7 @@ export class ChangeApplier {
       await tx.query(shape.clear);
       for (let i = 0; i < rows.length; i += INSERT_BATCH) await tx.query(shape.insertMany, [JSON.stringify(rows.slice(i, i + INSERT_BATCH))]);
     }
-    for (const [name, value] of Object.entries(sequences)) await tx.query(`SELECT setval($1::regclass, $2, true)`, [`public.${ident(name)}`, value]);
+    await setSequences(tx, sequences);
   }
 
   private async shape(tx: Executor, table: string): Promise<TableShape> {

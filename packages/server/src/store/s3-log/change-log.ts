@@ -14,6 +14,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config.js';
+import { s3ClientConfig } from '../../artifacts/s3-client-config.js';
 
 /** A committed change: the row images a transaction wrote (capture.ts) and the sequences it moved. */
 export interface LogEntry {
@@ -81,17 +82,8 @@ export class S3ChangeLog {
   /** Loads the AWS SDK (only this mode and the S3 artifact store need it). */
   static async open(opts: ChangeLogOptions): Promise<S3ChangeLog> {
     const sdk = await import('@aws-sdk/client-s3');
-    const { s3 } = opts;
-    const client = new sdk.S3Client({
-      region: s3.region,
-      ...(s3.accessKeyId && s3.secretAccessKey
-        ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: opts.sessionToken } }
-        : {}),
-      ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: true } : {}),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    return new S3ChangeLog(client, sdk, s3.bucket, opts.prefix.replace(/^\/+|\/+$/g, ''));
+    const client = new sdk.S3Client(s3ClientConfig(opts.s3, opts.sessionToken));
+    return new S3ChangeLog(client, sdk, opts.s3.bucket, opts.prefix.replace(/^\/+|\/+$/g, ''));
   }
 
   private key(seq: number): string {
@@ -139,14 +131,7 @@ export class S3ChangeLog {
 
   /** Writes the snapshot after entry `seq` (its JSON text), unless one is there already (any replica's is as good). */
   async writeSnapshot(seq: number, body: string): Promise<void> {
-    try {
-      await this.client.send(
-        new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: `${this.snapshotPrefix}${pad(seq)}.json`, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }),
-      );
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status !== 412 && status !== 409) throw err;
-    }
+    await this.create(`${this.snapshotPrefix}${pad(seq)}.json`, body);
   }
 
   async read(seq: number): Promise<LogEntry> {
@@ -158,20 +143,18 @@ export class S3ChangeLog {
 
   /** Commits `entry` as number entry.seq, unless another replica did first (LogConflict). */
   async append(entry: LogEntry): Promise<void> {
+    if (!(await this.create(this.key(entry.seq), JSON.stringify(entry)))) throw new LogConflict(entry.seq);
+  }
+
+  /** Creates `key` unless it exists (If-None-Match: *); false when it does, or another creation of it is under way. */
+  private async create(key: string, body: string): Promise<boolean> {
     try {
-      await this.client.send(
-        new this.sdk.PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.key(entry.seq),
-          Body: JSON.stringify(entry),
-          ContentType: 'application/json',
-          IfNoneMatch: '*',
-        }),
-      );
+      await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
+      return true;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       // 412: taken. 409 (ConditionalRequestConflict): another conditional write of that key is in flight.
-      if (status === 412 || status === 409) throw new LogConflict(entry.seq);
+      if (status === 412 || status === 409) return false;
       throw err;
     }
   }

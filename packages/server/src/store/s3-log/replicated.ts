@@ -131,16 +131,25 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
   /** The snapshot being written, if any (close waits for it). */
   let snapshotting: Promise<void> | undefined;
 
+  /** A local transaction that may write (outside one, the engine is read-only: see above). */
+  const writable = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> =>
+    local.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION READ WRITE');
+      return fn(tx);
+    });
+  /** A writable transaction that applies shipped rows: as a replica, so neither triggers nor cascades fire. */
+  const asReplica = (fn: (tx: Executor) => Promise<void>): Promise<void> =>
+    writable(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await fn(tx);
+    });
+
   /** Starts from the latest snapshot, if there is one (before any entry is applied). */
   async function loadSnapshot(): Promise<void> {
     const seq = await log.latestSnapshot();
     if (seq === 0) return;
     const snap = await log.readSnapshot(seq);
-    await local.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION READ WRITE');
-      await tx.query('SET LOCAL session_replication_role = replica');
-      await applier.load(tx, snap.tables, snap.sequences);
-    });
+    await asReplica((tx) => applier.load(tx, snap.tables, snap.sequences));
     position = seq;
     snapshotted = seq;
     for (const [name, value] of Object.entries(snap.sequences)) known.set(name, value);
@@ -181,10 +190,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     unanalysed += rows;
     if (unanalysed < ANALYZE_AFTER_ROWS) return;
     unanalysed = 0;
-    await local.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION READ WRITE');
-      await tx.query('ANALYZE');
-    });
+    await writable((tx) => tx.query('ANALYZE'));
   }
 
   /** Applies the entries after `position` (under `exclusive`). */
@@ -195,11 +201,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
       const entries = await Promise.all(batch.map((s) => log.read(s)));
       for (const entry of entries) {
         if (entry.seq !== position + 1) throw new Error(`the change log skips from ${position} to ${entry.seq}`);
-        await local.transaction(async (tx) => {
-          await tx.query('SET TRANSACTION READ WRITE');
-          await tx.query('SET LOCAL session_replication_role = replica');
-          await applier.apply(tx, entry.changes, entry.sequences);
-        });
+        await asReplica((tx) => applier.apply(tx, entry.changes, entry.sequences));
         position = entry.seq;
         for (const [name, value] of Object.entries(entry.sequences)) known.set(name, value);
         await analyseIfDue(entry.changes.length);
@@ -278,8 +280,7 @@ export async function openReplicated(opts: ReplicatedOptions): Promise<Replicate
     let moved: Record<string, number> = {};
     let rows = 0;
     try {
-      await local.transaction(async (tx) => {
-        await tx.query('SET TRANSACTION READ WRITE');
+      await writable(async (tx) => {
         for (const w of group) outcomes.push(await runIsolated(tx, w.fn, group.length > 1));
         const changes = await takeCaptured(tx);
         moved = {};
